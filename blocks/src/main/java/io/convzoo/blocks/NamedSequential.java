@@ -1,0 +1,57 @@
+package io.convzoo.blocks;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * A sequence of blocks whose children carry chosen names (DJL's SequentialBlock names them after
+ * their class). Named children give parameter paths that mirror the official PyTorch module names,
+ * e.g. {@code layer1.0.conv1.weight}.
+ */
+public class NamedSequential extends AbstractBlock {
+
+    /** Appends {@code block} under {@code name}; returns this for chaining. */
+    public NamedSequential add(String name, Block block) {
+        addChildBlock(name, block);
+        return this;
+    }
+
+    /** Number of children. */
+    public int size() {
+        return children.size();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        NDList current = inputs;
+        for (Block child : children.values()) {
+            current = child.forward(ps, current, training, params);
+        }
+        return current;
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape[] shapes = inputShapes;
+        for (Block child : children.values()) {
+            child.initialize(manager, dataType, shapes);
+            shapes = child.getOutputShapes(shapes);
+        }
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape[] shapes = inputShapes;
+        for (Block child : children.values()) {
+            shapes = child.getOutputShapes(shapes);
+        }
+        return shapes;
+    }
+}
