@@ -1,12 +1,10 @@
 package io.convzoo.blocks;
 
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 
 /**
@@ -14,7 +12,7 @@ import ai.djl.util.PairList;
  * their class). Named children give parameter paths that mirror the official PyTorch module names,
  * e.g. {@code layer1.0.conv1.weight}.
  */
-public class NamedSequential extends AbstractBlock {
+public class NamedSequential extends TracedBlock {
 
     /** Appends {@code block} under {@code name}; returns this for chaining. */
     public NamedSequential add(String name, Block block) {
@@ -38,19 +36,10 @@ public class NamedSequential extends AbstractBlock {
     }
 
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
         Shape[] shapes = inputShapes;
-        for (Block child : children.values()) {
-            child.initialize(manager, dataType, shapes);
-            shapes = child.getOutputShapes(shapes);
-        }
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape[] shapes = inputShapes;
-        for (Block child : children.values()) {
-            shapes = child.getOutputShapes(shapes);
+        for (Pair<String, Block> child : children) {
+            shapes = visit(visitor, child.getKey().substring(2), child.getValue(), shapes);
         }
         return shapes;
     }
