@@ -1,0 +1,64 @@
+package io.convzoo.serving.cli;
+
+import ai.djl.ndarray.types.Shape;
+import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.summary.ModelSummary;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code convzoo summary <id> [--input N,C,H,W] [--num-classes K] [--json]}. */
+@Command(name = "summary", mixinStandardHelpOptions = true,
+        description = "Per-layer summary of a model (torchsummary layout): shapes, params, MACs, receptive field.")
+final class SummaryCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "<id>", description = "Model id (see 'convzoo models').")
+    String id;
+
+    @Option(names = "--input", paramLabel = "N,C,H,W",
+            description = "Input shape; default 1,<channels>,<size>,<size> of the model.")
+    String input;
+
+    @Option(names = "--num-classes", paramLabel = "K", description = "Classifier outputs (default: the model's).")
+    Integer numClasses;
+
+    @Option(names = "--json", description = "Print JSON (top-level params, macs, layers, ...).")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        ModelSpec spec = ModelRegistry.get(id);
+        Shape shape = input == null
+                ? new Shape(1, spec.defaults().inputChannels(), spec.inputSize(), spec.inputSize())
+                : parseShape(input);
+        ModelArgs args = spec.defaults().withInputChannels((int) shape.get(1));
+        if (numClasses != null) {
+            args = args.withNumClasses(numClasses);
+        }
+        ModelSummary summary = ModelSummary.of(spec.build(args), shape);
+        System.out.println(json ? summary.toJson() : summary.toString());
+        return 0;
+    }
+
+    static Shape parseShape(String text) {
+        String[] parts = text.split(",");
+        if (parts.length != 4) {
+            throw new IllegalArgumentException("--input must be N,C,H,W (four integers), got '" + text + "'");
+        }
+        try {
+            long[] dims = Arrays.stream(parts).mapToLong(p -> Long.parseLong(p.trim())).toArray();
+            for (long d : dims) {
+                if (d < 1) {
+                    throw new IllegalArgumentException("--input dimensions must be positive, got '" + text + "'");
+                }
+            }
+            return new Shape(dims);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--input must be N,C,H,W (four integers), got '" + text + "'", e);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.convzoo.zoo.djl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Application;
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.MRL;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ModelZoo;
+import ai.djl.repository.zoo.ZooModel;
+import io.convzoo.blocks.TestSupport;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.UnknownModelException;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConvZooModelZooTest {
+
+    @Test
+    void zooIsRegisteredAndListsEveryVariant() {
+        assertNotNull(ModelZoo.getModelZoo("io.convzoo"), "ZooProvider not found through META-INF/services");
+        Map<Application, List<MRL>> models = ModelZoo.listModels();
+        Set<String> listed = models.getOrDefault(Application.CV.IMAGE_CLASSIFICATION, List.of()).stream()
+                .filter(m -> "io.convzoo".equals(m.getGroupId()))
+                .map(MRL::getArtifactId).collect(Collectors.toSet());
+        Set<String> registered = ModelRegistry.all().stream().map(ModelSpec::id).collect(Collectors.toSet());
+        assertEquals(registered, listed);
+        for (String id : List.of("pyconvresnet50", "res2net50_26w_4s", "oct_resnet50", "dy_resnet18",
+                "pyconvhgresnet152", "res2net152_v1b_26w_4s", "oct_resnet200", "dy_resnet50")) {
+            assertTrue(listed.contains(id), id + " missing from listModels()");
+        }
+    }
+
+    @Test
+    void imageClassificationCriteriaGivesTopFiveOnImagenetPreprocessing() throws Exception {
+        Criteria<Image, Classifications> criteria = Criteria.builder()
+                .setTypes(Image.class, Classifications.class)
+                .optGroupId("io.convzoo")
+                .optArtifactId("res2net50_26w_4s")
+                .optArgument("pretrained", false)
+                .build();
+        try (ZooModel<Image, Classifications> model = criteria.loadModel();
+             Predictor<Image, Classifications> predictor = model.newPredictor()) {
+            // A non-square image: resize 256 on the shorter side, center crop 224 must make it fit.
+            BufferedImage picture = new BufferedImage(320, 260, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 260; y++) {
+                for (int x = 0; x < 320; x++) {
+                    picture.setRGB(x, y, (x * 7 + y * 3) & 0xFFFFFF);
+                }
+            }
+            Classifications result = predictor.predict(ImageFactory.getInstance().fromImage(picture));
+            List<Classifications.Classification> top = result.topK(5);
+            assertEquals(5, top.size());
+            assertEquals(1000, result.getClassNames().size());
+            double sum = result.getProbabilities().stream().mapToDouble(Double::doubleValue).sum();
+            assertEquals(1.0, sum, 1e-3, "softmax over 1000 classes");
+            assertTrue(top.get(0).getProbability() >= top.get(4).getProbability());
+        }
+    }
+
+    @Test
+    void ndListCriteriaHonoursArgumentsAndFilters() throws Exception {
+        Criteria<NDList, NDList> criteria = Criteria.builder()
+                .setTypes(NDList.class, NDList.class)
+                .optGroupId("io.convzoo")
+                .optFilter("family", "res2net")
+                .optFilter("dataset", "fashion-mnist")
+                .optArgument("pretrained", "false")
+                .optArgument("numClasses", 7)
+                .optArgument("inputChannels", 3)
+                .build();
+        try (ZooModel<NDList, NDList> model = criteria.loadModel();
+             Predictor<NDList, NDList> predictor = model.newPredictor();
+             NDManager m = NDManager.newBaseManager()) {
+            assertEquals("res2net_small", model.getName());
+            NDArray out = predictor.predict(new NDList(TestSupport.random(m, new Shape(2, 3, 32, 32), 3))).head();
+            assertEquals(new Shape(2, 7), out.getShape());
+        }
+    }
+
+    @Test
+    void filterThatMatchesNothingIsNotFound() {
+        Criteria<NDList, NDList> criteria = Criteria.builder()
+                .setTypes(NDList.class, NDList.class)
+                .optGroupId("io.convzoo")
+                .optArtifactId("pyconvresnet50")
+                .optFilter("family", "res2net")
+                .optArgument("pretrained", false)
+                .build();
+        assertThrows(ModelNotFoundException.class, criteria::loadModel);
+    }
+
+    @Test
+    void missingPretrainedWeightsSayHowToGetThem() {
+        Criteria<Image, Classifications> criteria = Criteria.builder()
+                .setTypes(Image.class, Classifications.class)
+                .optGroupId("io.convzoo")
+                .optArtifactId("oct_resnet50")
+                .build();
+        WeightsNotInstalledException e = assertThrows(WeightsNotInstalledException.class, criteria::loadModel);
+        assertTrue(e.getMessage().contains("bin/convzoo import oct_resnet50"), e.getMessage());
+        assertTrue(e.getMessage().contains("pretrained\", false"), e.getMessage());
+    }
+
+    @Test
+    void installedWeightsInTheLocalRepositoryLoadAsPretrained(@TempDir Path root) throws Exception {
+        ModelSpec spec = ModelRegistry.get("pyconvresnet_small");
+        Path dir = root.resolve(spec.id()).resolve("fashion-mnist");
+        Files.createDirectories(dir);
+        float[] expected;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = TestSupport.random(m, new Shape(1, 1, 28, 28), 5);
+            try (Model source = Model.newInstance(spec.id())) {
+                source.setBlock(spec.build());
+                ConvZooModelLoader.initializeUntrained(source.getBlock(), source, spec.defaults(), spec.inputSize());
+                source.save(dir, spec.id());
+                expected = TestSupport.infer(source.getBlock(), m, x).head().toFloatArray();
+            }
+            String previous = System.setProperty(PretrainedWeights.ROOT_PROPERTY, root.toString());
+            try {
+                Criteria<NDList, NDList> criteria = Criteria.builder()
+                        .setTypes(NDList.class, NDList.class)
+                        .optGroupId("io.convzoo")
+                        .optArtifactId(spec.id())
+                        .optFilter("dataset", "fashion-mnist")
+                        .build();
+                try (ZooModel<NDList, NDList> model = criteria.loadModel();
+                     Predictor<NDList, NDList> predictor = model.newPredictor()) {
+                    assertArrayEquals(expected, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-6f);
+                }
+            } finally {
+                if (previous == null) {
+                    System.clearProperty(PretrainedWeights.ROOT_PROPERTY);
+                } else {
+                    System.setProperty(PretrainedWeights.ROOT_PROPERTY, previous);
+                }
+            }
+        }
+    }
+
+    @Test
+    void unknownIdNamesTheClosestIds() {
+        UnknownModelException e = assertThrows(UnknownModelException.class, () -> ModelRegistry.get("res2net50_26w4s"));
+        assertEquals("res2net50_26w_4s", e.getSuggestions().get(0));
+        assertTrue(e.getMessage().contains("res2net50_26w_4s"), e.getMessage());
+    }
+}
