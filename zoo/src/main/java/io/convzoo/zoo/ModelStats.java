@@ -29,12 +29,17 @@ public final class ModelStats {
 
     /** The stats of a variant: from the table, else computed now. */
     public static Entry of(ModelSpec spec) {
-        String params = TABLE.getProperty(spec.id() + ".params");
-        String macs = TABLE.getProperty(spec.id() + ".macs");
-        if (params != null && macs != null) {
-            return new Entry(Long.parseLong(params), Long.parseLong(macs));
+        return tabulated(spec.id()).orElseGet(() -> compute(spec));
+    }
+
+    /** The table's row for an id, if it has one. */
+    static java.util.Optional<Entry> tabulated(String id) {
+        String params = TABLE.getProperty(id + ".params");
+        String macs = TABLE.getProperty(id + ".macs");
+        if (params == null || macs == null) {
+            return java.util.Optional.empty();
         }
-        return compute(spec);
+        return java.util.Optional.of(new Entry(Long.parseLong(params), Long.parseLong(macs)));
     }
 
     /** Builds the variant and summarizes it at its default input. */
