@@ -102,6 +102,16 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted {
         return attention;
     }
 
+    /** Input channels. */
+    public int getInChannels() {
+        return inChannels;
+    }
+
+    /** Output channels. */
+    public int getOutChannels() {
+        return outChannels;
+    }
+
     /** Number of kernels K in the bank. */
     public int getKernels() {
         return kernels;
