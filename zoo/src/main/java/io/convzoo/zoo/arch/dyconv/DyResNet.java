@@ -40,12 +40,12 @@ public final class DyResNet {
 
     /** Official {@code resnet18} of dy_resnet.py: basic blocks [2, 2, 2, 2]. */
     public static Block dyResnet18(ModelArgs args) {
-        return imagenet(BlockType.BASIC, new int[] {2, 2, 2, 2}, args);
+        return imagenet("dy_resnet18", BlockType.BASIC, new int[] {2, 2, 2, 2}, args);
     }
 
     /** Official {@code resnet50} of dy_resnet.py: bottlenecks [3, 4, 6, 3]. */
     public static Block dyResnet50(ModelArgs args) {
-        return imagenet(BlockType.BOTTLENECK, new int[] {3, 4, 6, 3}, args);
+        return imagenet("dy_resnet50", BlockType.BOTTLENECK, new int[] {3, 4, 6, 3}, args);
     }
 
     /**
@@ -53,14 +53,14 @@ public final class DyResNet {
      * 3×3 stride 1 with 32 channels and no pooling, stage strides 1, 2, 2, 2.
      */
     public static Block dyResnetSmall(ModelArgs args) {
-        NamedSequential net = new NamedSequential();
+        NamedSequential net = new DyResNetRoot("dy_resnet_small", args.inputChannels());
         ResNetParts.addSmallStem(net, 32);
         return body(net, BlockType.BASIC, new int[] {2, 2, 2, 2}, new int[] {32, 64, 128, 256}, 32, args);
     }
 
     /** ImageNet layout: 7×7/2 stem with max pool, widths 64/128/256/512 (× expansion). */
-    public static Block imagenet(BlockType type, int[] layers, ModelArgs args) {
-        NamedSequential net = new NamedSequential();
+    public static Block imagenet(String name, BlockType type, int[] layers, ModelArgs args) {
+        NamedSequential net = new DyResNetRoot(name, args.inputChannels());
         ResNetParts.addImagenetStem(net, 64, true);
         return body(net, type, layers, new int[] {64, 128, 256, 512}, 64, args);
     }
