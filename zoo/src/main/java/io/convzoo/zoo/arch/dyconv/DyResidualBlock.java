@@ -1,0 +1,116 @@
+package io.convzoo.zoo.arch.dyconv;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.dynamic.DynamicConv2d;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A residual block of the official {@code dy_resnet}: torchvision's BasicBlock / Bottleneck with
+ * every 3×3 and 1×1 conv (downsample included) replaced by a {@link DynamicConv2d} (no bias,
+ * K kernels). Children are named as the official modules: {@code conv1, bn1, conv2, bn2[, conv3,
+ * bn3][, downsample.0, downsample.1]}. Each conv is followed by its BN and a ReLU, except the last,
+ * whose output is added to the identity (or the downsampled input) before the final ReLU.
+ */
+public final class DyResidualBlock extends TracedBlock {
+
+    private final String name;
+    private final int inChannels;
+    private final int outChannels;
+    private final List<Block> convs = new ArrayList<>();
+    private final List<Block> norms = new ArrayList<>();
+    private final NamedSequential downsample;
+
+    private DyResidualBlock(String name, int inChannels, int[] widths, int[] kernelSizes, int strideAt, int stride,
+                            int kernels, boolean zeroInitLastBn) {
+        this.name = name;
+        this.inChannels = inChannels;
+        int in = inChannels;
+        for (int i = 0; i < widths.length; i++) {
+            int k = kernelSizes[i];
+            DynamicConv2d conv = dynamicConv(in, widths[i], k, i == strideAt ? stride : 1, kernels);
+            boolean last = i == widths.length - 1;
+            Block bn = last && zeroInitLastBn ? Layers.zeroGammaBatchNorm() : Layers.batchNorm();
+            convs.add(addChildBlock("conv" + (i + 1), conv));
+            norms.add(addChildBlock("bn" + (i + 1), bn));
+            in = widths[i];
+        }
+        int out = widths[widths.length - 1];
+        outChannels = out;
+        if (stride != 1 || inChannels != out) {
+            downsample = addChildBlock("downsample", new NamedSequential()
+                    .add("0", dynamicConv(inChannels, out, 1, stride, kernels))
+                    .add("1", Layers.batchNorm()));
+        } else {
+            downsample = null;
+        }
+    }
+
+    /** Official BasicBlock: conv1 3×3 (stride), conv2 3×3; expansion 1. */
+    public static DyResidualBlock basic(int inChannels, int planes, int stride, int kernels, boolean zeroInitLastBn) {
+        return new DyResidualBlock("DyBasicBlock", inChannels, new int[] {planes, planes}, new int[] {3, 3},
+                0, stride, kernels, zeroInitLastBn);
+    }
+
+    /** Official Bottleneck (stride on the 3×3, as torchvision): conv1 1×1, conv2 3×3, conv3 1×1 to 4·planes. */
+    public static DyResidualBlock bottleneck(int inChannels, int planes, int stride, int kernels, boolean zeroInitLastBn) {
+        return new DyResidualBlock("DyBottleneck", inChannels, new int[] {planes, planes, planes * 4},
+                new int[] {1, 3, 1}, 1, stride, kernels, zeroInitLastBn);
+    }
+
+    /** The official {@code conv3x3} / {@code conv1x1} of dy_resnet: Dynamic_conv2d, bias off, padding = (k - 1) / 2. */
+    static DynamicConv2d dynamicConv(int in, int out, int kernel, int stride, int kernels) {
+        return DynamicConv2d.builder().setInChannels(in).setOutChannels(out).setKernelSize(kernel)
+                .optStride(stride).optPadding((kernel - 1) / 2).optBias(false).optKernels(kernels).build();
+    }
+
+    /** Output channels of the block. */
+    public int outChannels() {
+        return outChannels;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        NDArray x = inputs.head();
+        Checks.requireNchw(name, x, inChannels);
+        NDList current = inputs;
+        for (int i = 0; i < convs.size(); i++) {
+            current = convs.get(i).forward(ps, current, training, params);
+            current = norms.get(i).forward(ps, current, training, params);
+            if (i < convs.size() - 1) {
+                current = new NDList(Activation.relu(current.head()));
+            }
+        }
+        NDArray identity = downsample == null ? x : downsample.forward(ps, inputs, training, params).head();
+        return new NDList(Activation.relu(current.head().add(identity)));
+    }
+
+    @Override
+    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
+        Checks.require(inputShapes.length == 1, name, "expected one input of shape (N, C=" + inChannels
+                + ", H, W), got " + inputShapes.length + " inputs");
+        Checks.requireNchw(name, inputShapes[0], inChannels);
+        Shape[] shapes = inputShapes;
+        for (int i = 0; i < convs.size(); i++) {
+            shapes = visit(visitor, "conv" + (i + 1), convs.get(i), shapes);
+            shapes = visit(visitor, "bn" + (i + 1), norms.get(i), shapes);
+        }
+        if (downsample != null) {
+            Shape[] down = visit(visitor, "downsample", downsample, inputShapes);
+            Checks.require(down[0].equals(shapes[0]), name, "downsample shape " + down[0]
+                    + " differs from the residual branch " + shapes[0]);
+        }
+        return shapes;
+    }
+}
