@@ -43,7 +43,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link Strategy#DENSE_KERNEL} (default) gathers both weights into one dense (out, in, 3, 3) kernel
  * with a precomputed index and mask (made once per device) and runs one conv;
  * {@link Strategy#GROUPED_PLUS_POINTWISE} runs a grouped 3×3 conv (groups = p) over channels permuted
- * by residue plus a 1×1 conv with a masked dense weight. Stride applies to both kernels alike, as in
+ * by residue plus a 1×1 conv with a masked dense weight. On the CPU engine the dense kernel was as
+ * fast or faster at 64→64 on 32×32 for p = 2, 4, 8 (forward, and clearly so for forward+backward;
+ * see HetConvBenchmark in the tests), despite computing zeros, hence the default. Stride applies to both kernels alike, as in
  * the reference (a 1×1 kernel at stride s samples the centres of the padded 3×3 windows).
  */
 public class HetConv extends AbstractBlock implements MacCounted {
