@@ -14,6 +14,10 @@ import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NaiveConv;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.hetconv.HetConv.Strategy;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import org.junit.jupiter.api.Test;
 
 /** HetConv: parameter layout and counts, numbers vs the per-channel-pair reference, checks, training. */
@@ -144,35 +148,52 @@ class HetConvTest {
 
     @Test
     void equalsNaivePerPairBlockWithSameWeights() {
-        for (int stride : new int[] {1, 2}) {
-            for (Strategy strategy : Strategy.values()) {
-                int in = 6;
-                int out = 4;
-                int part = 2;
-                HetConv het = new HetConv(in, out, part, stride, true, strategy);
-                NaiveHetConv naive = new NaiveHetConv(in, out, part, stride, true);
-                try (NDManager m = NDManager.newBaseManager()) {
-                    Shape shape = new Shape(2, in, 8, 8);
-                    TestSupport.init(het, m, shape);
-                    TestSupport.init(naive, m, shape);
-                    // one single-channel conv per pair, each with its own bias
-                    assertEquals((long) out * in, naive.getChildren().size());
-                    assertEquals(out * (3 * 9 + 3) + out * in, Layers.countParameters(naive));
-                    naive.loadKernelsFrom(het);
-                    for (int n = 0; n < out; n++) {
-                        for (int i = 0; i < in; i++) {
-                            naive.pair(n, i).getParameters().get("bias").getArray()
-                                    .set(new float[] {TestSupport.randomFloats(1, 100 + n * in + i)[0]});
-                        }
+        // (stride 1, dense kernel) and (stride 2, grouped); the other pairings are covered above
+        for (Strategy strategy : Strategy.values()) {
+            int stride = strategy == Strategy.DENSE_KERNEL ? 1 : 2;
+            int in = 6;
+            int out = 4;
+            int part = 2;
+            HetConv het = new HetConv(in, out, part, stride, true, strategy);
+            NaiveHetConv naive = new NaiveHetConv(in, out, part, stride, true);
+            try (NDManager m = NDManager.newBaseManager()) {
+                Shape shape = new Shape(2, in, 8, 8);
+                TestSupport.init(het, m, shape);
+                TestSupport.init(naive, m, shape);
+                // one single-channel conv per pair, each with its own bias
+                assertEquals((long) out * in, naive.getChildren().size());
+                assertEquals(out * (3 * 9 + 3) + out * in, Layers.countParameters(naive));
+                naive.loadKernelsFrom(het);
+                for (int n = 0; n < out; n++) {
+                    for (int i = 0; i < in; i++) {
+                        naive.pair(n, i).getParameters().get("bias").getArray()
+                                .set(new float[] {TestSupport.randomFloats(1, 100 + n * in + i)[0]});
                     }
-                    het.getParameters().get("bias").getArray().set(naive.summedBiases());
-                    NDArray x = TestSupport.random(m, shape, 50);
-                    float[] expected = TestSupport.infer(naive, m, x).head().toFloatArray();
-                    NDArray y = TestSupport.infer(het, m, x).head();
-                    assertEquals(naive.getOutputShapes(new Shape[] {shape})[0], y.getShape());
-                    TestSupport.assertClose(expected, y.toFloatArray(), 1e-5);
                 }
+                het.getParameters().get("bias").getArray().set(naive.summedBiases());
+                NDArray x = TestSupport.random(m, shape, 50);
+                float[] expected = TestSupport.infer(naive, m, x).head().toFloatArray();
+                NDArray y = TestSupport.infer(het, m, x).head();
+                assertEquals(naive.getOutputShapes(new Shape[] {shape})[0], y.getShape());
+                TestSupport.assertClose(expected, y.toFloatArray(), 1e-5);
             }
+        }
+    }
+
+    @Test
+    void parametersRoundTripThroughSaveAndLoad() throws Exception {
+        Shape shape = new Shape(1, 6, 5, 5);
+        HetConv saved = new HetConv(6, 4, 3, 1, true);
+        HetConv loaded = new HetConv(6, 4, 3, 1, true);
+        try (NDManager m = NDManager.newBaseManager()) {
+            TestSupport.init(saved, m, shape);
+            saved.getParameters().get("bias").getArray().set(TestSupport.randomFloats(4, 60));
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            saved.saveParameters(new DataOutputStream(bytes));
+            loaded.loadParameters(m, new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+            NDArray x = TestSupport.random(m, shape, 61);
+            TestSupport.assertClose(TestSupport.infer(saved, m, x).head().toFloatArray(),
+                    TestSupport.infer(loaded, m, x).head().toFloatArray(), 0);
         }
     }
 
