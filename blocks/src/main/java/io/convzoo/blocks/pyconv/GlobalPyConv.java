@@ -87,7 +87,7 @@ public class GlobalPyConv extends TracedBlock {
 
     /** Bilinear resize to {@code h × w} with align_corners = true (the official head's setting). */
     public static NDArray upsampleBilinear(NDArray x, long h, long w) {
-        return x.getNDArrayInternal().interpolation(new long[] {h, w}, 1, true);
+        return BilinearResize.alignCorners(x, h, w);
     }
 
     @Override
