@@ -1,0 +1,258 @@
+package io.convzoo.blocks.pyconv;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ConvMath;
+import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.TracedBlock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Pyramidal convolution (Duta et al., "Pyramidal Convolution: Rethinking Convolutional Neural
+ * Networks for Visual Recognition", 2020): n parallel convolutions ("levels") over the same input,
+ * each with its own kernel size, group count and number of output channels, all with the same
+ * stride and "same" padding {@code k / 2}, so their outputs line up and are concatenated along the
+ * channels in level order.
+ *
+ * <p>The levels are children {@code conv2_1 .. conv2_n}, the names of the official PyConv2/3/4
+ * modules, so parameter paths match the official {@code state_dict} (e.g.
+ * {@code layer1.0.conv2.conv2_3.weight}). The official code uses a plain conv for a single level;
+ * {@link Builder#buildLayer()} does the same.
+ *
+ * <pre>{@code
+ * PyConv pyconv = PyConv.builder()
+ *         .addLevel(16, 3, 1).addLevel(16, 5, 4).addLevel(32, 7, 8)
+ *         .optStride(2)
+ *         .build();
+ * }</pre>
+ */
+public class PyConv extends TracedBlock {
+
+    static final String NAME = "PyConv";
+
+    /** One pyramid level: output channels, square kernel size and groups. */
+    public record Level(int outChannels, int kernel, int groups) {
+
+        /** "Same" padding of the level, {@code kernel / 2}, as in the official code. */
+        public int padding() {
+            return kernel / 2;
+        }
+    }
+
+    private final List<Level> levels;
+    private final int stride;
+    private final List<Conv2d> convs = new ArrayList<>();
+
+    protected PyConv(Builder builder) {
+        this.levels = Collections.unmodifiableList(new ArrayList<>(builder.levels));
+        this.stride = builder.stride;
+        for (int i = 0; i < levels.size(); i++) {
+            Level level = levels.get(i);
+            Conv2d conv = Layers.conv(level.outChannels(), level.kernel(), stride, level.padding(), 1,
+                    level.groups(), false);
+            convs.add(addChildBlock(childName(i), conv));
+        }
+    }
+
+    /** Official child name of level {@code index} (0-based): {@code conv2_1}, {@code conv2_2}, ... */
+    public static String childName(int index) {
+        return "conv2_" + (index + 1);
+    }
+
+    /** A new builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The official split of {@code planes} output channels over the levels (iduta/pyconv
+     * {@code get_pyconv}): 4 levels planes/4 each; 3 levels planes/4, planes/4, planes/2;
+     * 2 levels planes/2 each; 1 level all of them.
+     */
+    public static Builder official(int planes, int[] kernels, int[] groups, int stride) {
+        Checks.require(kernels.length == groups.length, NAME,
+                "kernels and groups must have the same length, got " + kernels.length + " and " + groups.length);
+        int[] outs = switch (kernels.length) {
+            case 1 -> new int[] {planes};
+            case 2 -> new int[] {planes / 2, planes / 2};
+            case 3 -> new int[] {planes / 4, planes / 4, planes / 2};
+            case 4 -> new int[] {planes / 4, planes / 4, planes / 4, planes / 4};
+            default -> throw new IllegalArgumentException(
+                    NAME + ": the official split is defined for 1 to 4 levels, got " + kernels.length);
+        };
+        Builder b = builder().optStride(stride);
+        for (int i = 0; i < kernels.length; i++) {
+            b.addLevel(outs[i], kernels[i], groups[i]);
+        }
+        return b;
+    }
+
+    /** The levels in concatenation order. */
+    public List<Level> getLevels() {
+        return levels;
+    }
+
+    /** Kernel size of every level. */
+    public int[] getKernels() {
+        return levels.stream().mapToInt(Level::kernel).toArray();
+    }
+
+    /** Groups of every level. */
+    public int[] getGroups() {
+        return levels.stream().mapToInt(Level::groups).toArray();
+    }
+
+    /** Output channels of every level. */
+    public int[] getOutChannels() {
+        return levels.stream().mapToInt(Level::outChannels).toArray();
+    }
+
+    /** Channels of the concatenated output. */
+    public int getTotalOutChannels() {
+        return levels.stream().mapToInt(Level::outChannels).sum();
+    }
+
+    /** The stride shared by all levels. */
+    public int getStride() {
+        return stride;
+    }
+
+    /** The conv of level {@code index} (0-based). */
+    public Conv2d getLevelConv(int index) {
+        return convs.get(index);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        validate(x.getShape());
+        NDList outs = new NDList(convs.size());
+        for (Conv2d conv : convs) {
+            outs.add(conv.forward(ps, new NDList(x), training, params).head());
+        }
+        return new NDList(outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 1));
+    }
+
+    @Override
+    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
+        Checks.require(inputShapes.length == 1, NAME, "expected one input of shape (N, C, H, W), got "
+                + inputShapes.length + " inputs");
+        Shape in = inputShapes[0];
+        validate(in);
+        long spatialH = -1;
+        long spatialW = -1;
+        for (int i = 0; i < convs.size(); i++) {
+            Shape out = visit(visitor, childName(i), convs.get(i), in)[0];
+            // Odd kernels with k/2 padding give every level the same size; even ones would not.
+            if (i > 0 && (out.get(2) != spatialH || out.get(3) != spatialW)) {
+                throw new IllegalArgumentException(NAME + ": level " + (i + 1) + " (kernel " + levels.get(i).kernel()
+                        + ") produces " + out + ", which does not line up with level 1's " + spatialH + "x" + spatialW
+                        + "; use odd kernels");
+            }
+            spatialH = out.get(2);
+            spatialW = out.get(3);
+        }
+        return new Shape[] {new Shape(in.get(0), getTotalOutChannels(), spatialH, spatialW)};
+    }
+
+    /** Rank, channel count (once known) and channels divisible by each level's groups. */
+    private void validate(Shape in) {
+        long expectedChannels = inputShapes != null && inputShapes.length == 1 && inputShapes[0].dimension() == 4
+                ? inputShapes[0].get(1) : -1;
+        Checks.requireNchw(NAME, in, expectedChannels);
+        long c = in.get(1);
+        for (int i = 0; i < levels.size(); i++) {
+            Level level = levels.get(i);
+            if (c % level.groups() != 0) {
+                throw new IllegalArgumentException(NAME + ": expected an input of shape (N, C, H, W) with C divisible by "
+                        + level.groups() + " (groups of level " + (i + 1) + ", kernel " + level.kernel() + "), got "
+                        + in + " with " + c + " channels");
+            }
+            long minSize = Math.min(in.get(2), in.get(3));
+            if (minSize + 2L * level.padding() < level.kernel()) {
+                throw new IllegalArgumentException(NAME + ": expected an input of shape (N, C, H, W) with H, W >= "
+                        + (level.kernel() - 2 * level.padding()) + " for level " + (i + 1) + " (kernel "
+                        + level.kernel() + "), got " + in);
+            }
+        }
+    }
+
+    /** MACs of the whole pyramid for an input of {@code in} (sum of the levels' conv MACs). */
+    public long macs(Shape in) {
+        long total = 0;
+        for (Level level : levels) {
+            long oh = ConvMath.outputSize(in.get(2), level.kernel(), stride, level.padding(), 1);
+            long ow = ConvMath.outputSize(in.get(3), level.kernel(), stride, level.padding(), 1);
+            total += in.get(0) * ConvMath.convMacs(in.get(1), level.outChannels(), level.kernel(), level.kernel(),
+                    level.groups(), oh, ow);
+        }
+        return total;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder(NAME).append("(stride=").append(stride);
+        for (Level level : levels) {
+            sb.append(", ").append(level.kernel()).append('x').append(level.kernel())
+                    .append("/g").append(level.groups()).append("->").append(level.outChannels());
+        }
+        return sb.append(')').toString();
+    }
+
+    /** Builder of a {@link PyConv}: levels in order, then the shared stride. */
+    public static final class Builder {
+
+        private final List<Level> levels = new ArrayList<>();
+        private int stride = 1;
+
+        private Builder() {}
+
+        /** Adds a level with {@code outChannels} outputs, a {@code kernel}×{@code kernel} kernel and {@code groups}. */
+        public Builder addLevel(int outChannels, int kernel, int groups) {
+            Checks.require(outChannels >= 1, NAME, "level " + (levels.size() + 1) + ": outChannels must be >= 1, got "
+                    + outChannels);
+            Checks.require(kernel >= 1 && kernel % 2 == 1, NAME, "level " + (levels.size() + 1)
+                    + ": kernel must be odd so that padding k/2 keeps the levels aligned, got " + kernel);
+            Checks.require(groups >= 1, NAME, "level " + (levels.size() + 1) + ": groups must be >= 1, got " + groups);
+            Checks.requireDivisible(NAME, "level " + (levels.size() + 1) + " outChannels", outChannels, "groups", groups);
+            levels.add(new Level(outChannels, kernel, groups));
+            return this;
+        }
+
+        /** Stride shared by every level (default 1). */
+        public Builder optStride(int stride) {
+            Checks.require(stride >= 1, NAME, "stride must be >= 1, got " + stride);
+            this.stride = stride;
+            return this;
+        }
+
+        /** Builds the pyramid; at least one level. */
+        public PyConv build() {
+            Checks.require(!levels.isEmpty(), NAME, "at least one level is needed");
+            return new PyConv(this);
+        }
+
+        /**
+         * Builds what the official {@code get_pyconv} builds: a plain conv (padding k/2, no bias) for a
+         * single level, so its weight sits directly at {@code conv2.weight}; a {@link PyConv} otherwise.
+         */
+        public Block buildLayer() {
+            Checks.require(!levels.isEmpty(), NAME, "at least one level is needed");
+            if (levels.size() == 1) {
+                Level l = levels.get(0);
+                return Layers.conv(l.outChannels(), l.kernel(), stride, l.padding(), 1, l.groups(), false);
+            }
+            return new PyConv(this);
+        }
+    }
+}
