@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A torchsummary-style summary of any DJL block for one input shape: per-layer rows (name, type,
@@ -68,7 +70,8 @@ import java.util.Set;
  * <p><b>Receptive field</b> (input pixels seen by one output value) is tracked along the walk with
  * r_out = r_in + (k_eff − 1) × j_in, j_out = j_in × stride, k_eff = k + (k − 1)(d − 1): exactly for
  * Conv2d (its kernel, stride and dilation are read), estimated from the spatial sizes for ops
- * whose geometry is hidden (lambda pools: exact for unpadded kernel == stride pooling). Inside a
+ * whose geometry is hidden (lambda pools: exact for unpadded kernel == stride pooling; a lambda
+ * named like {@code "maxPool2d(k=3,s=2,p=1)"} declares its window and is exact). Inside a
  * traced block a child's input is matched by shape to the tensors seen so far in that block (its
  * inputs and earlier children's outputs); where several match, or branches merge, the largest
  * field is taken. Exact for chains, an upper bound with branches. Leaving the spatial domain
@@ -406,10 +409,53 @@ public final class ModelSummary {
             Shape k = conv.getKernelShape();
             Shape s = conv.getStride();
             Shape d = conv.getDilation();
-            return in.rf().window(k.get(0), k.get(1), s == null ? 1 : s.get(0), s == null ? 1 : s.get(1),
-                    d == null ? 1 : d.get(0), d == null ? 1 : d.get(1));
+            return in.rf().window(k.get(0), k.get(1), at(s, 0), at(s, 1), at(d, 0), at(d, 1));
+        }
+        long[] window = block instanceof LambdaBlock lambda ? declaredWindow(lambda.getName()) : null;
+        if (window != null && ReceptiveField.isSpatial(in.shape())) {
+            return in.rf().window(window[0], window[0], window[1], window[1], window[2], window[2]);
         }
         return in.rf().estimate(in.shape(), out);
+    }
+
+    private static final Pattern DECLARED_WINDOW = Pattern.compile("^[^(]+\\(([^)]*)\\)$");
+
+    /**
+     * A lambda block may declare its window in its name, e.g. {@code "maxPool2d(k=3,s=2,p=1)"}
+     * (k kernel, s stride, d dilation; p is accepted and not needed): then its receptive field is
+     * exact instead of estimated from the sizes. Returns {k, s, d}, or null when not declared.
+     */
+    static long[] declaredWindow(String name) {
+        if (name == null) {
+            return null;
+        }
+        Matcher m = DECLARED_WINDOW.matcher(name.trim());
+        if (!m.matches()) {
+            return null;
+        }
+        long[] ksd = {-1, 1, 1};
+        for (String part : m.group(1).split(",")) {
+            String[] kv = part.trim().split("=");
+            if (kv.length != 2) {
+                return null;
+            }
+            long value;
+            try {
+                value = Long.parseLong(kv[1].trim());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+            switch (kv[0].trim()) {
+                case "k" -> ksd[0] = value;
+                case "s" -> ksd[1] = value;
+                case "d" -> ksd[2] = value;
+                case "p" -> { }
+                default -> {
+                    return null;
+                }
+            }
+        }
+        return ksd[0] >= 1 && ksd[1] >= 1 && ksd[2] >= 1 ? ksd : null;
     }
 
     private static long leafMacs(Block block, Shape[] in, Shape[] out) {
@@ -455,6 +501,18 @@ public final class ModelSummary {
                 throw new IllegalArgumentException(describe(path, block) + ": expected an input of shape "
                         + expected + ", got " + x);
             }
+            if (block instanceof Conv2d conv2d) {
+                for (int axis = 0; axis < 2; axis++) {
+                    try {
+                        ConvMath.outputSize(x.get(2 + axis), conv2d.getKernelShape().get(axis),
+                                at(conv2d.getStride(), axis), conv2d.getPadding() == null ? 0
+                                        : conv2d.getPadding().get(axis), at(conv2d.getDilation(), axis));
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException(describe(path, block) + ": input " + x
+                                + " is too small: " + e.getMessage(), e);
+                    }
+                }
+            }
         } else if (block instanceof Linear) {
             Shape weight = weightShape(block);
             if (weight != null && (x.dimension() < 2 || x.get(x.dimension() - 1) != weight.get(1))) {
@@ -469,6 +527,11 @@ public final class ModelSummary {
                         + gamma.getShape().get(0) + ", ...), got " + x);
             }
         }
+    }
+
+    /** A stride or dilation component; DJL leaves them null when not set (meaning 1). */
+    private static long at(Shape shape, int axis) {
+        return shape == null ? 1 : shape.get(axis);
     }
 
     private static Shape[] outputShapes(String path, Block block, Shape[] in) {
@@ -566,6 +629,10 @@ public final class ModelSummary {
             String name = lambda.getName();
             if (name == null || name.isEmpty() || LambdaBlock.DEFAULT_NAME.equals(name)) {
                 return "Lambda";
+            }
+            int window = name.indexOf('(');
+            if (window > 0) {
+                name = name.substring(0, window);
             }
             int synthetic = name.indexOf("$$");
             if (synthetic > 0) {

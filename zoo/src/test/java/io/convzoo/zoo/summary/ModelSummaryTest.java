@@ -32,6 +32,7 @@ import io.convzoo.blocks.MacCounted;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.TracedBlock;
+import io.convzoo.zoo.arch.ResNetParts;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -423,7 +424,8 @@ class ModelSummaryTest {
 
         IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
                 () -> ModelSummary.of(seedNet(), new Shape(1, 1, 8, 8)));
-        assertTrue(small.getMessage().startsWith("ModelSummary"), small.getMessage());
+        assertTrue(small.getMessage().contains("'conv2' (Conv2d)"), small.getMessage());
+        assertTrue(small.getMessage().contains("too small"), small.getMessage());
 
         assertThrows(IllegalArgumentException.class, () -> ModelSummary.of(seedNet(), null));
         assertThrows(IllegalArgumentException.class, () -> ModelSummary.of(seedNet(), new Shape(0, 1, 28, 28)));
@@ -441,6 +443,34 @@ class ModelSummaryTest {
         IllegalArgumentException traced = assertThrows(IllegalArgumentException.class,
                 () -> ModelSummary.of(new TwoBranch(4), new Shape(1, 2, 8)));
         assertTrue(traced.getMessage().contains("TwoBranch"), traced.getMessage());
+    }
+
+    @Test
+    void imagenetStemWithAnOverlappingPool() {
+        // conv 7×7/2 → 7 (jump 2); 3×3/2 pad-1 max pool → 7 + 2 × 2 = 11 (jump 4); head covers 56×56.
+        NamedSequential declared = new NamedSequential();
+        ResNetParts.addImagenetStem(declared, 8, false);
+        declared.add("maxpool", LambdaBlock.singleton(x -> Pool.maxPool2d(x, new Shape(3, 3), new Shape(2, 2),
+                new Shape(1, 1), false), "maxPool2d(k=3,s=2,p=1)"));
+        ResNetParts.addHead(declared, 5);
+        ModelSummary s = ModelSummary.of(declared, new Shape(1, 3, 64, 64));
+        assertEquals(7, row(s, "conv1").receptiveField());
+        assertEquals("MaxPool2d", row(s, "maxpool").type());
+        assertEquals(11, row(s, "maxpool").receptiveField());
+        assertEquals(11 + 15 * 4, row(s, "avgpool").receptiveField());
+        assertEquals(8 * 3 * 49 + 2 * 8 + 8 * 5 + 5, s.params());   // BN running statistics excluded
+        assertEquals(8L * 32 * 32 * 3 * 49 + 8 * 5, s.macs());
+
+        // The same pool as an opaque lambda: stride from the sizes, kernel 2 (a documented lower bound).
+        NamedSequential opaque = new NamedSequential();
+        ResNetParts.addImagenetStem(opaque, 8, true);
+        ModelSummary estimated = ModelSummary.of(opaque, new Shape(1, 3, 64, 64));
+        assertEquals(9, estimated.layers().get(estimated.layers().size() - 1).receptiveField());
+        assertArrayEquals(new long[] {-1, 8, 16, 16}, estimated.layers().get(estimated.layers().size() - 1).outputShape());
+
+        assertArrayEquals(new long[] {3, 2, 1}, ModelSummary.declaredWindow("maxPool2d(k=3,s=2,p=1)"));
+        assertEquals(null, ModelSummary.declaredWindow("maxPool2d"));
+        assertEquals(null, ModelSummary.declaredWindow("pool(q=3)"));
     }
 
     @Test
