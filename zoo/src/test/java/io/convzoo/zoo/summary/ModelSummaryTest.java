@@ -339,7 +339,7 @@ class ModelSummaryTest {
         SequentialBlock seq = new SequentialBlock()
                 .add(Layers.conv(10, 5, 1, 0, 1, 1, true))
                 .add(Pool.maxPool2dBlock(new Shape(2, 2)))
-                .add(Activation())
+                .add(Layers.relu())
                 .add(new ParallelBlock(list -> new NDList(NDArrays.concat(
                         new NDList(list.get(0).singletonOrThrow(), list.get(1).singletonOrThrow()), 1)),
                         List.of(Layers.conv(3, 3, 1, 1, 1, 1, false), Layers.conv(5, 1, 1, 0, 1, 1, false))))
@@ -356,10 +356,6 @@ class ModelSummaryTest {
         assertEquals(6, modules.get(2).receptiveField());
         assertEquals(Set.of("MaxPool2d", "ReLU", "BatchFlatten"), s.layers().stream().filter(LayerRow::functional)
                 .map(LayerRow::type).collect(Collectors.toSet()));
-    }
-
-    private static Block Activation() {
-        return Layers.relu();
     }
 
     @Test
