@@ -1,5 +1,7 @@
 package io.convzoo.zoo;
 
+import io.convzoo.zoo.arch.dyconv.DyResNets;
+import io.convzoo.zoo.arch.pyconv.PyConvResNets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -17,7 +19,8 @@ public final class ModelRegistry {
 
     private static Map<String, ModelSpec> load() {
         List<List<ModelSpec>> families = List.of(
-                // one line per family; each family file holds its variant table
+                PyConvResNets.VARIANTS,
+                DyResNets.VARIANTS
         );
         Map<String, ModelSpec> byId = new LinkedHashMap<>();
         for (List<ModelSpec> family : families) {

@@ -46,7 +46,7 @@ public final class ModelStats {
     public static Entry compute(ModelSpec spec) {
         Shape input = new Shape(1, spec.defaults().inputChannels(), spec.inputSize(), spec.inputSize());
         ModelSummary summary = ModelSummary.of(spec.build(), input);
-        return new Entry(summary.getParams(), summary.getMacs());
+        return new Entry(summary.params(), summary.macs());
     }
 
     private static Properties load() {

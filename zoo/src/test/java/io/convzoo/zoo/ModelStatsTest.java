@@ -32,6 +32,6 @@ class ModelStatsTest {
 
     private static void assertMacs(String id, long expected) {
         ModelSummary s = ModelSummary.of(ModelRegistry.get(id).build(), new Shape(1, 3, 224, 224));
-        assertEquals(expected, s.getMacs(), id);
+        assertEquals(expected, s.macs(), id);
     }
 }

@@ -174,12 +174,12 @@ public class HetConv extends AbstractBlock implements MacCounted {
         outputShape(inputShapes[0]);
     }
 
-    /** Per-sample MACs of the definition: out·oh·ow·(9·in/p + in - in/p). */
+    /** MACs of the definition for the whole batch: n·out·oh·ow·(9·in/p + in - in/p). */
     @Override
     public long ownMacs(Shape[] inputShapes) {
         Shape out = outputShape(inputShapes[0]);
         long perOutput = 9L * (inChannels / part) + (inChannels - inChannels / part);
-        return outChannels * out.get(2) * out.get(3) * perOutput;
+        return out.get(0) * outChannels * out.get(2) * out.get(3) * perOutput;
     }
 
     @Override

@@ -103,8 +103,8 @@ class HetConvTest {
         HetConv het = new HetConv(6, 4, 2, 2, false);
         Shape in = new Shape(2, 6, 7, 8);
         assertEquals(new Shape(2, 4, 4, 4), het.getOutputShapes(new Shape[] {in})[0]);
-        // per sample: out elements 4*4*4, each 9*3 + 3 MACs
-        assertEquals(4 * 16 * (27 + 3), het.ownMacs(new Shape[] {in}));
+        // batch 2 × out elements 4*4*4, each 9*3 + 3 MACs
+        assertEquals(2 * 4 * 16 * (27 + 3), het.ownMacs(new Shape[] {in}));
         assertEquals(4 * 64 * (9 * 2 + 4), new HetConv(6, 4, 3).ownMacs(new Shape[] {new Shape(1, 6, 8, 8)}));
     }
 

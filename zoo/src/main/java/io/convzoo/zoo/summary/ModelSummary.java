@@ -13,6 +13,7 @@ import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.convolutional.Deconvolution;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.training.initializer.Initializer;
 import ai.djl.util.Pair;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -26,9 +27,11 @@ import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -228,6 +231,15 @@ public final class ModelSummary {
     }
 
     private static void initialize(Block block, NDManager manager, Shape sample) {
+        // The walk needs shapes, not values: zeros are far cheaper than random draws for 60M weights.
+        // The block's own initializers are put back so its later real initialization is unaffected.
+        Map<Parameter, Initializer> original = new HashMap<>();
+        for (Parameter p : block.getParameters().values()) {
+            if (!p.isInitialized()) {
+                original.put(p, p.getInitializer());
+                p.setInitializer(Initializer.ZEROS);
+            }
+        }
         try {
             block.initialize(manager, DataType.FLOAT32, sample);
         } catch (RuntimeException e) {
@@ -238,6 +250,8 @@ public final class ModelSummary {
             }
             throw new IllegalArgumentException("ModelSummary: input shape " + sample + " does not fit "
                     + typeName(block) + ": " + e.getMessage(), e);
+        } finally {
+            original.forEach(Parameter::setInitializer);
         }
     }
 
