@@ -35,6 +35,13 @@ import java.util.List;
  *
  * <p>Children carry the official module names: conv1, bn1, convs.i, bns.i, pool (stage only),
  * conv3, bn3, se (when enabled), downsample.
+ *
+ * <p>timm's {@code Bottle2neck} has the same keys and arithmetic; it differs in that a block is a
+ * stage block when {@code stride > 1 or downsample is not None} (the same blocks in every official
+ * model), it supports dilation, it can add attention after bn3 ({@code se}, used here), and its
+ * v1b-style models (res2net50d/101d) use a 2×2 pool in the downsample and {@code nn.Identity} at
+ * stride 1, where the official code has a kernel = stride pool (1×1 at stride 1: the same result).
+ * Note: DJL's PyTorch JNI ignores avg-pool count_include_pad; {@link AvgPool} compensates.
  */
 public final class Res2NetBottleneck extends TracedBlock {
 
