@@ -1,0 +1,318 @@
+package io.convzoo.blocks.res2net;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.TracedBlock;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Res2Net bottleneck ({@code Bottle2neck} of Res2Net-PretrainedModels; Res2NeXt's
+ * {@code Bottle2neckX} when cardinality &gt; 1).
+ *
+ * <p>A 1×1 conv expands the input to {@code width · scale} channels, which are split into
+ * {@code scale} groups of {@code width} channels. Group i &lt; scale-1 goes through its own 3×3
+ * conv (grouped by the cardinality), BN and ReLU; in a <em>normal</em> block the previous group's
+ * output is added to it first (the hierarchical residual), in a <em>stage</em> block (the first of
+ * a layer) it is not. The last group is passed through untouched in a normal block and through a
+ * 3×3 average pool (padding 1, the block's stride, zeros counted) in a stage block, even at
+ * stride 1. The groups are concatenated, a 1×1 conv + BN projects to {@code planes · 4}, optional
+ * squeeze-and-excitation (timm's placement: after bn3) rescales, and the shortcut is added.
+ *
+ * <p>{@code width = floor(planes · baseWidth / 64) · cardinality}. The 3×3 convs carry the stride.
+ * A downsample shortcut exists when the stride is not 1 or the channel count changes: v1 uses a
+ * strided 1×1 conv + BN ({@code downsample.0/.1}); v1b an average pool (kernel = stride, ceil
+ * mode, padding not counted) then a 1×1 conv + BN ({@code downsample.0} pool, {@code .1}, {@code .2}).
+ *
+ * <p>Children carry the official module names: conv1, bn1, convs.i, bns.i, pool (stage only),
+ * conv3, bn3, se (when enabled), downsample.
+ *
+ * <p>timm's {@code Bottle2neck} has the same keys and arithmetic; it differs in that a block is a
+ * stage block when {@code stride > 1 or downsample is not None} (the same blocks in every official
+ * model), it supports dilation, it can add attention after bn3 ({@code se}, used here), and its
+ * v1b-style models (res2net50d/101d) use a 2×2 pool in the downsample and {@code nn.Identity} at
+ * stride 1, where the official code has a kernel = stride pool (1×1 at stride 1: the same result).
+ * Note: DJL's PyTorch JNI ignores avg-pool count_include_pad; {@link AvgPool} compensates.
+ */
+public final class Res2NetBottleneck extends TracedBlock {
+
+    /** Output channels per plane. */
+    public static final int EXPANSION = 4;
+
+    private static final String NAME = "Res2NetBottleneck";
+
+    /** Shortcut flavour of a downsampling block. */
+    public enum Shortcut {
+        /** Strided 1×1 conv + BN (Res2Net, Res2NeXt). */
+        V1,
+        /** Average pool (kernel = stride, ceil mode, padding not counted), then 1×1 conv + BN (Res2Net-v1b). */
+        V1B
+    }
+
+    private final int inChannels;
+    private final int outChannels;
+    private final int width;
+    private final int scale;
+    private final int stride;
+    private final boolean stage;
+
+    private final Block conv1;
+    private final Block bn1;
+    private final ModuleList convs;
+    private final ModuleList bns;
+    private final Block pool;
+    private final Block conv3;
+    private final Block bn3;
+    private final Block se;
+    private final Block downsample;
+    private final long[] splitIndices;
+
+    private Res2NetBottleneck(Builder b) {
+        Checks.require(b.inChannels >= 1 && b.planes >= 1, NAME,
+                "inChannels and planes must be >= 1, got " + b.inChannels + " and " + b.planes);
+        Checks.require(b.scale >= 1, NAME, "scale must be >= 1, got " + b.scale);
+        Checks.require(b.cardinality >= 1, NAME, "cardinality must be >= 1, got " + b.cardinality);
+        Checks.require(b.stride >= 1, NAME, "stride must be >= 1, got " + b.stride);
+        int perGroup = b.planes * b.baseWidth / 64;
+        Checks.require(perGroup >= 1, NAME, "floor(planes * baseWidth / 64) must be >= 1, got planes="
+                + b.planes + " baseWidth=" + b.baseWidth);
+        inChannels = b.inChannels;
+        outChannels = b.planes * EXPANSION;
+        width = perGroup * b.cardinality;
+        scale = b.scale;
+        stride = b.stride;
+        boolean needsDownsample = b.stride != 1 || b.inChannels != outChannels;
+        stage = b.stage != null ? b.stage : needsDownsample;
+        // A normal block adds the previous (strided) group to an unstrided split: shapes would not match.
+        Checks.require(stage || stride == 1, NAME, "a normal (non-stage) block must have stride 1, got " + stride);
+
+        conv1 = addChildBlock("conv1", Layers.conv1x1(width * scale, 1));
+        bn1 = addChildBlock("bn1", Layers.batchNorm());
+        int nums = scale == 1 ? 1 : scale - 1;
+        List<Block> convList = new ArrayList<>();
+        List<Block> bnList = new ArrayList<>();
+        for (int i = 0; i < nums; i++) {
+            convList.add(Layers.conv3x3(width, stride, b.cardinality));
+            bnList.add(Layers.batchNorm());
+        }
+        convs = addChildBlock("convs", new ModuleList(convList));
+        bns = addChildBlock("bns", new ModuleList(bnList));
+        // The official code also creates a pool for a stage block with scale 1, where it is unused
+        // and has no parameters; it is left out here.
+        pool = stage && scale > 1 ? addChildBlock("pool", new AvgPool(3, stride, 1, false, true)) : null;
+        conv3 = addChildBlock("conv3", Layers.conv1x1(outChannels, 1));
+        bn3 = addChildBlock("bn3", b.zeroInitLastBn ? Layers.zeroGammaBatchNorm() : Layers.batchNorm());
+        se = b.squeezeExcite ? addChildBlock("se", new SqueezeExcite(outChannels)) : null;
+        if (needsDownsample) {
+            NamedSequential ds = new NamedSequential();
+            if (b.shortcut == Shortcut.V1) {
+                ds.add("0", Layers.conv1x1(outChannels, stride)).add("1", Layers.batchNorm());
+            } else {
+                ds.add("0", new AvgPool(stride, stride, 0, true, false))
+                        .add("1", Layers.conv1x1(outChannels, 1))
+                        .add("2", Layers.batchNorm());
+            }
+            downsample = addChildBlock("downsample", ds);
+        } else {
+            downsample = null;
+        }
+        splitIndices = new long[scale - 1];
+        for (int i = 1; i < scale; i++) {
+            splitIndices[i - 1] = (long) i * width;
+        }
+    }
+
+    /** A builder; required: inChannels and planes. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Input channels this block expects. */
+    public int getInChannels() {
+        return inChannels;
+    }
+
+    /** Output channels: planes · 4. */
+    public int getOutChannels() {
+        return outChannels;
+    }
+
+    /** Channels of one scale group: floor(planes · baseWidth / 64) · cardinality. */
+    public int getWidth() {
+        return width;
+    }
+
+    /** Whether this is a stage block (no hierarchical add, pooled last group). */
+    public boolean isStage() {
+        return stage;
+    }
+
+    /** Whether the shortcut has a downsample branch. */
+    public boolean hasDownsample() {
+        return downsample != null;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        Checks.requireNchw(NAME, x, inChannels);
+        NDArray out = Activation.relu(apply(bn1, ps, apply(conv1, ps, x, training, params), training, params));
+        // One split and one concat, whatever the scale.
+        NDList splits = scale == 1 ? new NDList(out) : out.split(splitIndices, 1);
+        NDList groups = new NDList(scale);
+        NDArray sp = null;
+        for (int i = 0; i < convs.size(); i++) {
+            NDArray in = (i == 0 || stage) ? splits.get(i) : sp.add(splits.get(i));
+            sp = apply(convs.get(i), ps, in, training, params);
+            sp = Activation.relu(apply(bns.get(i), ps, sp, training, params));
+            groups.add(sp);
+        }
+        if (scale > 1) {
+            NDArray last = splits.get(scale - 1);
+            groups.add(stage ? apply(pool, ps, last, training, params) : last);
+        }
+        NDArray merged = groups.size() == 1 ? groups.head() : NDArrays.concat(groups, 1);
+        NDArray y = apply(bn3, ps, apply(conv3, ps, merged, training, params), training, params);
+        if (se != null) {
+            y = apply(se, ps, y, training, params);
+        }
+        NDArray shortcut = downsample != null ? apply(downsample, ps, x, training, params) : x;
+        return new NDList(Activation.relu(y.add(shortcut)));
+    }
+
+    private static NDArray apply(Block block, ParameterStore ps, NDArray x, boolean training,
+                                 PairList<String, Object> params) {
+        return block.forward(ps, new NDList(x), training, params).head();
+    }
+
+    @Override
+    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
+        Checks.require(inputShapes.length == 1, NAME, "expected one input of shape (N, C="
+                + inChannels + ", H, W), got " + inputShapes.length + " inputs");
+        Shape s = inputShapes[0];
+        Checks.requireNchw(NAME, s, inChannels);
+        Shape[] expanded = visit(visitor, "conv1", conv1, s);
+        visit(visitor, "bn1", bn1, expanded);
+        Shape group = new Shape(s.get(0), width, s.get(2), s.get(3));
+        Shape[] groupOut = visit(visitor, "convs", convs, group);
+        visit(visitor, "bns", bns, groupOut);
+        if (pool != null) {
+            visit(visitor, "pool", pool, group);
+        }
+        Shape g = groupOut[0];
+        Shape merged = new Shape(g.get(0), (long) width * scale, g.get(2), g.get(3));
+        Shape[] out = visit(visitor, "conv3", conv3, merged);
+        visit(visitor, "bn3", bn3, out);
+        if (se != null) {
+            visit(visitor, "se", se, out);
+        }
+        if (downsample != null) {
+            Shape[] shortcut = visit(visitor, "downsample", downsample, s);
+            Checks.require(shortcut[0].equals(out[0]), NAME, "shortcut shape " + shortcut[0]
+                    + " does not match the residual branch " + out[0] + " for input " + s);
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return NAME + "(in=" + inChannels + ", out=" + outChannels + ", width=" + width + ", scale="
+                + scale + ", stride=" + stride + (stage ? ", stage" : ", normal")
+                + (se != null ? ", se" : "") + ")";
+    }
+
+    /** Configures a {@link Res2NetBottleneck}; defaults follow Res2Net-50 26w×4s. */
+    public static final class Builder {
+        private int inChannels;
+        private int planes;
+        private int stride = 1;
+        private int baseWidth = 26;
+        private int scale = 4;
+        private int cardinality = 1;
+        private Boolean stage;
+        private Shortcut shortcut = Shortcut.V1;
+        private boolean squeezeExcite;
+        private boolean zeroInitLastBn;
+
+        private Builder() {}
+
+        /** Input channels (required). */
+        public Builder inChannels(int value) {
+            inChannels = value;
+            return this;
+        }
+
+        /** Planes (required); the block outputs planes · 4 channels. */
+        public Builder planes(int value) {
+            planes = value;
+            return this;
+        }
+
+        /** Stride of the 3×3 convs, the stage pool and the downsample (default 1). */
+        public Builder stride(int value) {
+            stride = value;
+            return this;
+        }
+
+        /** Base width: each group has floor(planes · baseWidth / 64) · cardinality channels (default 26). */
+        public Builder baseWidth(int value) {
+            baseWidth = value;
+            return this;
+        }
+
+        /** Number of scale groups s (default 4). */
+        public Builder scale(int value) {
+            scale = value;
+            return this;
+        }
+
+        /** Groups of each 3×3 conv (Res2NeXt; default 1). */
+        public Builder cardinality(int value) {
+            cardinality = value;
+            return this;
+        }
+
+        /**
+         * Stage (first block of a layer) or normal block. By default a block is a stage block
+         * exactly when it downsamples, as in every official model.
+         */
+        public Builder stage(boolean value) {
+            stage = value;
+            return this;
+        }
+
+        /** Shortcut flavour used when the block downsamples (default v1). */
+        public Builder shortcut(Shortcut value) {
+            shortcut = value;
+            return this;
+        }
+
+        /** Adds timm-style squeeze-and-excitation after bn3 (default off). */
+        public Builder squeezeExcite(boolean value) {
+            squeezeExcite = value;
+            return this;
+        }
+
+        /** Starts bn3's gamma at zero so the block begins as its shortcut (default off). */
+        public Builder zeroInitLastBn(boolean value) {
+            zeroInitLastBn = value;
+            return this;
+        }
+
+        /** Builds the block; an inconsistent configuration throws IllegalArgumentException. */
+        public Res2NetBottleneck build() {
+            Checks.require(shortcut != null, NAME, "shortcut must not be null");
+            return new Res2NetBottleneck(this);
+        }
+    }
+}
