@@ -2,6 +2,7 @@ package io.convzoo.zoo;
 
 import io.convzoo.zoo.arch.dyconv.DyResNets;
 import io.convzoo.zoo.arch.pyconv.PyConvResNets;
+import io.convzoo.zoo.arch.res2net.Res2Nets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -20,6 +21,7 @@ public final class ModelRegistry {
     private static Map<String, ModelSpec> load() {
         List<List<ModelSpec>> families = List.of(
                 PyConvResNets.VARIANTS,
+                Res2Nets.VARIANTS,
                 DyResNets.VARIANTS
         );
         Map<String, ModelSpec> byId = new LinkedHashMap<>();
