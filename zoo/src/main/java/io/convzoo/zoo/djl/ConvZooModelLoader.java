@@ -75,7 +75,9 @@ public class ConvZooModelLoader implements ModelLoader {
             throws IOException, ModelNotFoundException, MalformedModelException {
         checkFilters(criteria.getFilters());
         Map<String, Object> arguments = new LinkedHashMap<>(spec.properties());
-        arguments.putAll(criteria.getArguments());
+        if (criteria.getArguments() != null) {
+            arguments.putAll(criteria.getArguments());
+        }
         boolean pretrained = Boolean.parseBoolean(String.valueOf(arguments.getOrDefault(PRETRAINED, "true")));
         String dataset = String.valueOf(arguments.getOrDefault("dataset", "imagenet"));
         Optional<Path> weights = pretrained ? PretrainedWeights.find(spec.id(), dataset) : Optional.empty();
