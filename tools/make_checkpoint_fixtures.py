@@ -7,6 +7,9 @@ plain and nested, float16/bfloat16/float64 copies, shared storages and strided v
 hand-made big-endian zip, safetensors and npz copies, hand-crafted hostile files (a pickle that
 would call os.system, huge declared sizes) and truncated copies, plus expected.json holding every
 tensor value, the test input and the logits PyTorch computed.
+
+Re-running changes only the legacy-format files: torch.save names their storages after memory
+addresses. Their tensors, and everything in expected.json, stay the same.
 """
 import argparse
 import collections
@@ -94,6 +97,13 @@ class FakeTensor:
         return torch._utils._rebuild_tensor_v2, self.args
 
 
+class FakeTensorV1(FakeTensor):
+    """Pickles as the older torch._utils._rebuild_tensor(storage, offset, size, stride)."""
+
+    def __reduce__(self):
+        return torch._utils._rebuild_tensor, self.args[:4]
+
+
 class IdPickler(pickle.Pickler):
     def persistent_id(self, obj):
         return obj.pid if isinstance(obj, FakeStorage) else None
@@ -108,12 +118,14 @@ def pickle_with_ids(obj):
 def write_zip(path, archive, pkl_bytes, records, byteorder=None):
     """A torch-style zip: <archive>/data.pkl, <archive>/data/<key>, optional <archive>/byteorder."""
     with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as z:
-        z.writestr(archive + '/data.pkl', pkl_bytes)
+        def put(name, data):
+            z.writestr(zipfile.ZipInfo(archive + '/' + name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+        put('data.pkl', pkl_bytes)
         if byteorder:
-            z.writestr(archive + '/byteorder', byteorder)
+            put('byteorder', byteorder)
         for key, data in records.items():
-            z.writestr(archive + '/data/' + key, data)
-        z.writestr(archive + '/version', '3\n')
+            put('data/' + key, data)
+        put('version', '3\n')
 
 
 def big_endian_copy(sd, path):
@@ -230,6 +242,18 @@ def main():
     expected['tiny.safetensors'] = expected_of(sd)
     np.savez(os.path.join(OUT, 'tiny.npz'), **{k: v.numpy() for k, v in sd.items()})
     expected['tiny.npz'] = expected_of(sd)
+
+    # Older writers: tensors rebuilt by _rebuild_tensor (v1) from storages saved on a GPU
+    # ('cuda:0'), and an old storage view (view_metadata) with an offset into its root storage.
+    root = torch.arange(10, dtype=torch.float32) - 4.5
+    gpu = FakeStorage(('storage', torch.FloatStorage, '0', 'cuda:0', 10, None))
+    view = FakeStorage(('storage', torch.FloatStorage, '0', 'cuda:0', 10, ('1', 4, 6)))
+    legacy_file(os.path.join(OUT, 'old_style_legacy.pth'), collections.OrderedDict([
+        ('v1', FakeTensorV1(gpu, 1, (2, 3), (3, 1))), ('viewed', FakeTensor(view, 1, (2, 2), (1, 2)))]),
+        {'0': (10, root.numpy().tobytes())})
+    expected['old_style_legacy.pth'] = {
+        'v1': values(root[1:7].reshape(2, 3)),
+        'viewed': values(root[4:10][1:].as_strided((2, 2), (1, 2)))}
 
     # Hostile files: nothing in them may run, nothing may be allocated from their sizes.
     with open(os.path.join(OUT, 'malicious_legacy.pth'), 'wb') as f:

@@ -35,7 +35,7 @@ class StateDictsTest {
     @ValueSource(strings = {"tiny_zip.pth", "tiny_legacy.pth", "tiny_nested.pth.tar", "tiny_nested_legacy.pth.tar",
             "tiny_model_key.pt", "tiny_float16.pth", "tiny_float16_legacy.pth", "tiny_bfloat16.pth",
             "tiny_float64.pth", "tiny_bigendian.pth", "tiny.safetensors", "tiny.npz", "views_zip.pth",
-            "views_legacy.pth"})
+            "views_legacy.pth", "old_style_legacy.pth"})
     void everyFormatAndDtypeReadsExactlyTheValuesPyTorchSaved(String file) throws IOException {
         StateDict sd = StateDicts.read(Fixtures.file(file));
         JsonObject expected = Fixtures.tensorsOf(file);
