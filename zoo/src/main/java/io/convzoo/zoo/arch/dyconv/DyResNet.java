@@ -65,6 +65,24 @@ public final class DyResNet {
         return body(net, type, layers, new int[] {64, 128, 256, 512}, 64, args);
     }
 
+    /**
+     * A DY-ResNet of another size with the ImageNet layout (7×7/2 stem of {@code stemWidth}
+     * channels with max pool, stage strides 1, 2, 2, 2): the official {@code ResNet} class built
+     * with other stage depths and widths, e.g. the reduced configurations of the parity tests.
+     *
+     * @param planes planes of the four stages (outputs are planes × expansion)
+     */
+    public static Block custom(String name, BlockType type, int[] layers, int[] planes, int stemWidth,
+                               ModelArgs args) {
+        if (layers.length != planes.length) {
+            throw new IllegalArgumentException("DyResNet: one width per stage needed, got " + layers.length
+                    + " stages and " + planes.length + " widths");
+        }
+        NamedSequential net = new DyResNetRoot(name, args.inputChannels());
+        ResNetParts.addImagenetStem(net, stemWidth, true);
+        return body(net, type, layers, planes, stemWidth, args);
+    }
+
     private static Block body(NamedSequential net, BlockType type, int[] layers, int[] planes, int stemWidth,
                               ModelArgs args) {
         officialStemInit(net);
