@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.training.initializer.XavierInitializer;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
@@ -34,6 +35,16 @@ public final class CheckpointImporter {
 
     private CheckpointImporter() {}
 
+    /**
+     * What an import did.
+     *
+     * @param directory the written DJL model directory
+     * @param params the written {@code <id>-0000.params}
+     * @param checkpoint the checkpoint as read (source file name, format)
+     * @param result tensors loaded, and (non-strict) the missing and unexpected keys
+     */
+    public record Imported(Path directory, Path params, StateDict checkpoint, WeightLoader.Result result) {}
+
     /** Imports a checkpoint of a registered model with its default arguments. */
     public static Path importTo(String modelId, Path checkpoint, Path outDir) throws IOException {
         ModelSpec spec = ModelRegistry.get(modelId);
@@ -45,6 +56,17 @@ public final class CheckpointImporter {
      * classes for a fine-tuned checkpoint), strictly.
      */
     public static Path importTo(ModelSpec spec, ModelArgs args, Path checkpoint, Path outDir) throws IOException {
+        return importModel(spec, args, checkpoint, outDir, true).params();
+    }
+
+    /**
+     * Imports a checkpoint of a registered model built with {@code args}. Strict loading (as
+     * PyTorch's {@code load_state_dict}) fails on any missing or unexpected key; non-strict loading
+     * keeps the official initialization for parameters the checkpoint lacks and ignores keys the
+     * model lacks. Shape mismatches always fail, and a failed import writes nothing.
+     */
+    public static Imported importModel(ModelSpec spec, ModelArgs args, Path checkpoint, Path outDir, boolean strict)
+            throws IOException {
         StateDict sd = StateDicts.read(checkpoint);
         Block block = spec.build(args);
         Map<String, String> properties = new LinkedHashMap<>();
@@ -56,7 +78,7 @@ public final class CheckpointImporter {
             properties.putIfAbsent(e.getKey(), String.valueOf(e.getValue()));
         }
         Shape input = new Shape(1, args.inputChannels(), spec.inputSize(), spec.inputSize());
-        return importTo(block, spec.id(), sd, outDir, properties, input, KeyRenames.of(spec.family()));
+        return write(block, spec.id(), sd, outDir, properties, input, KeyRenames.of(spec.family()), strict);
     }
 
     /**
@@ -69,12 +91,22 @@ public final class CheckpointImporter {
      */
     public static Path importTo(Block block, String name, StateDict sd, Path outDir, Map<String, String> properties,
                                 Shape inputShape, UnaryOperator<String> rename) throws IOException {
+        return write(block, name, sd, outDir, properties, inputShape, rename, true).params();
+    }
+
+    private static Imported write(Block block, String name, StateDict sd, Path outDir, Map<String, String> properties,
+                                  Shape inputShape, UnaryOperator<String> rename, boolean strict) throws IOException {
+        WeightLoader.Result result;
         try (Model model = Model.newInstance(name)) {
             model.setBlock(block);
             if (!isInitialized(block)) {
+                // What a non-strict import keeps for parameters the checkpoint lacks: the official
+                // initialization (Kaiming normal, fan-out; BatchNorm 1/0).
+                block.setInitializer(new XavierInitializer(XavierInitializer.RandomType.GAUSSIAN,
+                        XavierInitializer.FactorType.OUT, 2), Parameter.Type.WEIGHT);
                 block.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
             }
-            WeightLoader.load(block, sd, true, rename);
+            result = WeightLoader.load(block, sd, strict, rename);
             Files.createDirectories(outDir);
             model.save(outDir, name);
             Map<String, String> all = new TreeMap<>();
@@ -91,7 +123,7 @@ public final class CheckpointImporter {
         if (!Files.isRegularFile(params)) {
             throw new IOException("DJL did not write " + params);
         }
-        return params;
+        return new Imported(outDir, params, sd, result);
     }
 
     private static boolean isInitialized(Block block) {

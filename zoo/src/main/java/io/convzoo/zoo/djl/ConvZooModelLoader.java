@@ -75,15 +75,17 @@ public class ConvZooModelLoader implements ModelLoader {
             throws IOException, ModelNotFoundException, MalformedModelException {
         checkFilters(criteria.getFilters());
         Map<String, Object> arguments = new LinkedHashMap<>(spec.properties());
-        if (criteria.getArguments() != null) {
-            arguments.putAll(criteria.getArguments());
-        }
-        boolean pretrained = Boolean.parseBoolean(String.valueOf(arguments.getOrDefault(PRETRAINED, "true")));
-        String dataset = String.valueOf(arguments.getOrDefault("dataset", "imagenet"));
+        Map<String, Object> given = criteria.getArguments() != null ? criteria.getArguments() : Map.of();
+        boolean pretrained = Boolean.parseBoolean(String.valueOf(given.getOrDefault(PRETRAINED, "true")));
+        String dataset = String.valueOf(given.getOrDefault("dataset", arguments.getOrDefault("dataset", "imagenet")));
         Optional<Path> weights = pretrained ? PretrainedWeights.find(spec.id(), dataset) : Optional.empty();
         if (pretrained && weights.isEmpty()) {
             throw new WeightsNotInstalledException(PretrainedWeights.howToInstall(spec.id(), dataset));
         }
+        // Weights imported for another class count (bin/convzoo import --num-classes K) say so in
+        // their serving.properties; the criteria's own arguments still win.
+        weights.ifPresent(dir -> arguments.putAll(PretrainedWeights.importedArguments(dir)));
+        arguments.putAll(given);
 
         ModelArgs args = ConvZooBlockFactory.argumentsFor(spec, arguments);
         arguments.put("numClasses", args.numClasses());

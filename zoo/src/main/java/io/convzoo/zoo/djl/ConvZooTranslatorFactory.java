@@ -9,8 +9,11 @@ import ai.djl.modality.cv.transform.Resize;
 import ai.djl.modality.cv.transform.ResizeShort;
 import ai.djl.modality.cv.transform.ToTensor;
 import ai.djl.modality.cv.translator.ImageClassificationTranslator;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.Transform;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Pair;
@@ -56,6 +59,8 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
         int numClasses = (int) Double.parseDouble(argument(arguments, "numClasses", "1000"));
         int topK = (int) Double.parseDouble(argument(arguments, "topK", "5"));
         ImageClassificationTranslator.Builder b = ImageClassificationTranslator.builder();
+        // The builder checks its Resize against this size (224 unless set): 28×28 datasets need it.
+        b.setImageSize(data.cropSize(), data.cropSize());
         if (data.channels() == 1) {
             b.optFlag(Image.Flag.GRAYSCALE);
         }
@@ -66,11 +71,25 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
             b.addTransform(new Resize(data.cropSize(), data.cropSize()));
         }
         b.addTransform(new ToTensor());
-        b.addTransform(new Normalize(data.mean(), data.std()));
+        // DJL's Normalize assumes 3 channels; grayscale datasets normalize their single channel here.
+        b.addTransform(data.channels() == 3 ? new Normalize(data.mean(), data.std())
+                : channelNormalize(data.mean(), data.std()));
         b.optSynset(classNames(model, arguments, data, numClasses));
         b.optApplySoftmax(true);
         b.optTopK(topK);
         return b.build();
+    }
+
+    /** (x - mean[c]) / std[c] per channel of a (C, H, W) or (N, C, H, W) tensor, for any C. */
+    private static Transform channelNormalize(float[] mean, float[] std) {
+        return array -> {
+            int c = mean.length;
+            Shape shape = array.getShape().dimension() == 3 ? new Shape(c, 1, 1) : new Shape(1, c, 1, 1);
+            try (NDArray m = array.getManager().create(mean, shape);
+                 NDArray s = array.getManager().create(std, shape)) {
+                return array.sub(m).div(s);
+            }
+        };
     }
 
     private static String argument(Map<String, ?> arguments, String key, String fallback) {

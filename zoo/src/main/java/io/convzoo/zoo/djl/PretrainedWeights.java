@@ -1,18 +1,24 @@
 package io.convzoo.zoo.djl;
 
 import ai.djl.util.Utils;
+import io.convzoo.zoo.ModelArgs;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 
 /**
  * Where pretrained weights live. A weights directory holds {@code <id>-0000.params} (DJL format)
@@ -96,6 +102,31 @@ public final class PretrainedWeights {
             throw new UncheckedIOException("cannot extract shipped weights of " + id + " to " + target, e);
         }
         return target;
+    }
+
+    /**
+     * The model arguments an import recorded in {@code serving.properties} beside the weights
+     * ({@code numClasses}, {@code inputChannels}); empty when there is no such file.
+     */
+    public static Map<String, String> importedArguments(Path weightsDir) {
+        Path file = weightsDir.resolve("serving.properties");
+        Map<String, String> args = new LinkedHashMap<>();
+        if (!Files.isRegularFile(file)) {
+            return args;
+        }
+        Properties props = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            props.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        for (String key : List.of(ModelArgs.NUM_CLASSES, ModelArgs.INPUT_CHANNELS)) {
+            String value = props.getProperty(key);
+            if (value != null) {
+                args.put(key, value.strip());
+            }
+        }
+        return args;
     }
 
     /** The message that tells a user how to install the weights. */

@@ -1,0 +1,195 @@
+package io.convzoo.serving.cli;
+
+import ai.djl.MalformedModelException;
+import ai.djl.inference.Predictor;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.TranslateException;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.djl.ConvZooBlockFactory;
+import io.convzoo.zoo.djl.ConvZooModelLoader;
+import io.convzoo.zoo.djl.ConvZooModelZoo;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code convzoo predict <id|DIR> --input x.npy [--output y.npy]}: the eval-mode forward of a raw
+ * float32 NCHW tensor, logits written as {@code .npy} (for parity checks against PyTorch); and
+ * {@code convzoo predict <id|DIR> image.jpg}: the top classes of an image, with the model's
+ * dataset preprocessing. {@code <id>} loads through the zoo ({@code pretrained=true}, or untrained
+ * with {@code --untrained}); {@code DIR} is a directory written by {@code convzoo import}, loaded with
+ * {@code Criteria.optModelUrls}.
+ */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Run a model in eval mode: logits of a float32 NCHW .npy tensor (--input/--output), "
+                + "or the top classes of an image file.",
+                "<model> is a model id (its installed pretrained weights, or --untrained) or a directory written by "
+                + "'convzoo import'."})
+final class PredictCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "<model>", description = "Model id or imported model directory.")
+    String model;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "<image>", description = "Image file (jpg, png, ...).")
+    Path image;
+
+    @Option(names = "--input", paramLabel = "x.npy", description = "float32 NCHW input tensor (.npy).")
+    Path input;
+
+    @Option(names = "--output", paramLabel = "y.npy",
+            description = "Where to write the logits (.npy, float32); printed when absent.")
+    Path output;
+
+    @Option(names = "--untrained", description = "With a model id: the untrained model (pretrained=false).")
+    boolean untrained;
+
+    @Option(names = "--top", paramLabel = "K", defaultValue = "5", description = "Classes printed for an image (default 5).")
+    int top;
+
+    @Override
+    public Integer call() {
+        try {
+            if ((image == null) == (input == null)) {
+                throw new IllegalArgumentException("give either an image file or --input x.npy (not both)");
+            }
+            if (output != null && input == null) {
+                throw new IllegalArgumentException("--output is for --input tensors; an image prints its top classes");
+            }
+            Target target = resolve();
+            return input != null ? predictTensor(target) : predictImage(target);
+        } catch (IOException | ModelNotFoundException | MalformedModelException | TranslateException
+                 | RuntimeException e) {
+            System.err.println("convzoo: " + ImportCommand.firstLine(message(e)));
+            if (System.getenv("CONVZOO_DEBUG") != null) {
+                e.printStackTrace();
+            }
+            return 2;
+        }
+    }
+
+    /** What to load: an id through the zoo, or a directory through optModelUrls. */
+    private record Target(String id, Path dir, int inputChannels, int inputSize) {
+        <I, O> Criteria.Builder<I, O> criteria(Class<I> in, Class<O> out, boolean untrained) {
+            Criteria.Builder<I, O> b = Criteria.builder().setTypes(in, out);
+            if (dir != null) {
+                return b.optModelUrls(dir.toAbsolutePath().toUri().toString());
+            }
+            return b.optGroupId(ConvZooModelZoo.GROUP_ID).optArtifactId(id)
+                    .optArgument(ConvZooModelLoader.PRETRAINED, !untrained);
+        }
+
+        String expectedShape() {
+            return "(N, " + inputChannels + ", H, W), e.g. (1, " + inputChannels + ", " + inputSize + ", " + inputSize + ")";
+        }
+    }
+
+    private Target resolve() throws IOException {
+        Path path = Paths.get(model);
+        if (Files.isDirectory(path)) {
+            if (untrained) {
+                throw new IllegalArgumentException("--untrained is for model ids; " + model + " is a model directory");
+            }
+            Path props = path.resolve("serving.properties");
+            if (!Files.isRegularFile(props)) {
+                throw new IllegalArgumentException(model + " is no model directory written by 'convzoo import' "
+                        + "(no serving.properties)");
+            }
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(props, StandardCharsets.UTF_8)) {
+                p.load(r);
+            }
+            String id = p.getProperty(ConvZooBlockFactory.MODEL_ID);
+            ModelSpec spec = id == null ? null : ModelRegistry.find(id).orElse(null);
+            int channels = Integer.parseInt(p.getProperty("inputChannels",
+                    String.valueOf(spec == null ? 3 : spec.defaults().inputChannels())).strip());
+            return new Target(id, path, channels, spec == null ? 224 : spec.inputSize());
+        }
+        if (model.contains("/") || model.contains(java.io.File.separator)) {
+            throw new IllegalArgumentException("no such model directory: " + model);
+        }
+        ModelSpec spec = ModelRegistry.get(model);
+        return new Target(spec.id(), null, spec.defaults().inputChannels(), spec.inputSize());
+    }
+
+    private int predictTensor(Target target) throws IOException, ModelNotFoundException, MalformedModelException,
+            TranslateException {
+        try (ZooModel<NDList, NDList> zoo = target.criteria(NDList.class, NDList.class, untrained).build().loadModel();
+             Predictor<NDList, NDList> predictor = zoo.newPredictor();
+             NDManager manager = zoo.getNDManager().newSubManager()) {
+            NDArray x = Npy.read(manager, input);
+            Shape shape = x.getShape();
+            if (shape.dimension() != 4 || shape.get(1) != target.inputChannels()) {
+                throw new IllegalArgumentException(input.getFileName() + " has shape " + shape + "; "
+                        + (target.id() == null ? "the model" : target.id()) + " expects a float32 NCHW tensor of shape "
+                        + target.expectedShape());
+            }
+            if (x.getDataType() != DataType.FLOAT32) {
+                throw new IllegalArgumentException(input.getFileName() + " holds " + x.getDataType()
+                        + "; expected float32 of shape " + target.expectedShape());
+            }
+            NDArray logits = predictor.predict(new NDList(x)).head();
+            if (output != null) {
+                Npy.write(logits, output);
+                System.out.println("wrote logits " + logits.getShape() + " to " + output);
+            } else {
+                float[] values = logits.toFloatArray();
+                long rows = logits.getShape().get(0);
+                int cols = (int) (values.length / Math.max(1, rows));
+                for (int r = 0; r < rows; r++) {
+                    StringBuilder sb = new StringBuilder();
+                    for (int c = 0; c < cols; c++) {
+                        sb.append(c == 0 ? "" : " ").append(values[r * cols + c]);
+                    }
+                    System.out.println(sb);
+                }
+            }
+        }
+        return 0;
+    }
+
+    private int predictImage(Target target) throws IOException, ModelNotFoundException, MalformedModelException,
+            TranslateException {
+        if (!Files.isRegularFile(image)) {
+            throw new IllegalArgumentException("image not found: " + image);
+        }
+        Image img = ImageFactory.getInstance().fromFile(image);
+        Criteria<Image, Classifications> criteria = target.criteria(Image.class, Classifications.class, untrained)
+                .optArgument("topK", top).build();
+        try (ZooModel<Image, Classifications> zoo = criteria.loadModel();
+             Predictor<Image, Classifications> predictor = zoo.newPredictor()) {
+            Classifications result = predictor.predict(img);
+            for (Classifications.Classification c : result.topK(top)) {
+                System.out.printf("%-40s %.5f%n", c.getClassName(), c.getProbability());
+            }
+        }
+        return 0;
+    }
+
+    /** The most telling message: DJL wraps block errors (e.g. a wrong shape) in TranslateException. */
+    private static String message(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof TranslateException || t.getMessage() == null) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+}
