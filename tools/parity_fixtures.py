@@ -302,8 +302,16 @@ def main():
         parser.add_argument('--' + repo, required=True, help='checkout of the official %s code' % repo)
     parser.add_argument('--out', default=DEFAULT_OUT)
     parser.add_argument('--only', nargs='*', help='case names to (re)write; all by default')
+    parser.add_argument('--full', metavar='MODULE.FUNCTION',
+                        help='instead: a FULL-SIZE official model (e.g. res2net.res2net50_26w_4s, '
+                             'pyconvresnet.pyconvresnet50, oct_resnet.oct_resnet50, dy_resnet.resnet18) with seeded '
+                             'weights saved in the legacy format to --out as full.pth, full.input.npy (1x3x224x224) '
+                             'and full.logits.npy, for the CONVZOO_FULL_* test of ImportPredictCommandTest; '
+                             'not committed')
     args = parser.parse_args()
     o = import_official(args)
+    if args.full:
+        return write_full(o, args.full, args.out)
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
     manifest = {}
@@ -347,6 +355,27 @@ def main():
     with open(manifest_path, 'w') as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write('\n')
+
+
+def write_full(o, spec, out):
+    module_name, function = spec.split('.')
+    module = getattr(o, module_name)
+    generator = torch.Generator().manual_seed(7)
+    torch.manual_seed(7)
+    model = getattr(module, function)(pretrained=False) if 'pretrained' in getattr(module, function).__code__.co_varnames \
+        else getattr(module, function)()
+    # Full size: the attention keeps the official initial temperature 34, the zoo's default.
+    seed_weights(model, generator)
+    model.eval()
+    x = torch.randn(1, 3, 224, 224, generator=generator)
+    rescale_fc(model, x)
+    with torch.no_grad():
+        logits = model(x)
+    os.makedirs(out, exist_ok=True)
+    torch.save(model.state_dict(), os.path.join(out, 'full.pth'), _use_new_zipfile_serialization=False)
+    save_npy(os.path.join(out, 'full.input.npy'), x)
+    save_npy(os.path.join(out, 'full.logits.npy'), logits)
+    print('%s: %d params, legacy checkpoint, input and logits in %s' % (spec, sum(p.numel() for p in model.parameters()), out))
 
 
 if __name__ == '__main__':

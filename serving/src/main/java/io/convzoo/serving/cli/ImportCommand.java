@@ -9,6 +9,8 @@ import io.convzoo.zoo.djl.PretrainedWeights;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -45,6 +47,11 @@ final class ImportCommand implements Callable<Integer> {
             description = "Classifier outputs of the checkpoint (default: the model's, 1000 for ImageNet).")
     Integer numClasses;
 
+    @Option(names = "--arg", paramLabel = "KEY=VALUE",
+            description = "A model argument recorded with the weights, e.g. temperature=1 for a trained DY-ResNet "
+                    + "(its attention temperature is not in the checkpoint); repeatable.")
+    Map<String, String> arguments = new LinkedHashMap<>();
+
     @Option(names = "--non-strict",
             description = "Tolerate missing keys (they keep the official initialization) and unexpected keys "
                     + "(ignored), like load_state_dict(strict=False). Shape mismatches still fail.")
@@ -73,7 +80,10 @@ final class ImportCommand implements Callable<Integer> {
 
     private int run() throws IOException {
         ModelSpec spec = ModelRegistry.get(id);
-        ModelArgs args = numClasses == null ? spec.defaults() : spec.defaults().withNumClasses(numClasses);
+        ModelArgs args = ModelArgs.fromMap(arguments, spec.defaults());
+        if (numClasses != null) {
+            args = args.withNumClasses(numClasses);
+        }
         String dataset = spec.properties().getOrDefault("dataset", "imagenet");
         Optional<Path> root = PretrainedWeights.localRoot();
         Path dir = out != null ? out : root.map(r -> r.resolve(id).resolve(dataset)).orElseThrow(() ->

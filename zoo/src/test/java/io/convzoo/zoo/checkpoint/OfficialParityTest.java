@@ -69,17 +69,14 @@ class OfficialParityTest {
                 new int[] {8, 8, 16, 16}, STRIDES, Stem.DEEP, 16, 26, 4, 1, Shortcut.V1B), args)));
         c.put("res2next_reduced", new Case("res2net", args -> Res2Net.build(new Config(new int[] {2, 1, 1, 1},
                 new int[] {16, 16, 16, 16}, STRIDES, Stem.IMAGENET_MAXPOOL1, 16, 4, 4, 8, Shortcut.V1), args)));
-        c.put("dy_resnet18_reduced", new Case("dyconv", args -> dyTemperature(DyResNet.custom("dy_resnet18_reduced",
-                DyResNet.BlockType.BASIC, new int[] {2, 1, 1, 1}, new int[] {8, 8, 16, 16}, 16, args))));
-        c.put("dy_resnet50_reduced", new Case("dyconv", args -> dyTemperature(DyResNet.custom("dy_resnet50_reduced",
-                DyResNet.BlockType.BOTTLENECK, new int[] {1, 1, 1, 1}, new int[] {4, 8, 8, 8}, 16, args))));
+        // The fixtures run the official attention at temperature 4 (34 at initialization).
+        c.put("dy_resnet18_reduced", new Case("dyconv", args -> DyResNet.custom("dy_resnet18_reduced",
+                DyResNet.BlockType.BASIC, new int[] {2, 1, 1, 1}, new int[] {8, 8, 16, 16}, 16,
+                args.with(DyResNet.TEMPERATURE, 4))));
+        c.put("dy_resnet50_reduced", new Case("dyconv", args -> DyResNet.custom("dy_resnet50_reduced",
+                DyResNet.BlockType.BOTTLENECK, new int[] {1, 1, 1, 1}, new int[] {4, 8, 8, 8}, 16,
+                args.with(DyResNet.TEMPERATURE, "4"))));
         return c;
-    }
-
-    /** The fixtures run the official attention at temperature 4 (34 at initialization). */
-    private static Block dyTemperature(Block block) {
-        DyResNet.setTemperature(block, 4f);
-        return block;
     }
 
     static Stream<Arguments> checkpoints() {

@@ -15,12 +15,17 @@ import io.convzoo.zoo.arch.ResNetParts;
  * kernels, attention ratio 0.25 and initial temperature 34. Module names equal the official ones,
  * so {@code OfficialNames.of(block)} yields the official {@code state_dict} keys.
  *
- * <p>Family-specific argument: {@code kernels} (K, default 4).
+ * <p>Family-specific arguments: {@code kernels} (K, default 4) and {@code temperature} (the
+ * attention's softmax temperature, default 34 as the official code starts; a state_dict does not
+ * hold it, and the official training lowers it by 3 per epoch down to 1, so a fully trained
+ * checkpoint is evaluated with {@code temperature=1}).
  */
 public final class DyResNet {
 
     /** Argument key for the number of kernels K. */
     public static final String KERNELS = "kernels";
+    /** Argument key for the attention temperature. */
+    public static final String TEMPERATURE = "temperature";
     /** Official number of kernels. */
     public static final int DEFAULT_KERNELS = 4;
 
@@ -105,6 +110,13 @@ public final class DyResNet {
             net.add("layer" + (stage + 1), layer);
         }
         ResNetParts.addHead(net, args.numClasses());
+        if (args.extra().containsKey(TEMPERATURE)) {
+            double t = args.getDouble(TEMPERATURE, DynamicConv2d.OFFICIAL_INITIAL_TEMPERATURE);
+            if (!(t > 0)) {
+                throw new IllegalArgumentException("DyResNet: argument " + TEMPERATURE + " must be > 0, got " + t);
+            }
+            setTemperature(net, (float) t);
+        }
         return net;
     }
 
