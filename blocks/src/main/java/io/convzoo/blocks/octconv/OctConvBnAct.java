@@ -1,10 +1,9 @@
 package io.convzoo.blocks.octconv;
 
 import ai.djl.nn.Block;
-import io.convzoo.blocks.Layers;
 
 /**
- * {@link OctConvBn} plus ReLU on each frequency, the official {@code Conv_BN_ACT}: children
+ * {@link OctConvBn} plus ReLU ({@link ReluBlock}) on each frequency, the official {@code Conv_BN_ACT}: children
  * {@code conv}, {@code bn_h}, {@code bn_l} (when there is a low output) and {@code act}.
  */
 public class OctConvBnAct extends OctConvBn {
@@ -14,7 +13,7 @@ public class OctConvBnAct extends OctConvBn {
     /** Conv, BatchNorms (gamma starting at 1) and ReLU. */
     public OctConvBnAct(OctConv conv) {
         super(conv, false);
-        this.act = Layers.relu();
+        this.act = new ReluBlock();
         addChildBlock("act", act);
     }
 

@@ -1,17 +1,16 @@
 package io.convzoo.zoo.arch.octconv;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.octconv.OctConv;
 import io.convzoo.blocks.octconv.OctConvBn;
 import io.convzoo.blocks.octconv.OctConvBnAct;
+import io.convzoo.blocks.octconv.ReluBlock;
 
 /**
  * The official OctResNet {@code Bottleneck} (expansion 4): {@code conv1} (1×1 OctConv-BN-ReLU,
@@ -57,7 +56,7 @@ public class OctBottleneck extends TracedBlock {
                 .optPadding(1).optGroups(groups).optAlpha(alphaOut, alphaOut).build());
         this.conv3 = new OctConvBn(OctConv.builder().setChannels(width, planes * EXPANSION).setKernel(1)
                 .optAlpha(alphaOut, alphaOut).build(), zeroInitLastBn);
-        this.relu = Layers.relu();
+        this.relu = new ReluBlock();
         this.downsample = downsample;
         addChildBlock("conv1", conv1);
         addChildBlock("conv2", conv2);
@@ -71,17 +70,28 @@ public class OctBottleneck extends TracedBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
-        getOutputShapes(inputs.getShapes());
+        // conv1 (an OctConv) validates the input; the sum is checked here on the arrays' shapes
+        // (cheaper than re-tracing the whole block on every forward).
         NDList y = conv1.forward(ps, inputs, training, params);
         y = conv2.forward(ps, y, training, params);
         y = conv3.forward(ps, y, training, params);
         NDList identity = downsample != null ? downsample.forward(ps, inputs, training, params) : inputs;
-        NDList out = new NDList(y.size());
+        requireResidual(y.getShapes(), identity.getShapes());
+        NDList sum = new NDList(y.size());
         for (int i = 0; i < y.size(); i++) {
-            NDArray sum = y.get(i).add(identity.get(i));
-            out.add(relu.forward(ps, new NDList(sum), training, params).singletonOrThrow());
+            sum.add(y.get(i).add(identity.get(i)));
         }
-        return out;
+        return relu.forward(ps, sum, training, params);
+    }
+
+    private void requireResidual(Shape[] y, Shape[] identity) {
+        Checks.require(identity.length == y.length, name, "the residual branch returns " + y.length
+                + " array(s) but the shortcut " + identity.length + "; without a downsample the input must be "
+                + (y.length == 2 ? "a (high, low) pair" : "a single high-frequency array"));
+        for (int i = 0; i < y.length; i++) {
+            Checks.require(y[i].equals(identity[i]), name, "residual " + y[i] + " and shortcut " + identity[i]
+                    + " differ (part " + (i == 0 ? "high" : "low") + ")");
+        }
     }
 
     @Override
@@ -90,15 +100,8 @@ public class OctBottleneck extends TracedBlock {
         y = visit(visitor, "conv2", conv2, y);
         y = visit(visitor, "conv3", conv3, y);
         Shape[] identity = downsample != null ? visit(visitor, "downsample", downsample, inputShapes) : inputShapes;
-        Checks.require(identity.length == y.length, name, "the residual branch returns " + y.length
-                + " array(s) but the shortcut " + identity.length + "; without a downsample the input must be "
-                + (y.length == 2 ? "a (high, low) pair" : "a single high-frequency array"));
-        Shape[] out = new Shape[y.length];
-        for (int i = 0; i < y.length; i++) {
-            Checks.require(y[i].equals(identity[i]), name, "residual " + y[i] + " and shortcut " + identity[i]
-                    + " differ (part " + (i == 0 ? "high" : "low") + ")");
-            out[i] = visit(visitor, "relu", relu, y[i])[0];
-        }
-        return out;
+        requireResidual(y, identity);
+        // One ReLU module for both parts, as officially.
+        return visit(visitor, "relu", relu, y);
     }
 }
