@@ -9,7 +9,8 @@ Usage (Debian's PyTorch; the official code is NOT part of this repository):
 (d-li14/octconv.pytorch). For every variant the script prints the parameter count and the
 conv+linear MACs of one 1x3x224x224 forward (forward hooks on nn.Conv2d / nn.Linear). With
 --dump it writes "<key> <d0>x<d1>x..." lines of the official state_dict (num_batches_tracked
-buffers left out: DJL's BatchNorm has no such counter) as <model>.keys.gz.
+buffers left out: DJL's BatchNorm has no such counter) as <model>.keys.gz, and value fixtures of
+three tiny official Bottlenecks (weights, input, eval-mode output) as <name>.values.gz.
 
 Other alphas: the official classes hard-code alpha = 0.5 (Bottleneck conv2/conv3, _make_layer
 defaults), so for alpha != 0.5 every 0.5 handed to Conv_BN / Conv_BN_ACT is replaced by alpha.
@@ -21,6 +22,7 @@ is plain, so 28x28 inputs never need a low-frequency map of odd size.
 """
 import argparse
 import gzip
+import io
 import os
 import sys
 
@@ -41,6 +43,11 @@ def patch_alpha(octconv_module, alpha):
             _original(self, *args, alpha_in=swap(alpha_in), alpha_out=swap(alpha_out), **kwargs)
 
         cls.__init__ = init
+
+
+def open_gz(path):
+    """A text writer to a gzip file with a fixed header time, so reruns give identical bytes."""
+    return io.TextIOWrapper(gzip.GzipFile(path, "wb", mtime=0), encoding="utf-8")
 
 
 def count_params(model):
@@ -125,6 +132,51 @@ def small_model(oct_resnet, alpha, num_classes=10, in_channels=1):
     return Small()
 
 
+# Tiny official Bottlenecks for value fixtures: (name, inplanes, planes, stride, alpha_in, alpha_out,
+# output, input size). Each has a downsample Conv_BN as _make_layer would build it.
+BOTTLENECK_FIXTURES = [
+    ("bottleneck_first", 8, 4, 1, 0.0, 0.5, False, 8),
+    ("bottleneck_normal_s2", 8, 4, 2, 0.5, 0.5, False, 8),
+    ("bottleneck_output_s2", 8, 4, 2, 0.5, 0.0, True, 8),
+]
+
+
+def write_bottleneck_fixtures(octconv, oct_resnet, out_dir):
+    """Writes <name>.values.gz: 'key shape v0 v1 ...' lines for every state_dict entry (random
+    weights and BatchNorm statistics), then input_h / input_l and output_h / output_l in eval mode."""
+    torch.manual_seed(0)
+    for name, inplanes, planes, stride, a_in, a_out, output, size in BOTTLENECK_FIXTURES:
+        downsample = nn.Sequential(octconv.Conv_BN(inplanes, planes * 4, kernel_size=1, stride=stride,
+                                                   alpha_in=a_in, alpha_out=a_out))
+        block = oct_resnet.Bottleneck(inplanes, planes, stride, downsample, 1, 64, a_in, a_out,
+                                      nn.BatchNorm2d, output)
+        with torch.no_grad():
+            for key, value in block.state_dict().items():
+                if key.endswith("num_batches_tracked"):
+                    continue
+                if key.endswith("running_var"):
+                    value.copy_(torch.rand_like(value) + 0.5)
+                else:
+                    value.copy_(torch.randn_like(value) * 0.5)
+        block.eval()
+        low_in = int(a_in * inplanes)
+        x_h = torch.randn(1, inplanes - low_in, size, size)
+        x = (x_h, torch.randn(1, low_in, size // 2, size // 2)) if low_in > 0 else x_h
+        with torch.no_grad():
+            y_h, y_l = block(x)
+        tensors = [(k, v) for k, v in block.state_dict().items() if not k.endswith("num_batches_tracked")]
+        tensors.append(("input_h", x_h))
+        if low_in > 0:
+            tensors.append(("input_l", x[1]))
+        tensors.append(("output_h", y_h))
+        if y_l is not None:
+            tensors.append(("output_l", y_l))
+        with open_gz(os.path.join(out_dir, name + ".values.gz")) as f:
+            for key, value in tensors:
+                dims = "x".join(str(d) for d in value.shape)
+                f.write(key + " " + dims + " " + " ".join("%.9g" % v for v in value.flatten().tolist()) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--official", required=True)
@@ -136,6 +188,10 @@ def main():
     import octconv
     import oct_resnet
 
+    if args.dump:
+        os.makedirs(args.dump, exist_ok=True)
+        write_bottleneck_fixtures(octconv, oct_resnet, args.dump)
+
     for alpha in [float(a) for a in args.alphas.split(",")]:
         patch_alpha(octconv, alpha)
         for name in VARIANTS:
@@ -144,7 +200,7 @@ def main():
             print(f"{name} alpha={alpha} params={count_params(model)} macs224={macs} out={out}")
             if args.dump and alpha == 0.5 and name in args.dump_models.split(","):
                 os.makedirs(args.dump, exist_ok=True)
-                with gzip.open(os.path.join(args.dump, name + ".keys.gz"), "wt") as f:
+                with open_gz(os.path.join(args.dump, name + ".keys.gz")) as f:
                     f.write("\n".join(key_lines(model)) + "\n")
         # The swap stays active: the official Bottleneck hard-codes 0.5 for conv2/conv3.
         small = small_model(oct_resnet, alpha)
