@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -220,7 +221,9 @@ class OctResNetTest {
     @Test
     void smallVariantTrains() {
         Block net = spec("oct_resnet_small").build();
-        // 8x8 keeps it quick: high/low maps 8/4, 4/2, then 2 and 1.
-        TestSupport.assertTrains(net, new Shape(2, 1, 8, 8), 3, 0.02f);
+        // 16x16 keeps it quick (high/low maps 16/8, 8/4, then 4 and 2) while every training-mode
+        // BatchNorm still sees more than 2 values per channel; small steps keep SGD monotone.
+        Engine.getInstance().setRandomSeed(42);
+        TestSupport.assertTrains(net, new Shape(4, 1, 16, 16), 3, 0.005f);
     }
 }
