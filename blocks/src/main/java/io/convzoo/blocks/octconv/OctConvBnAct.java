@@ -1,5 +1,6 @@
 package io.convzoo.blocks.octconv;
 
+import io.convzoo.blocks.ReluBlock;
 import ai.djl.nn.Block;
 
 /**

@@ -10,7 +10,7 @@ import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.octconv.OctConv;
 import io.convzoo.blocks.octconv.OctConvBn;
 import io.convzoo.blocks.octconv.OctConvBnAct;
-import io.convzoo.blocks.octconv.ReluBlock;
+import io.convzoo.blocks.ReluBlock;
 
 /**
  * The official OctResNet {@code Bottleneck} (expansion 4): {@code conv1} (1×1 OctConv-BN-ReLU,

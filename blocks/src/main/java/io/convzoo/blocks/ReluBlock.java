@@ -1,4 +1,4 @@
-package io.convzoo.blocks.octconv;
+package io.convzoo.blocks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -9,10 +9,10 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * ReLU on every array of its input, whose output shapes are its input shapes. Used instead of
- * {@code Layers.relu()} (DJL's LambdaBlock) inside octave blocks: LambdaBlock infers shapes by
- * running the lambda on freshly allocated zero arrays, which made shape inference of a full
- * OctResNet at 224×224 cost seconds.
+ * ReLU on every array of its input (one array, or an octave (high, low) pair), whose output shapes
+ * are its input shapes. {@link Layers#relu()} returns it: DJL's LambdaBlock infers shapes by running
+ * the lambda on freshly allocated zero arrays, which made shape inference of a full network at
+ * 224×224 cost seconds.
  */
 public class ReluBlock extends AbstractBlock {
 
