@@ -6,15 +6,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.BlockList;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.initializer.UniformInitializer;
 import ai.djl.util.Pair;
-import java.lang.reflect.Field;
+import io.convzoo.blocks.TracedBlock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -216,31 +214,12 @@ public final class ModelSurgery {
         int dot = path.lastIndexOf('.');
         Block parent = dot < 0 ? root : child(root, path.substring(0, dot));
         String name = dot < 0 ? path : path.substring(dot + 1);
-        BlockList children = childList(parent);
-        for (int i = 0; i < children.size(); i++) {
-            String key = children.keyAt(i);
-            if (plainName(key).equals(name)) {
-                children.remove(i);
-                children.add(i, key, replacement);
-                return;
-            }
+        if (!(parent instanceof TracedBlock traced)) {
+            throw new IllegalArgumentException("cannot replace '" + path + "': its parent "
+                    + parent.getClass().getSimpleName() + " is not a ConvZoo composite block; children: "
+                    + plainNames(parent));
         }
-        throw new IllegalArgumentException("no child '" + name + "' in " + parent.getClass().getSimpleName()
-                + "; children: " + plainNames(parent));
-    }
-
-    /** DJL keeps children in a protected list; NamedSequential has no replace method yet. */
-    private static BlockList childList(Block parent) {
-        if (!(parent instanceof AbstractBlock)) {
-            throw new IllegalArgumentException(parent.getClass().getSimpleName() + " is not an AbstractBlock");
-        }
-        try {
-            Field f = AbstractBlock.class.getDeclaredField("children");
-            f.setAccessible(true);
-            return (BlockList) f.get(parent);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("cannot reach the children of " + parent.getClass().getName(), e);
-        }
+        traced.replaceChild(name, replacement);
     }
 
     /** DJL child keys are "%02d" + name; the plain name drops the two-digit prefix. */

@@ -1,5 +1,6 @@
 package io.convzoo.zoo.train;
 
+import io.convzoo.blocks.TemperatureAnnealed;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

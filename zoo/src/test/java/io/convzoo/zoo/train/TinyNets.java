@@ -1,5 +1,6 @@
 package io.convzoo.zoo.train;
 
+import io.convzoo.blocks.TemperatureAnnealed;
 import ai.djl.Model;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;

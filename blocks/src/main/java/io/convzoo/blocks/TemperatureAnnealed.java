@@ -1,4 +1,4 @@
-package io.convzoo.zoo.train;
+package io.convzoo.blocks;
 
 import ai.djl.nn.Block;
 import java.util.ArrayList;
@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * A block with a softmax temperature that training anneals (dynamic convolution's attention:
- * DyConv anneals it linearly from 30 to 1 over the first epochs). {@link FineTuner} finds every
- * such block in the model and sets the temperature before each step.
+ * DyConv anneals it linearly from 30 to 1 over the first epochs). The fine-tuner finds every such
+ * block in the model and sets the temperature before each step.
  */
 public interface TemperatureAnnealed {
 
