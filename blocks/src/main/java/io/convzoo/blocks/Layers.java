@@ -1,7 +1,6 @@
 package io.convzoo.blocks;
 
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
@@ -51,9 +50,9 @@ public final class Layers {
         return bn;
     }
 
-    /** ReLU as a block. */
+    /** ReLU as a block whose shape inference allocates nothing (DJL's LambdaBlock runs the op on zeros). */
     public static Block relu() {
-        return Activation.reluBlock();
+        return new ReluBlock();
     }
 
     /**

@@ -48,6 +48,22 @@ public abstract class TracedBlock extends AbstractBlock {
         return trace(inputShapes, visitor);
     }
 
+    /**
+     * Replaces the child named {@code name} (as given to addChildBlock) by {@code replacement},
+     * keeping its position; used by model surgery (a new classifier head, a new stem).
+     */
+    public void replaceChild(String name, Block replacement) {
+        for (int i = 0; i < children.size(); i++) {
+            String key = children.keyAt(i);
+            if (key.substring(2).equals(name)) {
+                children.remove(i);
+                children.add(i, key, replacement);
+                return;
+            }
+        }
+        throw new IllegalArgumentException(getClass().getSimpleName() + ": no child named '" + name + "'");
+    }
+
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         return trace(inputShapes, NO_OP);

@@ -1,6 +1,7 @@
 package io.convzoo.zoo;
 
 import io.convzoo.zoo.arch.dyconv.DyResNets;
+import io.convzoo.zoo.arch.octconv.OctResNets;
 import io.convzoo.zoo.arch.pyconv.PyConvResNets;
 import io.convzoo.zoo.arch.res2net.Res2Nets;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ public final class ModelRegistry {
         List<List<ModelSpec>> families = List.of(
                 PyConvResNets.VARIANTS,
                 Res2Nets.VARIANTS,
+                OctResNets.VARIANTS,
                 DyResNets.VARIANTS
         );
         Map<String, ModelSpec> byId = new LinkedHashMap<>();

@@ -8,12 +8,13 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
-import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.ConvMath;
 import io.convzoo.blocks.MacCounted;
 import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.TemperatureAnnealed;
+import java.util.List;
 
 /**
  * Dynamic convolution (Chen et al., "Dynamic Convolution: Attention over Convolution Kernels",
@@ -30,7 +31,7 @@ import io.convzoo.blocks.TracedBlock;
  * towards 1 during training); {@link Routing#SIGMOID} is CondConv-style routing with independent
  * per-kernel gates (default temperature 1, i.e. plain {@code sigmoid(z)}).
  */
-public final class DynamicConv2d extends TracedBlock implements MacCounted {
+public final class DynamicConv2d extends TracedBlock implements MacCounted, TemperatureAnnealed {
 
     /** How the attention logits become kernel weights. */
     public enum Routing {
@@ -123,6 +124,7 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted {
     }
 
     /** Sets the attention temperature (positive); used for annealing during training. */
+    @Override
     public void setTemperature(float temperature) {
         attention.setTemperature(temperature);
     }
@@ -144,36 +146,26 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted {
      * first {@code annealEpochs} epochs, then {@code end}).
      */
     public static float linearAnneal(float start, float end, int epoch, int annealEpochs) {
-        if (annealEpochs <= 0 || epoch >= annealEpochs) {
-            return end;
-        }
-        return start + (end - start) * Math.max(0, epoch) / annealEpochs;
+        return TemperatureAnnealed.linear(start, end, epoch, annealEpochs);
     }
 
     /** Sets the temperature of every {@link DynamicConv2d} under {@code root} (root included); returns how many. */
     public static int setTemperatureEverywhere(Block root, float temperature) {
-        int count = 0;
-        if (root instanceof DynamicConv2d dc) {
-            dc.setTemperature(temperature);
-            count++;
-        }
-        for (Pair<String, Block> child : root.getChildren()) {
-            count += setTemperatureEverywhere(child.getValue(), temperature);
-        }
-        return count;
+        List<DynamicConv2d> all = findAllIn(root);
+        all.forEach(dc -> dc.setTemperature(temperature));
+        return all.size();
     }
 
     /** Applies {@link #updateTemperature()} to every {@link DynamicConv2d} under {@code root}; returns how many. */
     public static int updateTemperatureEverywhere(Block root) {
-        int count = 0;
-        if (root instanceof DynamicConv2d dc) {
-            dc.updateTemperature();
-            count++;
-        }
-        for (Pair<String, Block> child : root.getChildren()) {
-            count += updateTemperatureEverywhere(child.getValue());
-        }
-        return count;
+        List<DynamicConv2d> all = findAllIn(root);
+        all.forEach(DynamicConv2d::updateTemperature);
+        return all.size();
+    }
+
+    private static List<DynamicConv2d> findAllIn(Block root) {
+        return TemperatureAnnealed.findAll(root).stream()
+                .filter(DynamicConv2d.class::isInstance).map(DynamicConv2d.class::cast).toList();
     }
 
     @Override

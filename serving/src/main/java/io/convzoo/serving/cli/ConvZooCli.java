@@ -6,10 +6,14 @@ import picocli.CommandLine.Command;
 /** {@code bin/convzoo}: the ConvZoo command line. */
 @Command(name = "convzoo", mixinStandardHelpOptions = true, version = "ConvZoo 0.1.0",
         description = "Modern convolution families as a DJL model zoo: list, summarize, run.",
-        subcommands = {ModelsCommand.class, SummaryCommand.class,
-                ImportCommand.class,
-                PredictCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {
+            ModelsCommand.class,
+            SummaryCommand.class,
+            FinetuneCommand.class,
+            EvalCommand.class,
+            ImportCommand.class,
+            PredictCommand.class,
+            CommandLine.HelpCommand.class})
 public final class ConvZooCli {
 
     private ConvZooCli() {}

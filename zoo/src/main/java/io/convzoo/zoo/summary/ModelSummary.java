@@ -21,6 +21,7 @@ import com.google.gson.JsonObject;
 import io.convzoo.blocks.ConvMath;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.MacCounted;
+import io.convzoo.blocks.ReluBlock;
 import io.convzoo.blocks.TracedBlock;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -341,7 +342,7 @@ public final class ModelSummary {
                 aux = counted.auxiliaryMacs(in);
             }
             rows.add(new LayerRow(path, typeName(block), displayShapes(out), p, trainable, macs, aux,
-                    rf.roundedHeight(), rf.roundedWidth(), block instanceof LambdaBlock, depth));
+                    rf.roundedHeight(), rf.roundedWidth(), isFunctional(block), depth));
             List<Tensor> result = new ArrayList<>();
             for (Shape s : out) {
                 result.add(new Tensor(s, rf));
@@ -637,8 +638,16 @@ public final class ModelSummary {
         return "ModelSummary: layer '" + path + "' (" + typeName(block) + ")";
     }
 
+    /** Parameter-free ops that stand in for PyTorch's functional calls: lambdas and ReLU. */
+    static boolean isFunctional(Block block) {
+        return block instanceof LambdaBlock || block instanceof ReluBlock;
+    }
+
     /** Class simple name, or a lambda block's function name ("maxPool2d" → "MaxPool2d"). */
     static String typeName(Block block) {
+        if (block instanceof ReluBlock) {
+            return "ReLU";
+        }
         if (block instanceof LambdaBlock lambda) {
             String name = lambda.getName();
             if (name == null || name.isEmpty() || LambdaBlock.DEFAULT_NAME.equals(name)) {

@@ -1,0 +1,95 @@
+package io.convzoo.blocks.octconv;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.TracedBlock;
+
+/**
+ * An {@link OctConv} followed by one BatchNorm per frequency, the official {@code Conv_BN}:
+ * children {@code conv}, {@code bn_h} and, when the conv has a low-frequency output, {@code bn_l}.
+ * Reads and returns arrays with the same (high[, low]) convention as {@link OctConv}.
+ */
+public class OctConvBn extends TracedBlock {
+
+    private final OctConv conv;
+    private final BatchNorm bnH;
+    private final BatchNorm bnL;
+
+    /**
+     * @param conv the octave convolution
+     * @param zeroGamma start both BatchNorms at gamma = 0 (zero-init of a residual branch's last BN)
+     */
+    public OctConvBn(OctConv conv, boolean zeroGamma) {
+        this.conv = conv;
+        this.bnH = zeroGamma ? Layers.zeroGammaBatchNorm() : Layers.batchNorm();
+        this.bnL = conv.hasLowOut() ? (zeroGamma ? Layers.zeroGammaBatchNorm() : Layers.batchNorm()) : null;
+        addChildBlock("conv", conv);
+        addChildBlock("bn_h", bnH);
+        if (bnL != null) {
+            addChildBlock("bn_l", bnL);
+        }
+    }
+
+    /** An OctConvBn with BatchNorms starting at gamma = 1. */
+    public OctConvBn(OctConv conv) {
+        this(conv, false);
+    }
+
+    /** The octave convolution. */
+    public OctConv getConv() {
+        return conv;
+    }
+
+    /** The activation applied after each BatchNorm, or null (none here). */
+    protected Block activation() {
+        return null;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        NDList y = conv.forward(ps, inputs, training, params);
+        NDArray high = finish(ps, bnH, y.get(0), training, params);
+        if (bnL == null) {
+            return new NDList(high);
+        }
+        return new NDList(high, finish(ps, bnL, y.get(1), training, params));
+    }
+
+    private NDArray finish(ParameterStore ps, BatchNorm bn, NDArray x, boolean training,
+                           PairList<String, Object> params) {
+        NDList out = bn.forward(ps, new NDList(x), training, params);
+        Block act = activation();
+        if (act != null) {
+            out = act.forward(ps, out, training, params);
+        }
+        return out.singletonOrThrow();
+    }
+
+    @Override
+    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
+        Shape[] y = visit(visitor, "conv", conv, inputShapes);
+        Shape high = visit(visitor, "bn_h", bnH, y[0])[0];
+        Shape low = bnL != null ? visit(visitor, "bn_l", bnL, y[1])[0] : null;
+        Block act = activation();
+        if (act != null) {
+            // One activation module applied to each part, as officially.
+            high = visit(visitor, "act", act, high)[0];
+            if (low != null) {
+                low = visit(visitor, "act", act, low)[0];
+            }
+        }
+        return low == null ? new Shape[] {high} : new Shape[] {high, low};
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + conv + "]";
+    }
+}

@@ -1,0 +1,60 @@
+package io.convzoo.blocks.octconv;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.convzoo.blocks.TracedBlock;
+
+/**
+ * Test-only wrapper without parameters that lets the single-array training check drive an
+ * octave block: it splits one (N, C, H, W) input into high channels and average-pooled low
+ * channels, and joins an output pair back into one array (low part upsampled, concatenated).
+ */
+final class SingleArrayAdapter extends TracedBlock {
+
+    private final Block inner;
+    private final int highIn;
+    private final boolean pairIn;
+
+    SingleArrayAdapter(Block inner, int highIn, boolean pairIn) {
+        this.inner = inner;
+        this.highIn = highIn;
+        this.pairIn = pairIn;
+        addChildBlock("inner", inner);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        NDArray x = inputs.head();
+        NDList in = pairIn ? splitPair(x) : new NDList(x);
+        NDList out = inner.forward(ps, in, training, params);
+        if (out.size() == 1) {
+            return out;
+        }
+        return new NDList(NDArrays.concat(new NDList(out.get(0), OctConv.upsample(out.get(1))), 1));
+    }
+
+    private NDList splitPair(NDArray x) {
+        NDList parts = x.split(new long[] {highIn}, 1);
+        return new NDList(parts.get(0), OctConv.pool(parts.get(1)));
+    }
+
+    @Override
+    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
+        Shape x = inputShapes[0];
+        Shape[] in = pairIn
+                ? new Shape[] {new Shape(x.get(0), highIn, x.get(2), x.get(3)),
+                               new Shape(x.get(0), x.get(1) - highIn, x.get(2) / 2, x.get(3) / 2)}
+                : new Shape[] {x};
+        Shape[] out = visit(visitor, "inner", inner, in);
+        if (out.length == 1) {
+            return out;
+        }
+        return new Shape[] {new Shape(out[0].get(0), out[0].get(1) + out[1].get(1), out[0].get(2), out[0].get(3))};
+    }
+}

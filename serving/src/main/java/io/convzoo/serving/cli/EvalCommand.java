@@ -1,0 +1,111 @@
+package io.convzoo.serving.cli;
+
+import ai.djl.Model;
+import ai.djl.nn.Block;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import io.convzoo.zoo.Datasets;
+import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.djl.PretrainedWeights;
+import io.convzoo.zoo.train.FashionMnistDataset;
+import io.convzoo.zoo.train.ModelEvaluator;
+import java.io.DataInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code convzoo eval <id|DIR> --dataset fashion-mnist [--json]}: top-1 accuracy (a fraction) and
+ * confusion matrix on the Fashion-MNIST test set, of a zoo model with installed fashion-mnist
+ * weights or of a {@code convzoo finetune} output directory (finetune.json + model.params).
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Top-1 accuracy of a model (id with installed weights, or a finetune output DIR) on a test set.")
+public final class EvalCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "<id|DIR>", description = "Model id, or a 'convzoo finetune' output directory.")
+    String target;
+
+    @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "Test set (only fashion-mnist now).")
+    String dataset;
+
+    @Option(names = "--fashion-mnist-dir", paramLabel = "DIR", description = "Directory of the Fashion-MNIST IDX files.")
+    Path fashionDir;
+
+    @Option(names = "--limit", defaultValue = "0", description = "Evaluate a stratified subset of this size (0: all 10,000).")
+    int limit;
+
+    @Option(names = "--batch-size", defaultValue = "256") int batchSize;
+
+    @Option(names = "--json", description = "Print JSON: accuracy (fraction), correct, total, classNames, confusion.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Datasets.FASHION_MNIST.equals(dataset)) {
+            throw new IllegalArgumentException("--dataset must be fashion-mnist, got '" + dataset + "'");
+        }
+        Path dir = fashionDir != null ? fashionDir : FashionMnistDataset.defaultDirectory();
+        if (!FashionMnistDataset.isInstalled(dir)) {
+            throw new java.io.FileNotFoundException(FashionMnistDataset.howToInstall(dir));
+        }
+        FashionMnistDataset.Builder b = FashionMnistDataset.builder().optDirectory(dir)
+                .optSplit(FashionMnistDataset.Split.TEST).setBatch(batchSize, false);
+        if (limit > 0) {
+            b.optSubset(limit, true);
+        }
+        FashionMnistDataset test = b.build();
+        test.prepare();
+        Path asDir = Path.of(target);
+        ModelEvaluator.Evaluation eval;
+        String name;
+        if (Files.isRegularFile(asDir.resolve("finetune.json"))) {
+            JsonObject info = new Gson().fromJson(Files.readString(asDir.resolve("finetune.json")), JsonObject.class);
+            ModelSpec spec = ModelRegistry.get(info.get("model").getAsString());
+            if (info.get("inputChannels").getAsInt() != 1 || info.get("numClasses").getAsInt() != 10) {
+                throw new IllegalArgumentException(asDir + " holds a model for " + info.get("numClasses") + " classes and "
+                        + info.get("inputChannels") + " channels, not Fashion-MNIST's 10 and 1");
+            }
+            ModelArgs args = spec.defaults().withNumClasses(10).withInputChannels(1);
+            try (Model model = Model.newInstance(spec.id())) {
+                Block block = spec.build(args);
+                model.setBlock(block);
+                try (DataInputStream in = new DataInputStream(Files.newInputStream(asDir.resolve("model.params")))) {
+                    block.loadParameters(model.getNDManager(), in);
+                }
+                eval = ModelEvaluator.evaluate(block, test, batchSize, test.classNames(), model.getNDManager());
+            }
+            name = asDir.toString();
+        } else {
+            ModelSpec spec = ModelRegistry.get(target);
+            Path weights = PretrainedWeights.find(spec.id(), dataset).orElseThrow(() ->
+                    new java.io.FileNotFoundException(PretrainedWeights.howToInstall(spec.id(), dataset)));
+            ModelArgs args = spec.defaults().withNumClasses(10).withInputChannels(1);
+            try (Model model = Model.newInstance(spec.id())) {
+                model.setBlock(spec.build(args));
+                model.load(weights, spec.id());
+                eval = ModelEvaluator.evaluate(model.getBlock(), test, batchSize, test.classNames(), model.getNDManager());
+            }
+            name = spec.id();
+        }
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("model", name);
+            m.put("dataset", dataset);
+            m.putAll(eval.toMap());
+            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(m));
+        } else {
+            System.out.printf("%s on %s test (%d images): top-1 accuracy %.4f (%d correct)%n", name, dataset,
+                    eval.total(), eval.accuracy(), eval.correct());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,182 @@
+package io.convzoo.serving.cli;
+
+import ai.djl.Model;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.dataset.RandomAccessDataset;
+import com.google.gson.GsonBuilder;
+import io.convzoo.zoo.Datasets;
+import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.djl.ConvZooModelLoader;
+import io.convzoo.zoo.djl.PretrainedWeights;
+import io.convzoo.zoo.train.FashionMnistDataset;
+import io.convzoo.zoo.train.FineTuneConfig;
+import io.convzoo.zoo.train.FineTuner;
+import io.convzoo.zoo.train.ImageFolderData;
+import io.convzoo.zoo.train.ModelSurgery;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code convzoo finetune --model <id> --data <folder|fashion-mnist> --epochs N --out DIR}: builds
+ * the model for the data's classes and channels (from installed pretrained weights with
+ * {@code --pretrained}: matching weights are copied, the stem adapted, the head new), trains it with
+ * {@link FineTuner} and writes history.json, PNG charts, checkpoints, model.params and
+ * finetune.json (what {@code convzoo eval DIR} needs to rebuild it) to DIR.
+ */
+@Command(name = "finetune", mixinStandardHelpOptions = true,
+        description = "Fine-tune a zoo model on Fashion-MNIST or a folder of images (one sub-folder per class).")
+public final class FinetuneCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "<id>", description = "Model id (see 'convzoo models').")
+    String modelId;
+
+    @Option(names = "--data", defaultValue = "fashion-mnist", paramLabel = "<folder|fashion-mnist>",
+            description = "'fashion-mnist' or an image folder (class sub-folders, or train/ and val/). Default: ${DEFAULT-VALUE}.")
+    String data;
+
+    @Option(names = "--fashion-mnist-dir", paramLabel = "DIR",
+            description = "Directory of the Fashion-MNIST IDX files (default " + FashionMnistDataset.DEFAULT_DIRECTORY + ").")
+    Path fashionDir;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "Epochs (default ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
+    Path out;
+
+    @Option(names = "--batch-size", defaultValue = "64") int batchSize;
+    @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd or adamw (default ${DEFAULT-VALUE}).")
+    String optimizer;
+    @Option(names = "--lr", description = "Peak learning rate (default 0.05 for SGD, 0.001 for AdamW).") Float lr;
+    @Option(names = "--momentum", defaultValue = "0.9") float momentum;
+    @Option(names = "--no-nesterov", description = "Plain momentum instead of Nesterov.") boolean noNesterov;
+    @Option(names = "--weight-decay", description = "Default 5e-4 (SGD), 0.05 (AdamW).") Float weightDecay;
+    @Option(names = "--warmup-epochs", defaultValue = "1") double warmupEpochs;
+    @Option(names = "--freeze-backbone", description = "Train only the classifier head.") boolean freeze;
+    @Option(names = "--backbone-lr-scale", defaultValue = "1", description = "Backbone lr = scale × head lr.")
+    float backboneScale;
+    @Option(names = "--patience", defaultValue = "0", description = "Early-stopping patience in epochs (0: off).")
+    int patience;
+    @Option(names = "--subset", defaultValue = "0", description = "Fashion-MNIST: stratified training subset (0: all).")
+    int subset;
+    @Option(names = "--val-subset", defaultValue = "0", description = "Fashion-MNIST: stratified test subset (0: all).")
+    int valSubset;
+    @Option(names = "--crop-padding", defaultValue = "2", description = "Fashion-MNIST random-crop padding (0: no augmentation).")
+    int cropPadding;
+    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Image folder: validation share.")
+    double valFraction;
+    @Option(names = "--pretrained", description = "Start from installed pretrained weights.") boolean pretrained;
+    @Option(names = "--resume", paramLabel = "DIR", description = "Resume from a checkpoint or an output directory.")
+    Path resume;
+    @Option(names = "--temperature", defaultValue = "30,1,10", paramLabel = "START,END,EPOCHS",
+            description = "Dynamic-conv temperature schedule (default ${DEFAULT-VALUE}).")
+    String temperature;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--no-progress", description = "No progress bar.") boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelSpec spec = ModelRegistry.get(modelId);
+        boolean fashion = Datasets.FASHION_MNIST.equals(data);
+        Datasets norm = fashion ? Datasets.FASHION_MNIST_SPEC : Datasets.of(spec.properties().getOrDefault("dataset",
+                Datasets.IMAGENET));
+        int size = fashion ? FashionMnistDataset.SIZE : spec.inputSize();
+        RandomAccessDataset train;
+        RandomAccessDataset val;
+        List<String> classes;
+        if (fashion) {
+            Path dir = fashionDir != null ? fashionDir : FashionMnistDataset.defaultDirectory();
+            if (!FashionMnistDataset.isInstalled(dir)) {
+                throw new java.io.FileNotFoundException(FashionMnistDataset.howToInstall(dir));
+            }
+            FashionMnistDataset.Builder tb = FashionMnistDataset.builder().optDirectory(dir).optSeed(seed)
+                    .setBatch(batchSize, true);
+            if (cropPadding > 0) {
+                tb.optAugmentation(cropPadding, true);
+            }
+            if (subset > 0) {
+                tb.optSubset(subset, true);
+            }
+            FashionMnistDataset.Builder vb = FashionMnistDataset.builder().optDirectory(dir)
+                    .optSplit(FashionMnistDataset.Split.TEST).setBatch(batchSize, false);
+            if (valSubset > 0) {
+                vb.optSubset(valSubset, true);
+            }
+            train = tb.build();
+            val = vb.build();
+            classes = Datasets.FASHION_MNIST_SPEC.classNames();
+        } else {
+            ImageFolderData folder = ImageFolderData.load(Path.of(data), norm, size, batchSize, valFraction, seed);
+            train = folder.train();
+            val = folder.validation();
+            classes = folder.classNames();
+        }
+        ModelArgs args = spec.defaults().withNumClasses(classes.size()).withInputChannels(norm.channels());
+
+        FineTuneConfig cfg = new FineTuneConfig().epochs(epochs).batchSize(batchSize)
+                .schedule(warmupEpochs, 0f).freezeBackbone(freeze).backboneLrScale(backboneScale)
+                .earlyStopping(patience, 0f).seed(seed).progressBar(!noProgress).outputDir(out).resumeFrom(resume);
+        if ("adamw".equalsIgnoreCase(optimizer)) {
+            cfg.adamW(lr != null ? lr : 1e-3f).weightDecay(weightDecay != null ? weightDecay : 0.05f);
+        } else if ("sgd".equalsIgnoreCase(optimizer)) {
+            cfg.sgd(lr != null ? lr : 0.05f, momentum, !noNesterov && momentum > 0)
+                    .weightDecay(weightDecay != null ? weightDecay : 5e-4f);
+        } else {
+            throw new IllegalArgumentException("--optimizer must be sgd or adamw, got '" + optimizer + "'");
+        }
+        String[] t = temperature.split(",");
+        if (t.length != 3) {
+            throw new IllegalArgumentException("--temperature must be START,END,EPOCHS, got '" + temperature + "'");
+        }
+        cfg.temperature(Float.parseFloat(t[0]), Float.parseFloat(t[1]), Double.parseDouble(t[2]));
+
+        try (Model model = Model.newInstance(spec.id())) {
+            Block block = spec.build(args);
+            model.setBlock(block);
+            ConvZooModelLoader.initializeUntrained(block, model, args, size);
+            if (pretrained) {
+                copyPretrained(spec, model, size);
+            }
+            Files.createDirectories(out);
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("model", spec.id());
+            info.put("numClasses", classes.size());
+            info.put("inputChannels", norm.channels());
+            info.put("inputSize", size);
+            info.put("dataset", fashion ? Datasets.FASHION_MNIST : data);
+            info.put("normalization", norm.name());
+            info.put("classNames", classes);
+            Files.writeString(out.resolve("finetune.json"), new GsonBuilder().setPrettyPrinting().create().toJson(info));
+            FineTuner.Result r = new FineTuner(cfg).fit(model, train, val,
+                    new Shape(batchSize, norm.channels(), size, size), classes);
+            System.out.printf("best validation accuracy %.4f at epoch %d%s; final %.4f; outputs in %s%n",
+                    r.bestValAccuracy(), r.bestEpoch(), r.stoppedEarly() ? " (stopped early)" : "",
+                    r.confusion() == null ? Double.NaN : r.confusion().accuracy(), out);
+        }
+        return 0;
+    }
+
+    /** Loads the installed pretrained weights into a default build and copies what fits. */
+    private static void copyPretrained(ModelSpec spec, Model target, int size) throws Exception {
+        String dataset = spec.properties().getOrDefault("dataset", Datasets.IMAGENET);
+        Path dir = PretrainedWeights.find(spec.id(), dataset)
+                .orElseThrow(() -> new java.io.FileNotFoundException(PretrainedWeights.howToInstall(spec.id(), dataset)));
+        try (Model source = Model.newInstance(spec.id())) {
+            source.setBlock(spec.build());
+            source.load(dir, spec.id());
+            ModelSurgery.TransferReport report = ModelSurgery.transferWeights(source.getBlock(), target.getBlock());
+            System.out.printf("pretrained %s: %d tensors copied, %d adapted (input channels), %d new (%s)%n",
+                    spec.id(), report.copied().size(), report.adapted().size(), report.kept().size(),
+                    String.join(", ", report.kept()));
+        }
+    }
+}

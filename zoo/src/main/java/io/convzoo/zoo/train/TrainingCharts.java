@@ -1,0 +1,79 @@
+package io.convzoo.zoo.train;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.internal.chartpart.Chart;
+
+/** PNG charts of a run, drawn with XChart: loss and accuracy per epoch, and the confusion matrix. */
+public final class TrainingCharts {
+
+    private TrainingCharts() {}
+
+    /** Train and validation loss per epoch. */
+    public static void writeLoss(List<EpochStats> history, Path png) throws IOException {
+        XYChart chart = new XYChartBuilder().width(800).height(500).title("Loss").xAxisTitle("epoch")
+                .yAxisTitle("cross-entropy").build();
+        chart.addSeries("train", epochs(history), values(history, EpochStats::trainLoss));
+        chart.addSeries("validation", epochs(history), values(history, EpochStats::valLoss));
+        write(chart, png);
+    }
+
+    /** Train and validation accuracy per epoch. */
+    public static void writeAccuracy(List<EpochStats> history, Path png) throws IOException {
+        XYChart chart = new XYChartBuilder().width(800).height(500).title("Accuracy").xAxisTitle("epoch")
+                .yAxisTitle("top-1 accuracy").build();
+        chart.addSeries("train", epochs(history), values(history, EpochStats::trainAccuracy));
+        chart.addSeries("validation", epochs(history), values(history, EpochStats::valAccuracy));
+        write(chart, png);
+    }
+
+    /** The confusion matrix (rows: true class, columns: predicted) as a heat map with counts. */
+    public static void writeConfusion(ModelEvaluator.Evaluation eval, Path png) throws IOException {
+        List<String> names = eval.classNames();
+        int n = names.size();
+        HeatMapChart chart = new HeatMapChartBuilder().width(200 + 60 * n).height(150 + 50 * n)
+                .title(String.format("Confusion matrix (accuracy %.2f%%)", 100 * eval.accuracy()))
+                .xAxisTitle("predicted").yAxisTitle("true").build();
+        chart.getStyler().setShowValue(true);
+        chart.getStyler().setPlotContentSize(1);
+        List<Number[]> cells = new ArrayList<>();
+        for (int t = 0; t < n; t++) {
+            for (int p = 0; p < n; p++) {
+                // y runs bottom-up in XChart; put the first class on top
+                cells.add(new Number[] {p, n - 1 - t, eval.confusion()[t][p]});
+            }
+        }
+        List<String> reversed = new ArrayList<>(names);
+        java.util.Collections.reverse(reversed);
+        chart.addSeries("counts", names, reversed, cells);
+        write(chart, png);
+    }
+
+    private static List<Integer> epochs(List<EpochStats> h) {
+        return h.stream().map(EpochStats::epoch).toList();
+    }
+
+    private static List<Double> values(List<EpochStats> h, java.util.function.ToDoubleFunction<EpochStats> f) {
+        return h.stream().map(s -> f.applyAsDouble(s)).toList();
+    }
+
+    private static void write(Chart<?, ?> chart, Path png) throws IOException {
+        if (png.getParent() != null) {
+            Files.createDirectories(png.getParent());
+        }
+        BufferedImage image = BitmapEncoder.getBufferedImage(chart);
+        if (!ImageIO.write(image, "png", png.toFile())) {
+            throw new IOException("no PNG writer available for " + png);
+        }
+    }
+}
