@@ -12,6 +12,7 @@ import io.convzoo.blocks.res2net.Res2NetBottleneck.Shortcut;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.OfficialNames;
 import io.convzoo.zoo.arch.dyconv.DyResNet;
+import io.convzoo.zoo.arch.octconv.OctResNet;
 import io.convzoo.zoo.arch.pyconv.PyConvResNet;
 import io.convzoo.zoo.arch.res2net.Res2Net;
 import io.convzoo.zoo.arch.res2net.Res2Net.Config;
@@ -69,6 +70,8 @@ class OfficialParityTest {
                 new int[] {8, 8, 16, 16}, STRIDES, Stem.DEEP, 16, 26, 4, 1, Shortcut.V1B), args)));
         c.put("res2next_reduced", new Case("res2net", args -> Res2Net.build(new Config(new int[] {2, 1, 1, 1},
                 new int[] {16, 16, 16, 16}, STRIDES, Stem.IMAGENET_MAXPOOL1, 16, 4, 4, 8, Shortcut.V1), args)));
+        c.put("oct_resnet_reduced", new Case("octconv", args -> OctResNet.custom("oct_resnet_reduced", 16,
+                new int[] {2, 1, 1, 2}, new int[] {8, 8, 16, 16}, args)));
         // The fixtures run the official attention at temperature 4 (34 at initialization).
         c.put("dy_resnet18_reduced", new Case("dyconv", args -> DyResNet.custom("dy_resnet18_reduced",
                 DyResNet.BlockType.BASIC, new int[] {2, 1, 1, 1}, new int[] {8, 8, 16, 16}, 16,
@@ -138,7 +141,7 @@ class OfficialParityTest {
                     .forEach(n -> files.add(n.substring(0, n.length() - ".logits.npy".length())));
         }
         assertEquals(new TreeSet<>(CASES.keySet()), files);
-        assertTrue(List.of("pyconv", "res2net", "dyconv").stream()
+        assertTrue(List.of("pyconv", "res2net", "octconv", "dyconv").stream()
                 .allMatch(f -> CASES.values().stream().anyMatch(c -> c.family().equals(f))));
     }
 

@@ -48,16 +48,27 @@ public class OctResNet extends NamedSequential {
 
     /** The official ImageNet OctResNet with the given bottleneck counts per layer. */
     public static OctResNet imagenet(String id, int[] layers, ModelArgs args) {
+        return custom(id, 64, layers, new int[] {64, 128, 256, 512}, args);
+    }
+
+    /**
+     * The official OctResNet layout (7×7/2 stem of {@code stemWidth} channels with max pool; the
+     * low-frequency path from layer1 to the first block of layer4) with other stage depths and
+     * planes, e.g. the reduced configurations of the parity tests.
+     */
+    public static OctResNet custom(String id, int stemWidth, int[] layers, int[] planes, ModelArgs args) {
+        Checks.require(layers.length == 4 && planes.length == 4, id,
+                "4 stage depths and 4 stage planes needed, got " + layers.length + " and " + planes.length);
         double alpha = alpha(args);
         OctResNet net = new OctResNet(id, args.inputChannels());
-        ResNetParts.addImagenetStem(net, 64, true);
+        ResNetParts.addImagenetStem(net, stemWidth, true);
         Stage[] stages = {
-            new Stage(64, layers[0], 1, 0, alpha),
-            new Stage(128, layers[1], 2, alpha, alpha),
-            new Stage(256, layers[2], 2, alpha, alpha),
-            new Stage(512, layers[3], 2, alpha, 0),
+            new Stage(planes[0], layers[0], 1, 0, alpha),
+            new Stage(planes[1], layers[1], 2, alpha, alpha),
+            new Stage(planes[2], layers[2], 2, alpha, alpha),
+            new Stage(planes[3], layers[3], 2, alpha, 0),
         };
-        net.addStages(64, stages, args.zeroInitLastBn());
+        net.addStages(stemWidth, stages, args.zeroInitLastBn());
         ResNetParts.addHead(net, args.numClasses());
         return net;
     }
