@@ -208,7 +208,7 @@ class ImportPredictCommandTest {
         Run r = cli("import", ID, "--checkpoint", pyconv.toString(), "--out", dir.toString());
         assertEquals(2, r.code());
         String first = r.err().lines().findFirst().orElse("");
-        assertTrue(first.matches("convzoo: checkpoint pyconvresnet_reduced_legacy.pth does not fit \\w+: "
+        assertTrue(first.matches("convzoo: checkpoint pyconvresnet_reduced_legacy.pth does not fit res2net_small: "
                 + "\\d+ missing, \\d+ unexpected, \\d+ shape mismatches.*"), first);
         // The report names keys of both sides and the shapes that differ.
         assertTrue(r.err().contains("missing in the checkpoint:"), r.err());

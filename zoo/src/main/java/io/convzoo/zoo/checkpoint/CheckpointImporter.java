@@ -106,7 +106,13 @@ public final class CheckpointImporter {
                         XavierInitializer.FactorType.OUT, 2), Parameter.Type.WEIGHT);
                 block.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
             }
-            result = WeightLoader.load(block, sd, strict, rename);
+            try {
+                result = WeightLoader.load(block, sd, strict, rename);
+            } catch (WeightMappingException e) {
+                // Name the model, not its block class, in the report.
+                throw new WeightMappingException(sd.source(), name, e.getMissing(), e.getUnexpected(),
+                        e.getMismatched());
+            }
             Files.createDirectories(outDir);
             model.save(outDir, name);
             Map<String, String> all = new TreeMap<>();
