@@ -3,6 +3,7 @@ package io.convzoo.zoo.arch.dyconv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.convzoo.zoo.summary.ModelSummary;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -10,13 +11,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.MacCounted;
 import io.convzoo.blocks.TestSupport;
-import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelSpec;
@@ -108,9 +105,9 @@ class DyResNetTest {
     void macsEqualTheOfficialCount() {
         for (ModelSpec spec : DyResNets.VARIANTS) {
             int size = spec.inputSize();
-            long[] macs = macs(spec.build(), new Shape(1, spec.defaults().inputChannels(), size, size));
-            assertEquals(OFFICIAL_MACS.get(spec.id())[0], macs[0], spec.id() + " conv + linear MACs");
-            assertEquals(OFFICIAL_MACS.get(spec.id())[1], macs[1], spec.id() + " kernel-mixing MACs");
+            ModelSummary summary = ModelSummary.of(spec.build(), new Shape(1, spec.defaults().inputChannels(), size, size));
+            assertEquals(OFFICIAL_MACS.get(spec.id())[0], summary.macs(), spec.id() + " conv + linear MACs");
+            assertEquals(OFFICIAL_MACS.get(spec.id())[1], summary.auxiliaryMacs(), spec.id() + " kernel-mixing MACs");
         }
     }
 
@@ -218,31 +215,5 @@ class DyResNetTest {
         for (Pair<String, Block> child : block.getChildren()) {
             collect(child.getValue(), out);
         }
-    }
-
-    /**
-     * {conv + linear MACs, auxiliary MACs} by walking the traced dataflow: Conv2d and Linear
-     * leaves by their own arithmetic, MacCounted blocks by their own report, children recursively.
-     */
-    private static long[] macs(Block block, Shape... in) {
-        long[] total = new long[2];
-        if (block instanceof MacCounted counted) {
-            total[0] += counted.ownMacs(in);
-            total[1] += counted.auxiliaryMacs(in);
-        }
-        if (block instanceof Conv2d conv) {
-            Shape out = conv.getOutputShapes(in)[0];
-            total[0] += out.size() * (in[0].get(1) / conv.getGroups()) * conv.getKernelShape().size();
-        } else if (block instanceof Linear) {
-            Shape out = block.getOutputShapes(in)[0];
-            total[0] += out.size() * in[0].get(in[0].dimension() - 1);
-        } else if (block instanceof TracedBlock traced) {
-            traced.traceChildren(in, (name, child, shapes) -> {
-                long[] sub = macs(child, shapes);
-                total[0] += sub[0];
-                total[1] += sub[1];
-            });
-        }
-        return total;
     }
 }

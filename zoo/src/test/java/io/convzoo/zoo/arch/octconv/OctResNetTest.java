@@ -3,6 +3,7 @@ package io.convzoo.zoo.arch.octconv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.convzoo.zoo.summary.ModelSummary;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
@@ -62,7 +63,7 @@ class OctResNetTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Block net = initialized(spec, spec.defaults(), m, size);
             assertEquals(params, Layers.countParameters(net));
-            assertEquals(macs, MacCount.of(net, new Shape(1, spec.defaults().inputChannels(), size, size)));
+            assertEquals(macs, ModelSummary.of(net, new Shape(1, spec.defaults().inputChannels(), size, size)).macs());
         }
     }
 
@@ -81,7 +82,7 @@ class OctResNetTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Block net = initialized(spec, args, m, size);
             assertEquals(params, Layers.countParameters(net));
-            assertEquals(macs, MacCount.of(net, new Shape(1, args.inputChannels(), size, size)));
+            assertEquals(macs, ModelSummary.of(net, new Shape(1, args.inputChannels(), size, size)).macs());
         }
     }
 

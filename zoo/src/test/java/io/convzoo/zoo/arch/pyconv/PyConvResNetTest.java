@@ -4,18 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.convzoo.zoo.summary.ModelSummary;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.initializer.Initializer;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.MacCounted;
 import io.convzoo.blocks.TestSupport;
-import io.convzoo.blocks.TracedBlock;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.OfficialNames;
@@ -81,7 +78,7 @@ class PyConvResNetTest {
             try (NDManager m = NDManager.newBaseManager()) {
                 initCheaply(net, m, in);
                 assertEquals(OFFICIAL.get(spec.id())[0], Layers.countParameters(net), spec.id() + " parameters");
-                assertEquals(OFFICIAL.get(spec.id())[1], macs(net, in), spec.id() + " MACs");
+                assertEquals(OFFICIAL.get(spec.id())[1], ModelSummary.of(net, in).macs(), spec.id() + " MACs");
                 assertEquals(new Shape(1, spec.defaults().numClasses()), net.getOutputShapes(new Shape[] {in})[0]);
             }
         }
@@ -218,22 +215,5 @@ class PyConvResNetTest {
 
     private static ModelSpec spec(String id) {
         return PyConvResNets.VARIANTS.stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow();
-    }
-
-    /** Conv + linear MACs, walking the traced children (conv: output elements × C_in/groups × kh × kw). */
-    static long macs(Block block, Shape... in) {
-        if (block instanceof Conv2d) {
-            Shape w = block.getParameters().get("weight").getArray().getShape();
-            return block.getOutputShapes(in)[0].size() * w.get(1) * w.get(2) * w.get(3);
-        }
-        if (block instanceof Linear) {
-            Shape w = block.getParameters().get("weight").getArray().getShape();
-            return in[0].get(0) * w.get(0) * w.get(1);
-        }
-        long[] total = {block instanceof MacCounted mc ? mc.ownMacs(in) : 0};
-        if (block instanceof TracedBlock traced) {
-            traced.traceChildren(in, (name, child, shapes) -> total[0] += macs(child, shapes));
-        }
-        return total[0];
     }
 }
