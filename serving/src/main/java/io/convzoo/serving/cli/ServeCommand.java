@@ -146,8 +146,15 @@ public final class ServeCommand implements Callable<Integer> {
         @Option(names = "--garbage-every", description = "One garbage request per this many valid ones (default ${DEFAULT-VALUE}).")
         int garbageEvery = 10;
 
+        @Option(names = "--torch-threads", description = "libtorch intra-op threads, set for the server and the "
+                + "offline baseline alike (default ${DEFAULT-VALUE}: one per worker, no spinning OpenMP teams).")
+        int torchThreads = 1;
+
         @Override
         public Integer call() throws Exception {
+            // Read when the engine starts, which happens below (first model load).
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(torchThreads));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
             LoadBench.Result r = new LoadBench(model, new ServingConfig(workers, batchSize, maxBatchDelayMs, 1024, 60_000))
                     .run(clients, requests, compareRequests, garbageEvery);
             System.out.println(r.markdown());

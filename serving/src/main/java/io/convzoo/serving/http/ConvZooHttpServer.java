@@ -31,7 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -88,14 +88,23 @@ public final class ConvZooHttpServer implements AutoCloseable {
      */
     public static ConvZooHttpServer start(InferenceService service, InetSocketAddress address, long maxBodyBytes,
                                           int handlerThreads) throws IOException {
+        // TCP_NODELAY on accepted sockets: the JDK server writes headers and body separately, and
+        // with Nagle + delayed ACK every small answer waited ~40 ms. Read once, when the JDK's
+        // server configuration class loads, so it is set before the first server is created.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
         HttpServer server = HttpServer.create(address, 256);
         AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(handlerThreads, handlerThreads, 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> {
+        // Threads are made only when all are busy (SynchronousQueue) and reused afterwards, so a
+        // large limit costs nothing at low concurrency. Past the limit the dispatcher runs the
+        // handler itself: slower, but every request is still answered.
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(Math.min(16, handlerThreads), handlerThreads, 30,
+                TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
                     Thread t = new Thread(r, "convzoo-http-" + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
-                });
+                }, new ThreadPoolExecutor.CallerRunsPolicy());
         ConvZooHttpServer s = new ConvZooHttpServer(service, server, executor, maxBodyBytes);
         server.createContext("/", s::handle);
         server.setExecutor(executor);
@@ -134,7 +143,7 @@ public final class ConvZooHttpServer implements AutoCloseable {
         closing = true;
         service.stopAccepting();
         service.close(); // waits for in-flight batches; their handlers then write the answers
-        server.stop(2); // stops the listener, waits (≤ 2 s) for handlers still writing
+        server.stop(1); // stops the listener, waits (≤ 1 s) for handlers still writing their answers
         executor.shutdown();
         try {
             executor.awaitTermination(10, TimeUnit.SECONDS);
