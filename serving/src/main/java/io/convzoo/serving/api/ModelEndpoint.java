@@ -99,14 +99,10 @@ public final class ModelEndpoint implements AutoCloseable {
                 timed.completeExceptionally(e);
             }
         });
-        timed.orTimeout(config.timeoutMs(), TimeUnit.MILLISECONDS).whenComplete((v, e) -> {
+        return timed.orTimeout(config.timeoutMs(), TimeUnit.MILLISECONDS).handle((v, e) -> {
             if (e instanceof java.util.concurrent.TimeoutException) {
-                // Tell the worker not to run it; the caller sees a RequestTimeoutException.
+                // Mark the job done before the caller hears of the timeout, so a worker skips it.
                 future.cancel(false);
-            }
-        });
-        return timed.handle((v, e) -> {
-            if (e instanceof java.util.concurrent.TimeoutException) {
                 throw new RequestTimeoutException(info.name(), config.timeoutMs());
             }
             if (e != null) {
