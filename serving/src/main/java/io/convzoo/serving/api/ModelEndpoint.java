@@ -167,8 +167,10 @@ public final class ModelEndpoint implements AutoCloseable {
         }
         metrics.recordBatch(info.name(), inputs.length);
         batches.increment();
+        long start = System.nanoTime();
         try {
             float[][] outputs = runner.run(inputs, info.inputShape());
+            metrics.recordInference(info.name(), System.nanoTime() - start);
             if (outputs.length != inputs.length) {
                 throw new IllegalStateException("runner returned " + outputs.length + " rows for " + inputs.length);
             }

@@ -19,6 +19,7 @@ public final class ServingMetrics {
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
     private final Map<String, Histogram> batchSizes = new ConcurrentHashMap<>();
+    private final Map<String, Histogram> inference = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> skipped = new ConcurrentHashMap<>();
     private volatile ToLongFunction<String> queueDepth = m -> 0;
     private volatile Iterable<String> models = java.util.List.of();
@@ -31,6 +32,16 @@ public final class ServingMetrics {
 
     public void recordBatch(String model, int size) {
         batchSizes.computeIfAbsent(model, k -> new Histogram(BATCH_BOUNDS)).observe(size);
+    }
+
+    /** Time one batch spent in the model (the worker's forward, pre- and post-processing of tensors). */
+    public void recordInference(String model, long nanos) {
+        inference.computeIfAbsent(model, k -> new Histogram(LATENCY_BOUNDS_S)).observe(nanos / 1e9);
+    }
+
+    /** Histogram of per-batch inference seconds for a model (empty when none ran). */
+    public Histogram inferenceSeconds(String model) {
+        return inference.getOrDefault(model, new Histogram(LATENCY_BOUNDS_S));
     }
 
     public void recordSkipped(String model) {
@@ -71,6 +82,7 @@ public final class ServingMetrics {
         }
         histograms(out, "convzoo_request_latency_seconds", "Time from request received to response sent.", latency);
         histograms(out, "convzoo_batch_size", "Requests per batch run by a worker.", batchSizes);
+        histograms(out, "convzoo_inference_seconds", "Time a worker spent running one batch.", inference);
         out.append("# HELP convzoo_requests_skipped_total Queued requests dropped because their caller timed out.\n");
         out.append("# TYPE convzoo_requests_skipped_total counter\n");
         for (Map.Entry<String, LongAdder> e : new TreeMap<>(skipped).entrySet()) {

@@ -90,7 +90,7 @@ public final class LoadBench {
     /** Everything {@code serve bench} reports. */
     public record Result(String model, ServingConfig config, double offlineThroughput, double offlineForwardThroughput,
                          LoadStats at8, LoadStats main, long rssBeforeKb, long rssAfterKb, String batchSizes,
-                         double meanBatch, ShutdownStats shutdown) {
+                         double meanBatch, ShutdownStats shutdown, String workerNote) {
 
         public double rssGrowth() {
             return rssBeforeKb <= 0 ? 0 : (rssAfterKb - rssBeforeKb) / (double) rssBeforeKb;
@@ -115,6 +115,7 @@ public final class LoadBench {
                     offlineForwardThroughput);
             row(s, "server, concurrency 8 (" + at8.validSent() + " requests, 3 rounds interleaved with offline)", "%.1f req/s", at8.throughput());
             row(s, "server c=8 / offline batched", "%.2f×", ratioAt8());
+            row(s, "worker at c=8", "%s", workerNote);
             row(s, "server, " + main.clients() + " clients × " + main.validSent() / main.clients() + " requests",
                     "%.1f req/s", main.throughput());
             row(s, "latency p50 / p99 (main run)", "%s", String.format(Locale.ROOT, "%.1f ms / %.1f ms", main.p50Ms(), main.p99Ms()));
@@ -145,6 +146,7 @@ public final class LoadBench {
                 ConvZooHttpServer.DEFAULT_MAX_BODY_BYTES, ConvZooHttpServer.handlerThreadsFor(service));
         ShutdownStats shutdown;
         double[] offlineResult;
+        String workerNote;
         LoadStats at8;
         LoadStats main;
         long rssBefore;
@@ -161,6 +163,10 @@ public final class LoadBench {
             double forwardSeconds = 0;
             int perRound = Math.max(1, compareRequests / 3);
             LoadStats at8Sum = null;
+            Histogram busyBefore = service.metrics().inferenceSeconds(model);
+            double busySecondsBefore = busyBefore.sum();
+            long batchesBefore = service.metrics().batchSizes(model).count();
+            double imagesBefore = service.metrics().batchSizes(model).sum();
             try (OfflineBaseline baseline = new OfflineBaseline(model, config.batchSize(), images)) {
                 for (int round = 0; round < 3; round++) {
                     double[] t = baseline.seconds(8 * perRound);
@@ -174,6 +180,12 @@ public final class LoadBench {
             offline[1] = 3 * 8 * perRound / forwardSeconds;
             offlineResult = offline;
             at8 = at8Sum;
+            double busy = service.metrics().inferenceSeconds(model).sum() - busySecondsBefore;
+            long batches8 = service.metrics().batchSizes(model).count() - batchesBefore;
+            double images8 = service.metrics().batchSizes(model).sum() - imagesBefore;
+            workerNote = String.format(Locale.ROOT, "%.0f%% of the c=8 wall time in forwards; %.2f ms per image "
+                    + "in the worker (mean batch %.2f) vs %.2f ms offline (batch %d)", 100 * busy / at8.seconds(),
+                    1e3 * busy / images8, images8 / Math.max(1, batches8), 1e3 / offline[1], config.batchSize());
             rssBefore = rssKb();
             main = load(server.port(), model, images, clients, requests, garbageEvery);
             rssAfter = rssKb();
@@ -191,7 +203,7 @@ public final class LoadBench {
             previous = cumulative[i];
         }
         return new Result(model, config, offlineResult[0], offlineResult[1], at8, main, rssBefore, rssAfter, buckets.toString(),
-                sizes.sum() / Math.max(1, sizes.count()), shutdown);
+                sizes.sum() / Math.max(1, sizes.count()), shutdown, workerNote);
     }
 
     /**
