@@ -234,6 +234,13 @@ public final class InferenceService implements AutoCloseable {
             return data.classNamesFor(numClasses);
         }
 
+        /** Stops and frees every model added so far (when a later one failed to load). */
+        public void discard() {
+            new InferenceService(new LinkedHashMap<>(endpoints), new ArrayList<>(resources), metrics).close();
+            endpoints.clear();
+            resources.clear();
+        }
+
         public InferenceService build() {
             return new InferenceService(new LinkedHashMap<>(endpoints), new ArrayList<>(resources), metrics);
         }

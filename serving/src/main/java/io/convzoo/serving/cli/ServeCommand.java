@@ -71,11 +71,22 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** Loads the models and starts the server (used by {@link #call()} and tests). */
     public ConvZooHttpServer start() throws IOException {
+        // As TorchServe does: split the cores between the workers' intra-op thread pools, unless
+        // the user chose (read once, when the engine starts with the first model load).
+        if (System.getProperty("ai.djl.pytorch.num_threads") == null && System.getenv("OMP_NUM_THREADS") == null) {
+            int perWorker = Math.max(1, Runtime.getRuntime().availableProcessors() / config().workers());
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(perWorker));
+        }
         List<String> ids = models.isEmpty() ? defaultModels() : models;
         ids.forEach(ModelRegistry::get); // an unknown id fails before anything loads
         InferenceService.Builder builder = InferenceService.builder().config(config());
-        for (String id : ids) {
-            builder.addZooModel(id, untrained);
+        try {
+            for (String id : ids) {
+                builder.addZooModel(id, untrained);
+            }
+        } catch (IOException | RuntimeException e) {
+            builder.discard(); // models loaded before the one that failed
+            throw e;
         }
         InferenceService service = builder.build();
         try {
