@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             ImportCommand.class,
             PredictCommand.class,
+            ServeCommand.class,
             CommandLine.HelpCommand.class})
 public final class ConvZooCli {
 

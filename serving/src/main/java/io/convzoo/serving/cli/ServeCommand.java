@@ -1,0 +1,175 @@
+package io.convzoo.serving.cli;
+
+import io.convzoo.serving.api.InferenceService;
+import io.convzoo.serving.api.ModelEndpoint;
+import io.convzoo.serving.api.ServingConfig;
+import io.convzoo.serving.http.ConvZooHttpServer;
+import io.convzoo.serving.http.LoadBench;
+import io.convzoo.zoo.ModelRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code convzoo serve [--model id ...] [--port 8080] [--workers N] [--batch-size B] [--max-batch-delay-ms D]}:
+ * serves zoo models over HTTP until interrupted (Ctrl-C shuts down gracefully).
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, subcommands = ServeCommand.Bench.class,
+        description = {"Serve models over HTTP: POST /predictions/{model}, POST /v2/models/{model}/infer, GET /ping,",
+                "GET /models, GET /metrics, and a page at GET /. With no --model it serves the bundled Fashion-MNIST",
+                "models (untrained, with a warning, until their weights are installed)."})
+public final class ServeCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+    /** Served when no --model is given: the 28×28 Fashion-MNIST variants. */
+    public static final List<String> DEFAULT_MODELS =
+            List.of("pyconvresnet_small", "res2net_small", "oct_resnet_small", "dy_resnet_small");
+
+    @Option(names = "--model", paramLabel = "ID", description = "Model id to serve (repeatable). Default: the bundled "
+            + "Fashion-MNIST models.")
+    List<String> models = new ArrayList<>();
+
+    @Option(names = "--host", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+    String host = "127.0.0.1";
+
+    @Option(names = "--port", description = "Port (default ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port = 8080;
+
+    @Option(names = "--workers", description = "Workers (predictors) per model (default: cores / 2, at least 1).")
+    Integer workers;
+
+    @Option(names = "--batch-size", description = "Largest batch (default ${DEFAULT-VALUE}).")
+    int batchSize = 8;
+
+    @Option(names = "--max-batch-delay-ms", description = "Longest wait for a batch to fill (default ${DEFAULT-VALUE}).")
+    long maxBatchDelayMs = 5;
+
+    @Option(names = "--queue-size", description = "Requests that may wait per model; more get 503 (default ${DEFAULT-VALUE}).")
+    int queueSize = 256;
+
+    @Option(names = "--timeout-ms", description = "Per-request timeout (default ${DEFAULT-VALUE}).")
+    long timeoutMs = 30_000;
+
+    @Option(names = "--max-body-bytes", description = "Largest request body; larger get 413 (default ${DEFAULT-VALUE}).")
+    long maxBodyBytes = ConvZooHttpServer.DEFAULT_MAX_BODY_BYTES;
+
+    @Option(names = "--untrained", description = "Serve ImageNet models without installed weights (random, for testing).")
+    boolean untrained;
+
+    ServingConfig config() {
+        ServingConfig c = ServingConfig.defaults();
+        return new ServingConfig(workers == null ? c.workers() : workers, batchSize, maxBatchDelayMs, queueSize, timeoutMs);
+    }
+
+    /** Loads the models and starts the server (used by {@link #call()} and tests). */
+    public ConvZooHttpServer start() throws IOException {
+        // As TorchServe does: split the cores between the workers' intra-op thread pools, unless
+        // the user chose (read once, when the engine starts with the first model load).
+        if (System.getProperty("ai.djl.pytorch.num_threads") == null && System.getenv("OMP_NUM_THREADS") == null) {
+            int perWorker = Math.max(1, Runtime.getRuntime().availableProcessors() / config().workers());
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(perWorker));
+        }
+        List<String> ids = models.isEmpty() ? defaultModels() : models;
+        ids.forEach(ModelRegistry::get); // an unknown id fails before anything loads
+        InferenceService.Builder builder = InferenceService.builder().config(config());
+        try {
+            for (String id : ids) {
+                builder.addZooModel(id, untrained);
+            }
+        } catch (IOException | RuntimeException e) {
+            builder.discard(); // models loaded before the one that failed
+            throw e;
+        }
+        InferenceService service = builder.build();
+        try {
+            return ConvZooHttpServer.start(service, new InetSocketAddress(host, port), maxBodyBytes,
+                    ConvZooHttpServer.handlerThreadsFor(service));
+        } catch (IOException | RuntimeException e) {
+            service.close();
+            throw e;
+        }
+    }
+
+    static List<String> defaultModels() {
+        List<String> present = new ArrayList<>();
+        for (String id : DEFAULT_MODELS) {
+            if (ModelRegistry.find(id).isPresent()) {
+                present.add(id);
+            } else {
+                LOG.warn("default model {} is not in this build; serving the others", id);
+            }
+        }
+        return present;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ConvZooHttpServer server = start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("convzoo serve: shutting down (finishing in-flight requests)");
+            server.close();
+            stopped.countDown();
+        }, "convzoo-shutdown"));
+        System.out.println("convzoo serve: listening on http://" + host + ":" + server.port() + "/");
+        for (ModelEndpoint e : server.service().models()) {
+            System.out.println("  " + e.info().name() + "  weights=" + e.info().weights() + "  " + e.config());
+        }
+        stopped.await();
+        return 0;
+    }
+
+    /** {@code convzoo serve bench}: the loopback load test whose numbers go into docs/benchmarks.md. */
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "Load-test a server on 127.0.0.1 against offline batched inference of the same model.")
+    static final class Bench implements Callable<Integer> {
+
+        @Option(names = "--model", description = "Model (default ${DEFAULT-VALUE}).")
+        String model = "res2net_small";
+
+        @Option(names = "--clients", description = "Concurrent clients of the main run (default ${DEFAULT-VALUE}).")
+        int clients = 16;
+
+        @Option(names = "--requests", description = "Requests per client in the main run (default ${DEFAULT-VALUE}).")
+        int requests = 1000;
+
+        @Option(names = "--compare-requests", description = "Requests per client at concurrency 8 for the "
+                + "offline comparison (default ${DEFAULT-VALUE}).")
+        int compareRequests = 250;
+
+        @Option(names = "--workers", description = "Workers (default ${DEFAULT-VALUE}).")
+        int workers = 1;
+
+        @Option(names = "--batch-size", description = "Largest batch (default ${DEFAULT-VALUE}).")
+        int batchSize = 8;
+
+        @Option(names = "--max-batch-delay-ms", description = "Batch delay (default ${DEFAULT-VALUE}).")
+        long maxBatchDelayMs = 5;
+
+        @Option(names = "--garbage-every", description = "One garbage request per this many valid ones (default ${DEFAULT-VALUE}).")
+        int garbageEvery = 10;
+
+        @Option(names = "--torch-threads", description = "libtorch intra-op threads, set for the server and the "
+                + "offline baseline alike (default ${DEFAULT-VALUE}: one per worker, no spinning OpenMP teams).")
+        int torchThreads = 1;
+
+        @Override
+        public Integer call() throws Exception {
+            // Read when the engine starts, which happens below (first model load).
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(torchThreads));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+            LoadBench.Result r = new LoadBench(model, new ServingConfig(workers, batchSize, maxBatchDelayMs, 1024, 60_000))
+                    .run(clients, requests, compareRequests, garbageEvery);
+            System.out.println(r.markdown());
+            return r.passed() ? 0 : 1;
+        }
+    }
+}
