@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code bin/convzoo}: the ConvZoo command line. */
 @Command(name = "convzoo", mixinStandardHelpOptions = true, version = "ConvZoo 0.1.0",
         description = "Modern convolution families as a DJL model zoo: list, summarize, run.",
-        subcommands = {ModelsCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ModelsCommand.class, SummaryCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ConvZooCli {
 
     private ConvZooCli() {}
