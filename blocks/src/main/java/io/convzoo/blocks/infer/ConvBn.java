@@ -12,6 +12,7 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.pyconv.PyConv;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
@@ -30,8 +31,9 @@ import java.util.WeakHashMap;
  * is replaced (loading weights) or after any training-mode forward through the pair (in-place
  * optimizer updates). {@link #disableFolding(Block)} drops them.
  *
- * <p>Supported convs: DJL {@link Conv2d} (with or without bias) and {@link PyConv} (the BatchNorm is
- * split by level). Anything else simply runs conv then BatchNorm.
+ * <p>Supported convs: DJL {@link Conv2d} (with or without bias), {@link PyConv} (the BatchNorm is
+ * split by level) and {@link DynamicConv2d} (the scale goes into every kernel of the bank, the
+ * shift is added to the mixed bias). Anything else simply runs conv then BatchNorm.
  */
 public final class ConvBn {
 
@@ -51,7 +53,7 @@ public final class ConvBn {
             } else {
                 Folded f = folded(conv, bn, x.getDevice());
                 if (f != null) {
-                    return f.apply(x);
+                    return f.apply(ps, x, params);
                 }
             }
         }
@@ -61,12 +63,13 @@ public final class ConvBn {
 
     /**
      * The inference preparation pass: allows folding for every BatchNorm under {@code root}
-     * (pairs run through {@link #forward} or {@link FoldingSequential}). Returns how many.
+     * (pairs run through {@link #forward} or {@link FoldingSequential}); calling it again refolds
+     * from the current parameter values. Returns how many.
      */
     public static int enableFolding(Block root) {
         int n = 0;
         if (root instanceof BatchNorm) {
-            ENABLED.putIfAbsent(root, NOT_YET);
+            release(ENABLED.put(root, NOT_YET));
             n++;
         }
         for (Pair<String, Block> child : root.getChildren()) {
@@ -83,6 +86,34 @@ public final class ConvBn {
         for (Pair<String, Block> child : root.getChildren()) {
             disableFolding(child.getValue());
         }
+    }
+
+    /**
+     * Drops the folded arrays under {@code root} so that the next eval forward folds the current
+     * parameter values again. Needed after parameter values were changed IN PLACE outside a training
+     * forward (e.g. a weight loader writing into the existing arrays); replaced arrays and
+     * training-mode forwards are detected without it.
+     */
+    public static void refresh(Block root) {
+        if (root instanceof BatchNorm) {
+            invalidate(root);
+        }
+        for (Pair<String, Block> child : root.getChildren()) {
+            refresh(child.getValue());
+        }
+    }
+
+    /** How many BatchNorms under {@code root} currently run folded into their conv. */
+    public static int foldedCount(Block root) {
+        int n = 0;
+        if (root instanceof BatchNorm) {
+            Folded[] f = ENABLED.get(root);
+            n += f != null && f.length == 1 ? 1 : 0;
+        }
+        for (Pair<String, Block> child : root.getChildren()) {
+            n += foldedCount(child.getValue());
+        }
+        return n;
     }
 
     /** Whether folding is enabled for this BatchNorm. */
@@ -107,6 +138,10 @@ public final class ConvBn {
     }
 
     private static Folded folded(Block conv, Block bn, Device device) {
+        return foldedOrNull(conv, bn, device);
+    }
+
+    private static Folded foldedOrNull(Block conv, Block bn, Device device) {
         synchronized (ENABLED) {
             Folded[] cached = ENABLED.get(bn);
             if (cached == null) {
@@ -125,15 +160,27 @@ public final class ConvBn {
     /** One folded conv (or several, for the levels of a PyConv) and the parameter arrays it came from. */
     private static final class Folded {
         private final List<Conv2d> convs;
+        private final DynamicConv2d dynamic;
         private final List<NDArray> weights;
         private final List<NDArray> biases;
         private final List<NDArray> sources;
         private final List<Parameter> sourceParams;
         private final Device device;
 
+        private Folded(DynamicConv2d dynamic, List<NDArray> weights, List<NDArray> biases,
+                       List<Parameter> sourceParams, Device device) {
+            this(List.of(), dynamic, weights, biases, sourceParams, device);
+        }
+
         private Folded(List<Conv2d> convs, List<NDArray> weights, List<NDArray> biases,
                        List<Parameter> sourceParams, Device device) {
+            this(convs, null, weights, biases, sourceParams, device);
+        }
+
+        private Folded(List<Conv2d> convs, DynamicConv2d dynamic, List<NDArray> weights, List<NDArray> biases,
+                       List<Parameter> sourceParams, Device device) {
             this.convs = convs;
+            this.dynamic = dynamic;
             this.weights = weights;
             this.biases = biases;
             this.sourceParams = sourceParams;
@@ -146,7 +193,10 @@ public final class ConvBn {
 
         static Folded make(Block conv, BatchNorm bn, Device device) {
             List<Conv2d> convs = new ArrayList<>();
-            if (conv instanceof Conv2d c) {
+            DynamicConv2d dynamic = null;
+            if (conv instanceof DynamicConv2d d) {
+                dynamic = d;
+            } else if (conv instanceof Conv2d c) {
                 convs.add(c);
             } else if (conv instanceof PyConv p) {
                 for (int i = 0; i < p.getLevels().size(); i++) {
@@ -164,13 +214,14 @@ public final class ConvBn {
             Parameter mean = bn.getParameters().get("runningMean");
             Parameter var = bn.getParameters().get("runningVar");
             List<Parameter> sourceParams = new ArrayList<>(List.of(gamma, beta, mean, var));
-            for (Conv2d c : convs) {
+            List<Block> weighted = dynamic != null ? List.of(dynamic) : new ArrayList<>(convs);
+            for (Block c : weighted) {
                 Parameter w = c.getParameters().get("weight");
                 if (!w.isInitialized() || !w.getArray().getDevice().equals(device)) {
                     return null;
                 }
                 sourceParams.add(w);
-                if (c.isIncludeBias()) {
+                if (c.getParameters().contains("bias")) {
                     sourceParams.add(c.getParameters().get("bias"));
                 }
             }
@@ -187,6 +238,25 @@ public final class ConvBn {
             try (NDManager scope = owner.newSubManager()) {
                 NDArray scale = copyInto(gamma, scope).div(copyInto(var, scope).add(eps).sqrt());
                 NDArray shift = copyInto(beta, scope).sub(copyInto(mean, scope).mul(scale));
+                if (dynamic != null) {
+                    // Bank (K, out, in/g, k, k) scaled per output channel; the shift is added after mixing.
+                    NDArray bank = dynamic.getParameters().get("weight").getArray();
+                    long k = bank.getShape().get(0);
+                    long out = bank.getShape().get(1);
+                    NDArray scaledBank = scale.reshape(1, out, 1, 1, 1).mul(bank).reshape(k, -1);
+                    NDArray scaledBias = dynamic.getParameters().contains("bias")
+                            ? scale.reshape(1, out).mul(dynamic.getParameters().get("bias").getArray()) : null;
+                    NDArray keptShift = shift.add(0f);
+                    scaledBank.attach(owner);
+                    keptShift.attach(owner);
+                    weights.add(scaledBank);
+                    biases.add(keptShift);
+                    if (scaledBias != null) {
+                        scaledBias.attach(owner);
+                        weights.add(scaledBias);
+                    }
+                    return new Folded(dynamic, weights, biases, sourceParams, device);
+                }
                 long start = 0;
                 for (Conv2d c : convs) {
                     NDArray w = c.getParameters().get("weight").getArray();
@@ -224,7 +294,11 @@ public final class ConvBn {
             return true;
         }
 
-        NDArray apply(NDArray x) {
+        NDArray apply(ParameterStore ps, NDArray x, PairList<String, Object> params) {
+            if (dynamic != null) {
+                return dynamic.forwardFolded(ps, x, weights.get(0), weights.size() > 1 ? weights.get(1) : null,
+                        biases.get(0), params);
+            }
             if (convs.size() == 1) {
                 return conv(0, x);
             }

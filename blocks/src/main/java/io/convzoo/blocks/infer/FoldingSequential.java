@@ -1,6 +1,5 @@
 package io.convzoo.blocks.infer;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
@@ -8,6 +7,7 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.pyconv.PyConv;
 import java.util.List;
 
@@ -33,7 +33,7 @@ public class FoldingSequential extends NamedSequential {
         for (int i = 0; i < blocks.size(); i++) {
             Block child = blocks.get(i);
             Block next = i + 1 < blocks.size() ? blocks.get(i + 1) : null;
-            if (next instanceof BatchNorm && (child instanceof Conv2d || child instanceof PyConv)
+            if (next instanceof BatchNorm && (child instanceof Conv2d || child instanceof PyConv || child instanceof DynamicConv2d)
                     && current.size() == 1) {
                 current = new NDList(ConvBn.forward(child, next, ps, current.head(), training, params));
                 i++;

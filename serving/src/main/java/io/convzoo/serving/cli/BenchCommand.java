@@ -129,9 +129,10 @@ final class BenchCommand implements Callable<Integer> {
         return models;
     }
 
+    @SuppressWarnings("unchecked")
     private void printMicro(Object result) {
         if (!json) {
-            System.out.println(result);
+            System.out.print(MicroBench.format((List<MicroBench.Entry>) result));
         }
     }
 

@@ -26,7 +26,11 @@ public final class Inference {
 
     private Inference() {}
 
-    /** The inference preparation pass on {@code model} (initialized or not). Returns the number of foldable BatchNorms. */
+    /**
+     * The inference preparation pass on {@code model} (initialized or not): call it after loading
+     * weights, and again if parameter values are later overwritten in place. Returns the number of
+     * foldable BatchNorms.
+     */
     public static int prepare(Block model) {
         return ConvBn.enableFolding(model);
     }

@@ -12,6 +12,7 @@ import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.zoo.arch.ResNetParts;
 
 /**
@@ -26,7 +27,7 @@ public final class ReferenceResNet50 {
 
     /** Builds ResNet-50 for {@code numClasses} outputs and 3-channel input. */
     public static Block build(int numClasses) {
-        NamedSequential net = new NamedSequential();
+        NamedSequential net = new FoldingSequential();
         ResNetParts.addImagenetStem(net, 64, true);
         int inplanes = 64;
         int[] planes = {64, 128, 256, 512};
@@ -70,7 +71,7 @@ public final class ReferenceResNet50 {
             conv3 = addChildBlock("conv3", Layers.conv1x1(out, 1));
             bn3 = addChildBlock("bn3", Layers.batchNorm());
             downsample = stride != 1 || inChannels != out
-                    ? addChildBlock("downsample", new NamedSequential()
+                    ? addChildBlock("downsample", new FoldingSequential()
                             .add("0", Layers.conv1x1(out, stride)).add("1", Layers.batchNorm()))
                     : null;
         }
