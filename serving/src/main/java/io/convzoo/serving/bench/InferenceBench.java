@@ -23,7 +23,7 @@ public final class InferenceBench {
 
     /** Options of one run. */
     public record Options(List<String> models, List<Integer> batches, int rounds, int warmup, Path torchscriptDir,
-                          boolean plainToo, boolean cpuClock) {}
+                          boolean plainToo, boolean cpuClock, Integer size) {}
 
     /** One row of results. */
     public record Row(String model, String impl, int batch, double medianSeconds, double imagesPerSecond,
@@ -71,7 +71,7 @@ public final class InferenceBench {
                             all.add(traced);
                         }
                     }
-                    int s = BenchModel.inputSize(id);
+                    int s = options.size() != null ? options.size() : BenchModel.inputSize(id);
                     NDArray x = manager.randomNormal(0f, 1f, new Shape(batch, BenchModel.inputChannels(id), s, s),
                             DataType.FLOAT32);
                     cells.add(new Cell(id, batch, x, ours, plain, traced, options.rounds(), options.cpuClock()));

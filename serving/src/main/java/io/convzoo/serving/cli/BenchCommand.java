@@ -57,6 +57,11 @@ final class BenchCommand implements Callable<Integer> {
             + "only meaningful with --threads 1 (development on a busy machine).")
     boolean cpuClock;
 
+    @Option(names = "--size", paramLabel = "PIXELS",
+            description = "Square input side instead of each model's own (e.g. a small one to expose per-op overhead). "
+                    + "GFLOP/s are then wrong: MACs are counted at the model's own size.")
+    Integer size;
+
     @Option(names = "--micro", description = "Run the HetConv and dynamic-conv micro-benchmarks instead.")
     boolean micro;
 
@@ -92,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 List<String> ids = selectedModels();
                 InferenceBench bench = new InferenceBench(new InferenceBench.Options(ids, batches, rounds, warmup,
-                        torchscriptDir, plain, cpuClock));
+                        torchscriptDir, plain, cpuClock, size));
                 List<InferenceBench.Row> rows = bench.run(manager, System.err);
                 result = rows;
                 if (!json) {
