@@ -182,23 +182,46 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
                                      PairList<String, Object> params) {
         NDArray x = inputs.head();
         Checks.requireNchw(description(), x, inChannels);
+        NDArray att = attention.forward(ps, inputs, training, params).head(); // (N, K)
+        NDArray bank = ps.getValue(weight, x.getDevice(), training).reshape(kernels, -1);
+        NDArray biasBank = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
+        return new NDList(mixAndConvolve(x, att, bank, biasBank, null));
+    }
+
+    /**
+     * Inference with a per-output-channel affine {@code y·scale + shift} (a folded BatchNorm) already
+     * in the bank: {@code scaledBank = bank·scale} as (K, out·in/g·k·k), {@code scaledBiasBank =
+     * bias·scale} as (K, out) or null, {@code shift} (out). Same attention, same single grouped conv.
+     */
+    public NDArray forwardFolded(ParameterStore ps, NDArray x, NDArray scaledBank, NDArray scaledBiasBank,
+                                 NDArray shift, PairList<String, Object> params) {
+        Checks.requireNchw(description(), x, inChannels);
+        NDArray att = attention.forward(ps, new NDList(x), false, params).head();
+        return mixAndConvolve(x, att, scaledBank, scaledBiasBank, shift);
+    }
+
+    /** Mixes the bank per sample and runs one grouped conv over the batch folded into channels. */
+    private NDArray mixAndConvolve(NDArray x, NDArray att, NDArray bank, NDArray biasBank, NDArray shift) {
         Shape s = x.getShape();
         long n = s.get(0);
         long h = s.get(2);
         long w = s.get(3);
         long oh = outputLength(h);
         long ow = outputLength(w);
-        NDArray att = attention.forward(ps, inputs, training, params).head(); // (N, K)
-        NDArray bank = ps.getValue(weight, x.getDevice(), training).reshape(kernels, -1);
         // (N, K) x (K, out * in/g * k * k): one mixed kernel set per sample, stacked along out.
         NDArray mixed = att.matMul(bank).reshape(n * outChannels, inChannels / groups, kernelSize, kernelSize);
-        NDArray mixedBias = bias == null ? null
-                : att.matMul(ps.getValue(bias, x.getDevice(), training)).reshape(n * outChannels);
+        NDArray mixedBias = biasBank == null ? null : att.matMul(biasBank);
+        if (shift != null) {
+            mixedBias = mixedBias == null ? shift.tile(n) : mixedBias.add(shift);
+        }
+        if (mixedBias != null) {
+            mixedBias = mixedBias.reshape(n * outChannels);
+        }
         // Fold the batch into channels: sample b only sees its own channel block via groups = N * groups.
         NDArray folded = x.reshape(1, n * inChannels, h, w);
         NDArray y = Conv2d.conv2d(folded, mixed, mixedBias, new Shape(stride, stride),
                 new Shape(padding, padding), new Shape(dilation, dilation), (int) (n * groups)).head();
-        return new NDList(y.reshape(n, outChannels, oh, ow));
+        return y.reshape(n, outChannels, oh, ow);
     }
 
     @Override

@@ -12,6 +12,8 @@ import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.infer.FoldingSequential;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -113,7 +115,7 @@ public final class Res2NetBottleneck extends TracedBlock {
         bn3 = addChildBlock("bn3", b.zeroInitLastBn ? Layers.zeroGammaBatchNorm() : Layers.batchNorm());
         se = b.squeezeExcite ? addChildBlock("se", new SqueezeExcite(outChannels)) : null;
         if (needsDownsample) {
-            NamedSequential ds = new NamedSequential();
+            NamedSequential ds = new FoldingSequential();
             if (b.shortcut == Shortcut.V1) {
                 ds.add("0", Layers.conv1x1(outChannels, stride)).add("1", Layers.batchNorm());
             } else {
@@ -166,15 +168,14 @@ public final class Res2NetBottleneck extends TracedBlock {
                                      PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Checks.requireNchw(NAME, x, inChannels);
-        NDArray out = Activation.relu(apply(bn1, ps, apply(conv1, ps, x, training, params), training, params));
+        NDArray out = Activation.relu(ConvBn.forward(conv1, bn1, ps, x, training, params));
         // One split and one concat, whatever the scale.
         NDList splits = scale == 1 ? new NDList(out) : out.split(splitIndices, 1);
         NDList groups = new NDList(scale);
         NDArray sp = null;
         for (int i = 0; i < convs.size(); i++) {
             NDArray in = (i == 0 || stage) ? splits.get(i) : sp.add(splits.get(i));
-            sp = apply(convs.get(i), ps, in, training, params);
-            sp = Activation.relu(apply(bns.get(i), ps, sp, training, params));
+            sp = Activation.relu(ConvBn.forward(convs.get(i), bns.get(i), ps, in, training, params));
             groups.add(sp);
         }
         if (scale > 1) {
@@ -182,12 +183,13 @@ public final class Res2NetBottleneck extends TracedBlock {
             groups.add(stage ? apply(pool, ps, last, training, params) : last);
         }
         NDArray merged = groups.size() == 1 ? groups.head() : NDArrays.concat(groups, 1);
-        NDArray y = apply(bn3, ps, apply(conv3, ps, merged, training, params), training, params);
+        NDArray y = ConvBn.forward(conv3, bn3, ps, merged, training, params);
         if (se != null) {
             y = apply(se, ps, y, training, params);
         }
         NDArray shortcut = downsample != null ? apply(downsample, ps, x, training, params) : x;
-        return new NDList(Activation.relu(y.add(shortcut)));
+        // In eval mode y is a fresh array nobody else holds: add in place (no autograd to protect).
+        return new NDList(Activation.relu(training ? y.add(shortcut) : y.addi(shortcut)));
     }
 
     private static NDArray apply(Block block, ParameterStore ps, NDArray x, boolean training,

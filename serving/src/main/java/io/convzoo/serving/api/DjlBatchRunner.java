@@ -8,6 +8,7 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.Batchifier;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
+import io.convzoo.zoo.infer.Inference;
 
 /**
  * A worker's runner over one DJL {@link Predictor} of a zoo model. The batch is stacked into one
@@ -22,11 +23,15 @@ public final class DjlBatchRunner implements BatchRunner {
     record Batch(float[][] items, long[] itemShape) {}
 
     public DjlBatchRunner(ZooModel<?, ?> model) {
+        // Inference preparation: conv+BN pairs run as one folded conv in eval forwards.
+        Inference.prepare(model.getBlock());
         this.predictor = model.newPredictor(new BatchTranslator());
     }
 
     @Override
     public float[][] run(float[][] inputs, long[] itemShape) throws Exception {
+        // Autograd mode is per thread in PyTorch; worker threads must not record graphs.
+        Inference.noGrad();
         return predictor.predict(new Batch(inputs, itemShape));
     }
 

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             ImportCommand.class,
             PredictCommand.class,
             ServeCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class ConvZooCli {
 

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import io.convzoo.blocks.infer.ConvBn;
 import io.convzoo.zoo.OfficialNames;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -84,6 +85,8 @@ public final class WeightLoader {
         for (Map.Entry<Parameter, TensorData> e : matched.entrySet()) {
             copy(e.getValue(), e.getKey().getArray());
         }
+        // Values were written in place: folded conv+BN copies of a prepared model must be remade.
+        ConvBn.refresh(block);
         return new Result(matched.size(), List.copyOf(missing), List.copyOf(unexpected));
     }
 

@@ -6,13 +6,14 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.infer.FoldingSequential;
 
 /**
  * The top level of a DY-ResNet: a {@link NamedSequential} (children conv1 ... fc, as the official
  * module) that first checks the image batch, so a wrong input names the model and the expected
  * (N, C, H, W) shape instead of failing inside the static stem conv.
  */
-final class DyResNetRoot extends NamedSequential {
+final class DyResNetRoot extends FoldingSequential {
 
     private final String name;
     private final int inputChannels;

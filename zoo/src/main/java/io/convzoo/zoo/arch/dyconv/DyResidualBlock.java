@@ -10,6 +10,8 @@ import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import java.util.ArrayList;
@@ -48,7 +50,7 @@ public final class DyResidualBlock extends TracedBlock {
         int out = widths[widths.length - 1];
         outChannels = out;
         if (stride != 1 || inChannels != out) {
-            downsample = addChildBlock("downsample", new NamedSequential()
+            downsample = addChildBlock("downsample", new FoldingSequential()
                     .add("0", dynamicConv(inChannels, out, 1, stride, kernels))
                     .add("1", Layers.batchNorm()));
         } else {
@@ -86,14 +88,15 @@ public final class DyResidualBlock extends TracedBlock {
         Checks.requireNchw(name, x, inChannels);
         NDList current = inputs;
         for (int i = 0; i < convs.size(); i++) {
-            current = convs.get(i).forward(ps, current, training, params);
-            current = norms.get(i).forward(ps, current, training, params);
+            current = new NDList(ConvBn.forward(convs.get(i), norms.get(i), ps, current.head(), training, params));
             if (i < convs.size() - 1) {
                 current = new NDList(Activation.relu(current.head()));
             }
         }
         NDArray identity = downsample == null ? x : downsample.forward(ps, inputs, training, params).head();
-        return new NDList(Activation.relu(current.head().add(identity)));
+        // In eval mode the branch output is a fresh array nobody else holds: add in place.
+        NDArray sum = training ? current.head().add(identity) : current.head().addi(identity);
+        return new NDList(Activation.relu(sum));
     }
 
     @Override

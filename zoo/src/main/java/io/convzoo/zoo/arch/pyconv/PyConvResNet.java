@@ -6,6 +6,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.arch.ResNetParts;
 import java.util.Arrays;
@@ -33,7 +34,7 @@ import java.util.Arrays;
  *
  * <p>The returned block checks that its input has {@link ModelArgs#inputChannels()} channels.
  */
-public class PyConvResNet extends NamedSequential {
+public class PyConvResNet extends FoldingSequential {
 
     private static final String NAME = "PyConvResNet";
 

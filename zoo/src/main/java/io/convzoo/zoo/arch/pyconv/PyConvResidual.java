@@ -10,6 +10,8 @@ import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.blocks.pyconv.PyConv;
 import io.convzoo.zoo.arch.ResNetParts;
 
@@ -85,13 +87,13 @@ public class PyConvResidual extends TracedBlock {
     /** The official {@code _make_layer} shortcut, or null for identity. */
     static Block officialDownsample(int inChannels, int outChannels, int stride) {
         if (stride != 1 && inChannels != outChannels) {
-            return new NamedSequential()
+            return new FoldingSequential()
                     .add("0", maxPool(stride))
                     .add("1", Layers.conv1x1(outChannels, 1))
                     .add("2", Layers.batchNorm());
         }
         if (inChannels != outChannels) {
-            return new NamedSequential()
+            return new FoldingSequential()
                     .add("0", Layers.conv1x1(outChannels, 1))
                     .add("1", Layers.batchNorm());
         }
@@ -121,19 +123,17 @@ public class PyConvResidual extends TracedBlock {
                                      PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Checks.requireNchw(NAME, x, expectedChannels());
-        NDList out = new NDList(x);
-        out = conv1.forward(ps, out, training, params);
-        out = bn1.forward(ps, out, training, params);
+        NDList out = new NDList(ConvBn.forward(conv1, bn1, ps, x, training, params));
         out = relu.forward(ps, out, training, params);
-        out = conv2.forward(ps, out, training, params);
-        out = bn2.forward(ps, out, training, params);
+        out = new NDList(ConvBn.forward(conv2, bn2, ps, out.head(), training, params));
         if (kind == Kind.BOTTLENECK) {
             out = relu.forward(ps, out, training, params);
-            out = conv3.forward(ps, out, training, params);
-            out = bn3.forward(ps, out, training, params);
+            out = new NDList(ConvBn.forward(conv3, bn3, ps, out.head(), training, params));
         }
         NDArray identity = downsample == null ? x : downsample.forward(ps, new NDList(x), training, params).head();
-        return relu.forward(ps, new NDList(out.head().add(identity)), training, params);
+        // In eval mode the branch output is a fresh array nobody else holds: add in place.
+        NDArray sum = training ? out.head().add(identity) : out.head().addi(identity);
+        return relu.forward(ps, new NDList(sum), training, params);
     }
 
     private long expectedChannels() {

@@ -3,6 +3,7 @@ package io.convzoo.zoo.arch.res2net;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.blocks.res2net.Res2NetBottleneck;
 import io.convzoo.blocks.res2net.Res2NetBottleneck.Shortcut;
 import io.convzoo.zoo.ModelArgs;
@@ -89,7 +90,7 @@ public final class Res2Net {
 
     /** Builds the network for {@code config}; the input channel count is taken from the input. */
     public static NamedSequential build(Config config, ModelArgs args) {
-        NamedSequential net = new NamedSequential();
+        NamedSequential net = new FoldingSequential();
         switch (config.stem()) {
             case IMAGENET -> ResNetParts.addImagenetStem(net, config.stemWidth(), true);
             case IMAGENET_MAXPOOL1 -> {
@@ -98,7 +99,7 @@ public final class Res2Net {
             }
             case DEEP -> {
                 int half = config.stemWidth() / 2;
-                net.add("conv1", new NamedSequential()
+                net.add("conv1", new FoldingSequential()
                         .add("0", Layers.conv(half, 3, 2, 1, 1, 1, false))
                         .add("1", Layers.batchNorm())
                         .add("2", Layers.relu())

@@ -1,0 +1,167 @@
+package io.convzoo.serving.bench;
+
+import ai.djl.Model;
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.arch.resnet.ReferenceResNet50;
+import io.convzoo.zoo.infer.Inference;
+import io.convzoo.zoo.summary.ModelSummary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** One benchmarked network: our Java block, or a TorchScript trace loaded in the same process. */
+abstract class BenchModel implements AutoCloseable {
+
+    final String id;
+    final String label;
+
+    BenchModel(String id, String label) {
+        this.id = id;
+        this.label = label;
+    }
+
+    /** One eval forward of {@code x}, all intermediates freed; returns the logits. */
+    abstract float[] forward(NDArray x);
+
+    @Override
+    public abstract void close();
+
+    /** Id of the reference ResNet-50 (torchvision layout, built by {@link ReferenceResNet50}). */
+    static final String RESNET50 = "resnet50";
+
+    /** Whether {@code id} names a model this bench can build. */
+    static boolean isKnown(String id) {
+        return RESNET50.equals(id) || ModelRegistry.find(id).isPresent();
+    }
+
+    /** Builds the block of {@code id} (1000 classes, 3 channels). */
+    static Block buildBlock(String id) {
+        return RESNET50.equals(id) ? ReferenceResNet50.build(1000) : ModelRegistry.get(id).build();
+    }
+
+    /** Square input side of {@code id}. */
+    static int inputSize(String id) {
+        return RESNET50.equals(id) ? 224 : ModelRegistry.get(id).inputSize();
+    }
+
+    /** Input channels of {@code id}. */
+    static int inputChannels(String id) {
+        return RESNET50.equals(id) ? 3 : ModelRegistry.get(id).defaults().inputChannels();
+    }
+
+    /** Conv + linear MACs of one image (summary walk). */
+    static long macsPerImage(String id) {
+        int s = inputSize(id);
+        return ModelSummary.of(buildBlock(id), new Shape(1, inputChannels(id), s, s)).macs();
+    }
+
+    /** Our block with random weights and random BatchNorm statistics, prepared for inference or plain. */
+    static final class Ours extends BenchModel {
+        private final NDManager manager;
+        private final Block block;
+        private final ParameterStore ps;
+
+        Ours(String id, NDManager parent, boolean prepared) {
+            super(id, prepared ? "ours" : "ours-plain");
+            manager = parent.newSubManager();
+            block = buildBlock(id);
+            int s = inputSize(id);
+            block.initialize(manager, DataType.FLOAT32, new Shape(1, inputChannels(id), s, s));
+            randomizeBatchNormStatistics(block, manager);
+            if (prepared) {
+                Inference.prepare(block);
+            }
+            ps = new ParameterStore(manager, false);
+        }
+
+        Block block() {
+            return block;
+        }
+
+        @Override
+        float[] forward(NDArray x) {
+            NDList out = Inference.forward(block, ps, x);
+            float[] logits = out.head().toFloatArray();
+            out.close();
+            return logits;
+        }
+
+        @Override
+        public void close() {
+            manager.close();
+        }
+    }
+
+    /** Non-trivial running statistics so that BatchNorm folding is really exercised. */
+    static void randomizeBatchNormStatistics(Block block, NDManager manager) {
+        block.getParameters().forEach(p -> {
+            ai.djl.nn.Parameter param = p.getValue();
+            if (param.getType() == ai.djl.nn.Parameter.Type.RUNNING_MEAN) {
+                NDArray a = param.getArray();
+                a.set(manager.randomNormal(0f, 0.1f, a.getShape(), DataType.FLOAT32).toFloatArray());
+            } else if (param.getType() == ai.djl.nn.Parameter.Type.RUNNING_VAR) {
+                NDArray a = param.getArray();
+                a.set(manager.randomUniform(0.5f, 1.5f, a.getShape(), DataType.FLOAT32).toFloatArray());
+            }
+        });
+    }
+
+    /** A TorchScript trace (DIR/id.pt, or DIR/id.bN.pt for batch N when present). */
+    static final class Traced extends BenchModel {
+        private final Model model;
+        private final ParameterStore ps;
+
+        private Traced(String id, Model model, NDManager manager) {
+            super(id, "torchscript");
+            this.model = model;
+            this.ps = new ParameterStore(manager, false);
+        }
+
+        /** The trace of {@code id} for batch {@code batch} in {@code dir}, or null when there is none. */
+        static Path find(Path dir, String id, int batch) {
+            if (dir == null) {
+                return null;
+            }
+            Path perBatch = dir.resolve(id + ".b" + batch + ".pt");
+            if (Files.isRegularFile(perBatch)) {
+                return perBatch;
+            }
+            Path any = dir.resolve(id + ".pt");
+            return Files.isRegularFile(any) ? any : null;
+        }
+
+        static Traced load(String id, Path file) throws IOException {
+            Model model = Model.newInstance(id, "PyTorch");
+            try {
+                String name = file.getFileName().toString();
+                model.load(file.getParent(), name.substring(0, name.length() - 3));
+            } catch (MalformedModelException e) {
+                model.close();
+                throw new IOException("cannot load TorchScript " + file + ": " + e.getMessage(), e);
+            }
+            return new Traced(id, model, model.getNDManager());
+        }
+
+        @Override
+        float[] forward(NDArray x) {
+            NDList out = Inference.forward(model.getBlock(), ps, x);
+            float[] logits = out.head().toFloatArray();
+            out.close();
+            return logits;
+        }
+
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package io.convzoo.serving.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Times eval forwards of zoo models against their TorchScript traces in one process. Every round
+ * runs each (model, batch, implementation) once, in an order that is reversed every other round, so
+ * slow drifts of the machine (other processes, thermal) hit all of them alike; the figure kept per
+ * cell is the median over rounds, and the ratio ours/TorchScript is the median of the per-round
+ * ratios (both were timed within the same round, back to back).
+ */
+public final class InferenceBench {
+
+    /** Options of one run. */
+    public record Options(List<String> models, List<Integer> batches, int rounds, int warmup, Path torchscriptDir,
+                          boolean plainToo, boolean cpuClock, Integer size) {}
+
+    /** One row of results. */
+    public record Row(String model, String impl, int batch, double medianSeconds, double imagesPerSecond,
+                      double gflops, Double ratioVsTorchscript, Double gflopsVsResnet50, long macsPerImage,
+                      double[] seconds) {}
+
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
+    private final Options options;
+
+    /** Whether {@code id} is a registered model or the reference {@code resnet50}. */
+    public static boolean isKnownModel(String id) {
+        return BenchModel.isKnown(id);
+    }
+
+    public InferenceBench(Options options) {
+        this.options = options;
+    }
+
+    /** Runs the benchmark; {@code log} receives progress lines. */
+    public List<Row> run(NDManager manager, java.io.PrintStream log) throws IOException {
+        List<BenchModel> all = new ArrayList<>();
+        Map<String, Long> macs = new LinkedHashMap<>();
+        List<Cell> cells = new ArrayList<>();
+        Map<Path, BenchModel.Traced> traces = new LinkedHashMap<>();
+        try {
+            for (String id : options.models()) {
+                macs.put(id, BenchModel.macsPerImage(id));
+                BenchModel.Ours ours = new BenchModel.Ours(id, manager, true);
+                all.add(ours);
+                BenchModel.Ours plain = null;
+                if (options.plainToo()) {
+                    plain = new BenchModel.Ours(id, manager, false);
+                    all.add(plain);
+                }
+                for (int batch : options.batches()) {
+                    Path file = BenchModel.Traced.find(options.torchscriptDir(), id, batch);
+                    BenchModel.Traced traced = null;
+                    if (file != null) {
+                        traced = traces.get(file);
+                        if (traced == null) {
+                            traced = BenchModel.Traced.load(id, file);
+                            traces.put(file, traced);
+                            all.add(traced);
+                        }
+                    }
+                    int s = options.size() != null ? options.size() : BenchModel.inputSize(id);
+                    NDArray x = manager.randomNormal(0f, 1f, new Shape(batch, BenchModel.inputChannels(id), s, s),
+                            DataType.FLOAT32);
+                    cells.add(new Cell(id, batch, x, ours, plain, traced, options.rounds(), options.cpuClock()));
+                }
+                log.printf("loaded %s (%s)%n", id, cells.get(cells.size() - 1).traced == null ? "no trace" : "with trace");
+            }
+            for (Cell c : cells) {
+                for (int w = 0; w < options.warmup(); w++) {
+                    c.runAll(-1, w % 2 == 1);
+                }
+            }
+            log.printf("warm-up done; %d rounds%n", options.rounds());
+            for (int r = 0; r < options.rounds(); r++) {
+                boolean reverse = r % 2 == 1;
+                for (int i = 0; i < cells.size(); i++) {
+                    cells.get(reverse ? cells.size() - 1 - i : i).runAll(r, reverse);
+                }
+                log.printf("round %d/%d%n", r + 1, options.rounds());
+            }
+            return rows(cells, macs);
+        } finally {
+            for (BenchModel m : all) {
+                m.close();
+            }
+        }
+    }
+
+    private List<Row> rows(List<Cell> cells, Map<String, Long> macs) {
+        Map<Integer, Double> resnetGflops = new LinkedHashMap<>();
+        for (Cell c : cells) {
+            if (c.id.equals(BenchModel.RESNET50)) {
+                resnetGflops.put(c.batch, gflops(macs.get(c.id), c.batch, median(c.oursTimes)));
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Cell c : cells) {
+            long m = macs.get(c.id);
+            Double rn = resnetGflops.get(c.batch);
+            double oursMedian = median(c.oursTimes);
+            double g = gflops(m, c.batch, oursMedian);
+            rows.add(new Row(c.id, "ours", c.batch, oursMedian, c.batch / oursMedian, g,
+                    c.traced == null ? null : medianRatio(c.oursTimes, c.tracedTimes),
+                    rn == null ? null : g / rn, m, c.oursTimes));
+            if (c.plain != null) {
+                double pm = median(c.plainTimes);
+                double pg = gflops(m, c.batch, pm);
+                rows.add(new Row(c.id, "ours-plain", c.batch, pm, c.batch / pm, pg,
+                        c.traced == null ? null : medianRatio(c.plainTimes, c.tracedTimes),
+                        rn == null ? null : pg / rn, m, c.plainTimes));
+            }
+            if (c.traced != null) {
+                double tm = median(c.tracedTimes);
+                double tg = gflops(m, c.batch, tm);
+                rows.add(new Row(c.id, "torchscript", c.batch, tm, c.batch / tm, tg, 1.0,
+                        rn == null ? null : tg / rn, m, c.tracedTimes));
+            }
+        }
+        return rows;
+    }
+
+    static double gflops(long macsPerImage, int batch, double seconds) {
+        return 2.0 * macsPerImage * batch / seconds / 1e9;
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    static double medianRatio(double[] a, double[] b) {
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            r[i] = a[i] / b[i];
+        }
+        return median(r);
+    }
+
+    /** One model at one batch size: its implementations and their times per round. */
+    private static final class Cell {
+        final String id;
+        final int batch;
+        final NDArray x;
+        final BenchModel ours;
+        final BenchModel plain;
+        final BenchModel traced;
+        final double[] plainTimes;
+        final double[] tracedTimes;
+        final double[] oursTimes;
+        final boolean cpuClock;
+
+        Cell(String id, int batch, NDArray x, BenchModel ours, BenchModel plain, BenchModel traced, int rounds,
+             boolean cpuClock) {
+            this.cpuClock = cpuClock;
+            this.id = id;
+            this.batch = batch;
+            this.x = x;
+            this.ours = ours;
+            this.plain = plain;
+            this.traced = traced;
+            this.oursTimes = new double[rounds];
+            this.plainTimes = new double[rounds];
+            this.tracedTimes = new double[rounds];
+        }
+
+        /** Wall clock, or with one intra-op thread this thread's CPU time (robust on a busy machine). */
+        private long now() {
+            return cpuClock ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+        }
+
+        void runAll(int round, boolean reverse) {
+            List<BenchModel> order = new ArrayList<>();
+            order.add(ours);
+            if (plain != null) {
+                order.add(plain);
+            }
+            if (traced != null) {
+                order.add(traced);
+            }
+            if (reverse) {
+                java.util.Collections.reverse(order);
+            }
+            for (BenchModel m : order) {
+                long t0 = now();
+                m.forward(x);
+                double s = (now() - t0) / 1e9;
+                if (round >= 0) {
+                    (m == ours ? oursTimes : m == plain ? plainTimes : tracedTimes)[round] = s;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package io.convzoo.serving.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.google.gson.GsonBuilder;
+import io.convzoo.serving.bench.InferenceBench;
+import io.convzoo.serving.bench.MemorySoak;
+import io.convzoo.serving.bench.MicroBench;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code convzoo bench}: eval-mode inference speed of zoo models against TorchScript traces of the
+ * official code, in one process with alternating rounds; micro-benchmarks; a native-memory soak.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Inference speed: images/s, GFLOP/s, ratio to TorchScript traces and to ResNet-50.")
+final class BenchCommand implements Callable<Integer> {
+
+    /** Models benchmarked by default: the reference and each family's 50-layer ImageNet model, when registered. */
+    static final List<String> DEFAULT_MODELS =
+            List.of("resnet50", "pyconvresnet50", "res2net50_26w_4s", "oct_resnet50", "dy_resnet50");
+
+    @Option(names = "--models", split = ",", paramLabel = "ID[,ID...]",
+            description = "Model ids (default: resnet50 and the registered ones of ${DEFAULT-VALUE}). "
+                    + "resnet50 is the torchvision-layout reference built in Java.")
+    List<String> models;
+
+    @Option(names = "--batch", split = ",", paramLabel = "N[,N...]", defaultValue = "1,8",
+            description = "Batch sizes (default: ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
+    @Option(names = "--rounds", defaultValue = "10", description = "Timed rounds (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed rounds first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--torchscript-dir", paramLabel = "DIR",
+            description = "Directory of TorchScript traces <id>.pt (tools/make_torchscript_traces.py).")
+    Path torchscriptDir;
+
+    @Option(names = "--plain", description = "Also time our models without the inference preparation.")
+    boolean plain;
+
+    @Option(names = "--threads", defaultValue = "2",
+            description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE}); inter-op threads are 1.")
+    int threads;
+
+    @Option(names = "--cpu-clock", description = "Time with this thread's CPU time instead of the wall clock; "
+            + "only meaningful with --threads 1 (development on a busy machine).")
+    boolean cpuClock;
+
+    @Option(names = "--size", paramLabel = "PIXELS",
+            description = "Square input side instead of each model's own (e.g. a small one to expose per-op overhead). "
+                    + "GFLOP/s are then wrong: MACs are counted at the model's own size.")
+    Integer size;
+
+    @Option(names = "--micro", description = "Run the HetConv and dynamic-conv micro-benchmarks instead.")
+    boolean micro;
+
+    @Option(names = "--soak", paramLabel = "FORWARDS",
+            description = "Native-memory soak instead: this many batch-1 forwards of --models' first id "
+                    + "(default res2net50_26w_4s), RSS sampled.")
+    Integer soak;
+
+    @Option(names = "--json", description = "Print JSON results.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (rounds < 1 || warmup < 0 || threads < 1) {
+            throw new IllegalArgumentException("--rounds and --threads must be >= 1 and --warmup >= 0");
+        }
+        if (torchscriptDir != null && !Files.isDirectory(torchscriptDir)) {
+            throw new IllegalArgumentException("--torchscript-dir " + torchscriptDir + " is not a directory");
+        }
+        // Must be set before the engine loads.
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        Object result;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            if (micro) {
+                result = MicroBench.run(manager, Math.max(rounds, 3), System.err);
+                printMicro(result);
+            } else if (soak != null) {
+                String id = models == null || models.isEmpty() ? "res2net50_26w_4s" : models.get(0);
+                result = MemorySoak.run(manager, id, soak, System.err);
+                System.out.println(json ? new GsonBuilder().setPrettyPrinting().create().toJson(result) : result);
+                return 0;
+            } else {
+                List<String> ids = selectedModels();
+                InferenceBench bench = new InferenceBench(new InferenceBench.Options(ids, batches, rounds, warmup,
+                        torchscriptDir, plain, cpuClock, size));
+                List<InferenceBench.Row> rows = bench.run(manager, System.err);
+                result = rows;
+                if (!json) {
+                    printTable(rows);
+                    return 0;
+                }
+            }
+        }
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("threads", threads);
+            out.put("results", result);
+            System.out.println(new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+                    .create().toJson(out));
+        }
+        return 0;
+    }
+
+    private List<String> selectedModels() {
+        if (models == null || models.isEmpty()) {
+            List<String> ids = new ArrayList<>();
+            for (String id : DEFAULT_MODELS) {
+                if (InferenceBench.isKnownModel(id)) {
+                    ids.add(id);
+                }
+            }
+            return ids;
+        }
+        for (String id : models) {
+            if (!InferenceBench.isKnownModel(id)) {
+                io.convzoo.zoo.ModelRegistry.get(id); // throws with the closest ids
+            }
+        }
+        return models;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void printMicro(Object result) {
+        if (!json) {
+            System.out.print(MicroBench.format((List<MicroBench.Entry>) result));
+        }
+    }
+
+    private static void printTable(List<InferenceBench.Row> rows) {
+        System.out.printf("%-20s %-12s %5s %10s %10s %9s %10s %10s%n", "model", "impl", "batch", "ms/batch",
+                "images/s", "GFLOP/s", "vs trace", "vs rn50");
+        for (InferenceBench.Row r : rows) {
+            System.out.printf("%-20s %-12s %5d %10.1f %10.2f %9.1f %10s %10s%n", r.model(), r.impl(), r.batch(),
+                    r.medianSeconds() * 1e3, r.imagesPerSecond(), r.gflops(),
+                    r.ratioVsTorchscript() == null ? "-" : String.format("%.3f", r.ratioVsTorchscript()),
+                    r.gflopsVsResnet50() == null ? "-" : String.format("%.2f", r.gflopsVsResnet50()));
+        }
+        System.out.println("vs trace: median over rounds of (our time / TorchScript time), lower is better; "
+                + "vs rn50: achieved GFLOP/s relative to our ResNet-50 at the same batch.");
+    }
+}

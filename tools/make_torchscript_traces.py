@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""Makes the TorchScript traces that `bin/convzoo bench --torchscript-dir DIR` compares against.
+
+Run with Debian's PyTorch (/usr/bin/python3, torch 1.13, no torchvision), pointing at checkouts of
+the official code (not part of ConvZoo, e.g. fetched to /tmp):
+
+    /usr/bin/python3 tools/make_torchscript_traces.py --out /tmp/traces \
+        --pyconv /tmp/pyconv_official --res2net /tmp/res2net_official \
+        --octconv /tmp/octconv_official --dyconv /tmp/dyconv_official
+
+For every model whose official code is given it builds the official network with random weights,
+puts it in eval mode and writes DIR/<id>.pt, a torch.jit.trace at batch 1 of a 3x224x224 image
+(not frozen: the same kind of file the issue's reference numbers were taken with). The trace is run
+again at batch 8 and compared with the eager model; where a trace bakes the batch size in (a
+reshape by a traced constant), DIR/<id>.b8.pt is traced at batch 8 as well and the bench picks it.
+
+resnet50 is the torchvision ResNet-50 layout (Bottleneck with the stride on the 3x3 conv), written
+here because Debian's PyTorch has no torchvision; it is the bench's reference architecture.
+"""
+import argparse
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+
+class TvBottleneck(nn.Module):
+    """torchvision's ResNet Bottleneck (v1.5: stride on the 3x3 conv)."""
+    expansion = 4
+
+    def __init__(self, inplanes, planes, stride=1):
+        super().__init__()
+        out = planes * self.expansion
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = None
+        if stride != 1 or inplanes != out:
+            self.downsample = nn.Sequential(nn.Conv2d(inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        return self.relu(y + identity)
+
+
+class TvResNet50(nn.Module):
+    """torchvision resnet50: 7x7/2 stem, max pool, layers [3, 4, 6, 3], global average pool, fc."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        inplanes = 64
+        for i, (planes, blocks, stride) in enumerate([(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]):
+            layers = []
+            for b in range(blocks):
+                layers.append(TvBottleneck(inplanes, planes, stride if b == 0 else 1))
+                inplanes = planes * 4
+            setattr(self, "layer%d" % (i + 1), nn.Sequential(*layers))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(2048, num_classes)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def randomize_bn(model):
+    """Non-trivial BatchNorm statistics, so a trace cannot be simplified around identity BNs."""
+    g = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+
+
+def builders(args):
+    """id -> zero-argument builder of the official eval-mode model."""
+    out = {"resnet50": TvResNet50}
+    if args.pyconv:
+        import types
+        sys.modules.setdefault("requests", types.ModuleType("requests"))
+        sys.path.insert(0, args.pyconv)
+        from models import pyconvresnet
+        out["pyconvresnet50"] = pyconvresnet.pyconvresnet50
+        out["pyconvresnet101"] = pyconvresnet.pyconvresnet101
+    if args.res2net:
+        sys.path.insert(0, args.res2net)
+        import res2net
+        import res2net_v1b
+        out["res2net50_26w_4s"] = res2net.res2net50_26w_4s
+        out["res2net50_v1b"] = res2net_v1b.res2net50_v1b
+    if args.octconv:
+        sys.path.insert(0, args.octconv)
+        import oct_resnet
+        out["oct_resnet50"] = oct_resnet.oct_resnet50
+    if args.dyconv:
+        sys.path.insert(0, args.dyconv)
+        sys.path.insert(0, os.path.join(args.dyconv, "dynamic_models"))
+        import dy_resnet
+        out["dy_resnet18"] = dy_resnet.resnet18
+        out["dy_resnet50"] = dy_resnet.resnet50
+    return out
+
+
+def first_tensor(y):
+    return y[0] if isinstance(y, (tuple, list)) else y
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True, help="directory for <id>.pt")
+    p.add_argument("--pyconv", help="checkout of iduta/pyconv")
+    p.add_argument("--res2net", help="directory with the official res2net.py, res2net_v1b.py")
+    p.add_argument("--octconv", help="checkout of d-li14/octconv.pytorch")
+    p.add_argument("--dyconv", help="checkout of kaijieshi7/Dynamic-convolution-Pytorch")
+    p.add_argument("--models", help="comma-separated ids (default: all available)")
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.manual_seed(0)
+    table = builders(args)
+    wanted = args.models.split(",") if args.models else list(table)
+    for model_id in wanted:
+        if model_id not in table:
+            sys.exit("no official code given for %s (known: %s)" % (model_id, ", ".join(table)))
+        model = table[model_id]()
+        randomize_bn(model)
+        model.eval()
+        with torch.no_grad():
+            x1 = torch.randn(1, 3, 224, 224)
+            traced = torch.jit.trace(model, x1, check_trace=False)
+            path = os.path.join(args.out, model_id + ".pt")
+            traced.save(path)
+            x8 = torch.randn(8, 3, 224, 224)
+            ok = False
+            try:
+                ok = torch.allclose(first_tensor(traced(x8)), first_tensor(model(x8)), atol=1e-4, rtol=1e-4)
+            except RuntimeError:
+                pass
+            params = sum(t.numel() for t in model.parameters())
+            print("%-20s %10d params -> %s%s" % (model_id, params, path, "" if ok else " (batch 8 needs its own trace)"))
+            if not ok:
+                torch.jit.trace(model, x8, check_trace=False).save(os.path.join(args.out, model_id + ".b8.pt"))
+
+
+if __name__ == "__main__":
+    main()

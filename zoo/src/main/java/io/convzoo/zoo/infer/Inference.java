@@ -1,0 +1,79 @@
+package io.convzoo.zoo.infer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import io.convzoo.blocks.infer.ConvBn;
+import java.lang.reflect.Method;
+
+/**
+ * Inference helpers for zoo models: the preparation pass and a scoped eval-mode forward.
+ *
+ * <ul>
+ *   <li>{@link #prepare(Block)}: folds every conv + BatchNorm pair into one conv for eval-mode forwards
+ *       (see {@link ConvBn}); the parameters are untouched and training still works.</li>
+ *   <li>{@link #forward}: one eval forward whose intermediate arrays live in a sub-manager closed
+ *       before returning (only the outputs survive, attached to the input's manager), with autograd
+ *       recording off on the calling thread. Without the scope every intermediate would stay attached
+ *       to the input's long-lived manager, and forwards get slower and memory grows round after round.</li>
+ * </ul>
+ */
+public final class Inference {
+
+    private static final Method SET_GRAD_MODE = gradModeSetter();
+
+    private Inference() {}
+
+    /**
+     * The inference preparation pass on {@code model} (initialized or not): call it after loading
+     * weights, and again if parameter values are later overwritten in place. Returns the number of
+     * foldable BatchNorms.
+     */
+    public static int prepare(Block model) {
+        return ConvBn.enableFolding(model);
+    }
+
+    /** Undoes {@link #prepare}. */
+    public static void unprepare(Block model) {
+        ConvBn.disableFolding(model);
+    }
+
+    /**
+     * One eval-mode forward of {@code x}; the outputs are attached to {@code x}'s manager, every
+     * intermediate array is freed before returning.
+     */
+    public static NDList forward(Block model, ParameterStore ps, NDArray x) {
+        noGrad();
+        NDManager owner = x.getManager();
+        try (NDManager scope = owner.newSubManager()) {
+            x.tempAttach(scope);
+            NDList out = model.forward(ps, new NDList(x), false);
+            out.attach(owner);
+            return out;
+        }
+    }
+
+    /**
+     * Turns PyTorch's autograd recording off on this thread (grad mode is thread-local; DJL turns it
+     * off only on the thread that loaded the engine). No-op on other engines.
+     */
+    public static void noGrad() {
+        if (SET_GRAD_MODE != null) {
+            try {
+                SET_GRAD_MODE.invoke(null, false);
+            } catch (ReflectiveOperationException | RuntimeException ignored) {
+                // not the PyTorch engine: nothing to switch off
+            }
+        }
+    }
+
+    private static Method gradModeSetter() {
+        try {
+            return Class.forName("ai.djl.pytorch.jni.JniUtils").getMethod("setGradMode", boolean.class);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null;
+        }
+    }
+}

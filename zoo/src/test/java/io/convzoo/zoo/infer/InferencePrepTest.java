@@ -1,0 +1,182 @@
+package io.convzoo.zoo.infer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.TestSupport;
+import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.arch.resnet.ReferenceResNet50;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The inference preparation keeps the numbers: for a small model of every family, logits of the
+ * prepared (BatchNorm folded) path stay within 1e-4 of the plain conv + BatchNorm path, with
+ * non-trivial BatchNorm statistics and affine parameters; every BatchNorm really is folded; and a
+ * training-mode forward, replaced parameter arrays and in-place writes followed by refresh are all
+ * seen by the folded path.
+ */
+class InferencePrepTest {
+
+    private static final double TOLERANCE = 1e-4;
+
+    /**
+     * @param expectedBatchNorms BatchNorms the preparation marks
+     * @param expectedFolded those that directly follow a (Py)Conv and so run folded
+     */
+    private static void check(String name, Supplier<Block> builder, Shape input, int expectedBatchNorms,
+                              int expectedFolded) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block block = builder.get();
+            TestSupport.init(block, manager, input);
+            randomizeBatchNorms(block, manager, 1);
+            ParameterStore ps = new ParameterStore(manager, false);
+            NDArray x = TestSupport.random(manager, input, 7);
+            float[] plain = Inference.forward(block, ps, x).head().toFloatArray();
+
+            int foldable = Inference.prepare(block);
+            assertEquals(expectedBatchNorms, foldable, name + ": BatchNorms seen by the preparation");
+            float[] prepared = Inference.forward(block, ps, x).head().toFloatArray();
+            assertEquals(expectedFolded, ConvBn.foldedCount(block), name + ": BatchNorms folded into their conv");
+            TestSupport.assertClose(plain, prepared, TOLERANCE);
+            assertTrue(maxAbs(plain) > 1e-3, name + ": logits are not trivially zero");
+
+            // New statistics written in place: refresh refolds them.
+            randomizeBatchNorms(block, manager, 2);
+            Inference.unprepare(block);
+            float[] plain2 = Inference.forward(block, ps, x).head().toFloatArray();
+            Inference.prepare(block);
+            Inference.forward(block, ps, x);
+            randomizeBatchNorms(block, manager, 3);
+            ConvBn.refresh(block);
+            float[] prepared3 = Inference.forward(block, ps, x).head().toFloatArray();
+            Inference.unprepare(block);
+            float[] plain3 = Inference.forward(block, ps, x).head().toFloatArray();
+            TestSupport.assertClose(plain3, prepared3, TOLERANCE);
+            assertTrue(maxDiff(plain2, plain3) > 1e-4, name + ": the new statistics change the logits");
+            assertEquals(0, ConvBn.foldedCount(block), name + ": unprepare releases the folded convs");
+        }
+    }
+
+    /** Random running statistics and affine parameters (seeded), written into the existing arrays. */
+    static void randomizeBatchNorms(Block block, NDManager manager, long seed) {
+        long s = seed;
+        for (var p : block.getParameters()) {
+            Parameter param = p.getValue();
+            String key = p.getKey();
+            boolean bn = param.getType() == Parameter.Type.RUNNING_MEAN || param.getType() == Parameter.Type.RUNNING_VAR
+                    || key.endsWith("gamma") || key.endsWith("beta");
+            if (!bn) {
+                continue;
+            }
+            NDArray a = param.getArray();
+            float[] v = TestSupport.randomFloats((int) a.size(), s++);
+            for (int i = 0; i < v.length; i++) {
+                if (param.getType() == Parameter.Type.RUNNING_VAR) {
+                    v[i] = 0.5f + Math.abs(v[i]);
+                } else if (key.endsWith("gamma")) {
+                    v[i] = 0.5f + 0.5f * Math.abs(v[i]);
+                } else {
+                    v[i] *= 0.2f;
+                }
+            }
+            a.set(v);
+        }
+    }
+
+    private static double maxAbs(float[] v) {
+        double m = 0;
+        for (float f : v) {
+            m = Math.max(m, Math.abs(f));
+        }
+        return m;
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+
+    private static void checkRegistered(String id, Shape input, int batchNorms, int folded) {
+        check(id, () -> ModelRegistry.get(id).build(), input, batchNorms, folded);
+    }
+
+    @Test
+    void pyconvSmallKeepsLogits() {
+        // Stem, 8 basic blocks × 2, 3 downsample BNs: all follow a conv or a PyConv.
+        checkRegistered("pyconvresnet_small", new Shape(2, 1, 28, 28), 20, 20);
+    }
+
+    @Test
+    void res2netSmallKeepsLogits() {
+        checkRegistered("res2net_small", new Shape(2, 1, 28, 28), 45, 45);
+    }
+
+    @Test
+    void res2netV1bKeepsLogits() {
+        // Deep stem: its bn1 follows the conv1 sequence (three convs), not a conv, so it stays a BatchNorm.
+        checkRegistered("res2net50_v1b", new Shape(1, 3, 64, 64), 87, 86);
+    }
+
+    @Test
+    void dyResNetSmallKeepsLogits() {
+        // Every conv but the stem's is dynamic: their BatchNorms are folded into the kernel bank.
+        checkRegistered("dy_resnet_small", new Shape(2, 1, 28, 28), 20, 20);
+    }
+
+    @Test
+    void referenceResNet50KeepsLogits() {
+        check("resnet50", () -> ReferenceResNet50.build(10), new Shape(1, 3, 64, 64), 53, 53);
+    }
+
+    @Test
+    void trainingForwardAndReplacedArraysAreSeen() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block block = ModelRegistry.get("res2net_small").build(new ModelArgs(10, 1, false, Map.of()));
+            Shape input = new Shape(2, 1, 28, 28);
+            TestSupport.init(block, manager, input);
+            randomizeBatchNorms(block, manager, 1);
+            ParameterStore ps = new ParameterStore(manager, false);
+            NDArray x = TestSupport.random(manager, input, 7);
+            Inference.prepare(block);
+            Inference.forward(block, ps, x);
+            // A training forward updates running statistics in place; the next eval forward must refold.
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray xt = x.duplicate();
+                xt.attach(scope);
+                block.forward(ps, new ai.djl.ndarray.NDList(xt), true);
+            }
+            float[] preparedAfterTraining = Inference.forward(block, ps, x).head().toFloatArray();
+            Inference.unprepare(block);
+            float[] plainAfterTraining = Inference.forward(block, ps, x).head().toFloatArray();
+            TestSupport.assertClose(plainAfterTraining, preparedAfterTraining, TOLERANCE);
+
+            // Loading parameters replaces the arrays: the folded convs must follow without refresh.
+            java.io.ByteArrayOutputStream saved = new java.io.ByteArrayOutputStream();
+            block.saveParameters(new java.io.DataOutputStream(saved));
+            Inference.prepare(block);
+            randomizeBatchNorms(block, manager, 5);
+            ConvBn.refresh(block);
+            float[] other = Inference.forward(block, ps, x).head().toFloatArray();
+            block.loadParameters(manager, new java.io.DataInputStream(
+                    new java.io.ByteArrayInputStream(saved.toByteArray())));
+            float[] preparedAfterLoad = Inference.forward(block, ps, x).head().toFloatArray();
+            TestSupport.assertClose(plainAfterTraining, preparedAfterLoad, TOLERANCE);
+            assertTrue(maxDiff(other, preparedAfterLoad) > 1e-4, "the loaded values differ from the overwritten ones");
+            assertTrue(Layers.countParameters(block) > 0);
+        }
+    }
+}
