@@ -28,7 +28,7 @@ final class BenchCommand implements Callable<Integer> {
             List.of("resnet50", "pyconvresnet50", "res2net50_26w_4s", "oct_resnet50", "dy_resnet50");
 
     @Option(names = "--models", split = ",", paramLabel = "ID[,ID...]",
-            description = "Model ids (default: resnet50 and the registered ones of ${DEFAULT-VALUE}). "
+            description = "Model ids (default: resnet50, pyconvresnet50, res2net50_26w_4s, oct_resnet50, dy_resnet50). "
                     + "resnet50 is the torchvision-layout reference built in Java.")
     List<String> models;
 
