@@ -166,6 +166,11 @@ public final class ConvZooHttpServer implements AutoCloseable {
             metricModel = servedModelNamedIn(seg);
             status = route(ex, method, seg);
         } catch (HttpError e) {
+            if (e.status == 413) {
+                // The oversized body stays unread, so the server drops this connection: say so, or a
+                // keep-alive client would send its next request into a closed socket.
+                ex.getResponseHeaders().set("Connection", "close");
+            }
             status = sendError(ex, e.status, e.type, e.getMessage());
         } catch (ServingException e) {
             status = sendError(ex, e.status(), typeOf(e), e.getMessage());

@@ -131,6 +131,7 @@ class ConvZooHttpServerTest {
         assertClientError(http.post("/predictions/" + MODEL + "?topk=0", TestImages.png(28, 1), "image/png"), 400);
         HttpResponse<String> tooBig = http.post("/predictions/" + MODEL, new byte[(int) MAX_BODY + 1], "image/png");
         assertClientError(tooBig, 413);
+        assertEquals("close", tooBig.headers().firstValue("Connection").orElse("").toLowerCase(java.util.Locale.ROOT));
         HttpResponse<String> unknown = http.post("/predictions/resnet9000", TestImages.png(28, 1), "image/png");
         assertClientError(unknown, 404);
         assertTrue(Http.json(unknown).getAsJsonObject().get("message").getAsString().contains(MODEL));
