@@ -21,10 +21,7 @@ import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.OfficialNames;
 import io.convzoo.zoo.djl.PretrainedWeights;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -48,25 +45,6 @@ class ImportPredictCommandTest {
     private static final String ID = "res2net_small";
     private static final Path ZOO_FIXTURES = Paths.get("").toAbsolutePath().getParent()
             .resolve("zoo").resolve("src").resolve("test").resolve("resources");
-
-    /** Exit code, stdout, stderr. */
-    private record Run(int code, String out, String err) {}
-
-    private static Run cli(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int code = ConvZooCli.run(args);
-            return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
 
     /**
      * Writes an npz checkpoint of {@code spec} built with {@code args}: every official key with
@@ -133,14 +111,14 @@ class ImportPredictCommandTest {
             Npy.write(x, xFile);
 
             Path dir = tmp.resolve("imported");
-            Run imported = cli("import", ID, "--checkpoint", checkpoint.toString(), "--out", dir.toString());
+            CliRun imported = CliRun.of("import", ID, "--checkpoint", checkpoint.toString(), "--out", dir.toString());
             assertEquals(0, imported.code(), imported.err());
             assertTrue(imported.out().contains("res2net_small.npz (npz)"), imported.out());
             assertTrue(Files.isRegularFile(dir.resolve(ID + "-0000.params")));
             assertTrue(Files.isRegularFile(dir.resolve("serving.properties")));
 
             Path yFile = tmp.resolve("y.npy");
-            Run predicted = cli("predict", dir.toString(), "--input", xFile.toString(), "--output", yFile.toString());
+            CliRun predicted = CliRun.of("predict", dir.toString(), "--input", xFile.toString(), "--output", yFile.toString());
             assertEquals(0, predicted.code(), predicted.err());
             float[] logits = readNpy(yFile);
             assertEquals(20, logits.length, "2 images x 10 classes");
@@ -166,21 +144,21 @@ class ImportPredictCommandTest {
             Path xFile = tmp.resolve("x.npy");
             Npy.write(x, xFile);
 
-            Run missing = cli("predict", ID, "--input", xFile.toString());
+            CliRun missing = CliRun.of("predict", ID, "--input", xFile.toString());
             assertEquals(2, missing.code());
             assertTrue(missing.err().startsWith("convzoo: pretrained weights for 'res2net_small'"), missing.err());
             assertEquals(1, missing.err().strip().lines().count(), missing.err());
 
             Path checkpoint = tmp.resolve("seven.npz");
             float[] expected = writeCheckpoint(spec, spec.defaults().withNumClasses(7), x, checkpoint, 5);
-            Run imported = cli("import", ID, "--checkpoint", checkpoint.toString(), "--num-classes", "7");
+            CliRun imported = CliRun.of("import", ID, "--checkpoint", checkpoint.toString(), "--num-classes", "7");
             assertEquals(0, imported.code(), imported.err());
             Path installed = tmp.resolve("root").resolve(ID).resolve("fashion-mnist");
             assertTrue(Files.isRegularFile(installed.resolve(ID + "-0000.params")), imported.out());
             assertTrue(imported.out().contains("installed as the pretrained weights"), imported.out());
 
             Path yFile = tmp.resolve("y.npy");
-            Run predicted = cli("predict", ID, "--input", xFile.toString(), "--output", yFile.toString());
+            CliRun predicted = CliRun.of("predict", ID, "--input", xFile.toString(), "--output", yFile.toString());
             assertEquals(0, predicted.code(), predicted.err());
             assertClose(expected, readNpy(yFile), 1e-5);
 
@@ -205,7 +183,7 @@ class ImportPredictCommandTest {
         Path pyconv = ZOO_FIXTURES.resolve("parity").resolve("pyconvresnet_reduced_legacy.pth");
         assertTrue(Files.isRegularFile(pyconv), "zoo fixture " + pyconv);
         Path dir = tmp.resolve("out");
-        Run r = cli("import", ID, "--checkpoint", pyconv.toString(), "--out", dir.toString());
+        CliRun r = CliRun.of("import", ID, "--checkpoint", pyconv.toString(), "--out", dir.toString());
         assertEquals(2, r.code());
         String first = r.err().lines().findFirst().orElse("");
         assertTrue(first.matches("convzoo: checkpoint pyconvresnet_reduced_legacy.pth does not fit res2net_small: "
@@ -227,7 +205,7 @@ class ImportPredictCommandTest {
             NDArray x = manager.create(randomInput(28 * 28, 4), new Shape(1, 1, 28, 28));
             Path checkpoint = tmp.resolve("full.npz");
             writeCheckpoint(spec, spec.defaults(), x, checkpoint, 9);
-            Run twelve = cli("import", ID, "--checkpoint", checkpoint.toString(), "--num-classes", "12",
+            CliRun twelve = CliRun.of("import", ID, "--checkpoint", checkpoint.toString(), "--num-classes", "12",
                     "--out", tmp.resolve("a").toString(), "--non-strict");
             assertEquals(2, twelve.code());
             assertTrue(twelve.err().contains("fc.weight: checkpoint (10, 512), block (12, 512)"), twelve.err());
@@ -235,12 +213,12 @@ class ImportPredictCommandTest {
             // A backbone without its classifier: strict refuses, non-strict keeps fc's initialization.
             Path backbone = tmp.resolve("backbone.npz");
             writeCheckpoint(spec, spec.defaults(), x, backbone, 9, key -> !key.startsWith("fc."));
-            Run strict = cli("import", ID, "--checkpoint", backbone.toString(), "--out", tmp.resolve("b").toString());
+            CliRun strict = CliRun.of("import", ID, "--checkpoint", backbone.toString(), "--out", tmp.resolve("b").toString());
             assertEquals(2, strict.code());
             assertTrue(strict.err().startsWith("convzoo: checkpoint backbone.npz does not fit"), strict.err());
             assertTrue(strict.err().contains("2 missing, 0 unexpected, 0 shape mismatches (strict; see --non-strict)"),
                     strict.err());
-            Run lenient = cli("import", ID, "--checkpoint", backbone.toString(), "--out", tmp.resolve("b").toString(),
+            CliRun lenient = CliRun.of("import", ID, "--checkpoint", backbone.toString(), "--out", tmp.resolve("b").toString(),
                     "--non-strict");
             assertEquals(0, lenient.code(), lenient.err());
             assertTrue(lenient.err().contains("2 parameters not in the checkpoint keep the official initialization: "
@@ -253,21 +231,21 @@ class ImportPredictCommandTest {
     void maliciousAndCorruptCheckpointsAreOneLineErrors(@TempDir Path tmp) {
         Path marker = Paths.get("/tmp/convzoo-checkpoint-pwned");
         for (String file : new String[] {"malicious_zip.pth", "malicious_legacy.pth"}) {
-            Run r = cli("import", ID, "--checkpoint", ZOO_FIXTURES.resolve("checkpoints").resolve(file).toString(),
+            CliRun r = CliRun.of("import", ID, "--checkpoint", ZOO_FIXTURES.resolve("checkpoints").resolve(file).toString(),
                     "--out", tmp.resolve("m").toString());
             assertEquals(2, r.code(), file);
             assertEquals(1, r.err().strip().lines().count(), r.err());
             assertTrue(r.err().contains("system"), "names the refused global: " + r.err());
             assertFalse(Files.exists(marker), "nothing from the pickle ran");
         }
-        Run truncated = cli("import", ID, "--checkpoint",
+        CliRun truncated = CliRun.of("import", ID, "--checkpoint",
                 ZOO_FIXTURES.resolve("checkpoints").resolve("tiny_zip_truncated.pth").toString(), "--out",
                 tmp.resolve("t").toString());
         assertEquals(2, truncated.code());
         assertEquals(1, truncated.err().strip().lines().count(), truncated.err());
         assertTrue(truncated.err().startsWith("convzoo: "), truncated.err());
 
-        Run absent = cli("import", ID, "--checkpoint", tmp.resolve("nope.pth").toString(), "--out", tmp.toString());
+        CliRun absent = CliRun.of("import", ID, "--checkpoint", tmp.resolve("nope.pth").toString(), "--out", tmp.toString());
         assertEquals(2, absent.code());
         assertTrue(absent.err().startsWith("convzoo: checkpoint not found: "), absent.err());
         assertFalse(Files.exists(tmp.resolve("m").resolve(ID + "-0000.params")));
@@ -280,7 +258,7 @@ class ImportPredictCommandTest {
             if (System.getenv(PretrainedWeights.ROOT_ENV) != null) {
                 return; // the environment names a root; then --out is optional by design
             }
-            Run r = cli("import", ID, "--checkpoint", tmp.resolve("x.pth").toString());
+            CliRun r = CliRun.of("import", ID, "--checkpoint", tmp.resolve("x.pth").toString());
             assertEquals(2, r.code());
             assertTrue(r.err().startsWith("convzoo: give --out DIR, or set the local repository root"), r.err());
         } finally {
@@ -295,14 +273,14 @@ class ImportPredictCommandTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             Path xFile = tmp.resolve("rgb.npy");
             Npy.write(manager.create(randomInput(3 * 28 * 28, 1), new Shape(1, 3, 28, 28)), xFile);
-            Run r = cli("predict", ID, "--untrained", "--input", xFile.toString());
+            CliRun r = CliRun.of("predict", ID, "--untrained", "--input", xFile.toString());
             assertEquals(2, r.code());
             assertEquals("convzoo: rgb.npy has shape (1, 3, 28, 28); res2net_small expects a float32 NCHW tensor "
                     + "of shape (N, 1, H, W), e.g. (1, 1, 28, 28)", r.err().strip());
 
             Path flat = tmp.resolve("flat.npy");
             Npy.write(manager.create(randomInput(28 * 28, 1), new Shape(28, 28)), flat);
-            Run r2 = cli("predict", ID, "--untrained", "--input", flat.toString());
+            CliRun r2 = CliRun.of("predict", ID, "--untrained", "--input", flat.toString());
             assertEquals(2, r2.code());
             assertTrue(r2.err().contains("expects a float32 NCHW tensor of shape (N, 1, H, W)"), r2.err());
 
@@ -320,7 +298,7 @@ class ImportPredictCommandTest {
         }
         Path file = tmp.resolve("shirt.png");
         ImageIO.write(img, "png", file.toFile());
-        Run r = cli("predict", ID, file.toString(), "--untrained");
+        CliRun r = CliRun.of("predict", ID, file.toString(), "--untrained");
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(5, lines.length, r.out());
@@ -361,13 +339,13 @@ class ImportPredictCommandTest {
     void fullSizeOfficialCheckpointImportsStrictly(@TempDir Path tmp) throws Exception {
         String id = System.getenv().getOrDefault("CONVZOO_FULL_MODEL", "res2net50_26w_4s");
         Path dir = tmp.resolve(id);
-        Run r = cli("import", id, "--checkpoint", System.getenv("CONVZOO_FULL_CHECKPOINT"), "--out", dir.toString());
+        CliRun r = CliRun.of("import", id, "--checkpoint", System.getenv("CONVZOO_FULL_CHECKPOINT"), "--out", dir.toString());
         assertEquals(0, r.code(), r.err());
         String input = System.getenv("CONVZOO_FULL_INPUT");
         String expected = System.getenv("CONVZOO_FULL_LOGITS");
         if (input != null && expected != null) {
             Path y = tmp.resolve("y.npy");
-            Run p = cli("predict", dir.toString(), "--input", input, "--output", y.toString());
+            CliRun p = CliRun.of("predict", dir.toString(), "--input", input, "--output", y.toString());
             assertEquals(0, p.code(), p.err());
             assertClose(readNpy(Paths.get(expected)), readNpy(y), 1e-4);
         }

@@ -830,7 +830,7 @@ public final class ModelSummary {
                 .append("; MACs per sample; RF = receptive field in input pixels "
                         + "(exact along chains, an upper bound where branches merge).\n");
         if (functionalShown) {
-            sb.append("* functional op (DJL LambdaBlock): not counted in the forward/backward pass size.\n");
+            sb.append("* functional op (DJL LambdaBlock, ReLU): not counted in the forward/backward pass size.\n");
         }
         return sb.toString();
     }
