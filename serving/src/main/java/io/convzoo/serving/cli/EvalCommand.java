@@ -1,19 +1,15 @@
 package io.convzoo.serving.cli;
 
 import ai.djl.Model;
-import ai.djl.nn.Block;
-import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonObject;
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.djl.PretrainedWeights;
 import io.convzoo.zoo.train.FashionMnistDataset;
+import io.convzoo.zoo.train.FineTuneOutput;
 import io.convzoo.zoo.train.ModelEvaluator;
-import java.io.DataInputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -67,21 +63,14 @@ public final class EvalCommand implements Callable<Integer> {
         Path asDir = Path.of(target);
         ModelEvaluator.Evaluation eval;
         String name;
-        if (Files.isRegularFile(asDir.resolve("finetune.json"))) {
-            JsonObject info = new Gson().fromJson(Files.readString(asDir.resolve("finetune.json")), JsonObject.class);
-            ModelSpec spec = ModelRegistry.get(info.get("model").getAsString());
-            if (info.get("inputChannels").getAsInt() != 1 || info.get("numClasses").getAsInt() != 10) {
-                throw new IllegalArgumentException(asDir + " holds a model for " + info.get("numClasses") + " classes and "
-                        + info.get("inputChannels") + " channels, not Fashion-MNIST's 10 and 1");
+        if (FineTuneOutput.isOutputDirectory(asDir)) {
+            FineTuneOutput.Info info = FineTuneOutput.info(asDir);
+            if (info.inputChannels() != 1 || info.numClasses() != 10) {
+                throw new IllegalArgumentException(asDir + " holds a model for " + info.numClasses() + " classes and "
+                        + info.inputChannels() + " channels, not Fashion-MNIST's 10 and 1");
             }
-            ModelArgs args = spec.defaults().withNumClasses(10).withInputChannels(1);
-            try (Model model = Model.newInstance(spec.id())) {
-                Block block = spec.build(args);
-                model.setBlock(block);
-                try (DataInputStream in = new DataInputStream(Files.newInputStream(asDir.resolve("model.params")))) {
-                    block.loadParameters(model.getNDManager(), in);
-                }
-                eval = ModelEvaluator.evaluate(block, test, batchSize, test.classNames(), model.getNDManager());
+            try (Model model = FineTuneOutput.load(asDir)) {
+                eval = ModelEvaluator.evaluate(model.getBlock(), test, batchSize, test.classNames(), model.getNDManager());
             }
             name = asDir.toString();
         } else {

@@ -14,6 +14,7 @@ import io.convzoo.zoo.djl.PretrainedWeights;
 import io.convzoo.zoo.train.FashionMnistDataset;
 import io.convzoo.zoo.train.FineTuneConfig;
 import io.convzoo.zoo.train.FineTuner;
+import io.convzoo.zoo.train.FineTuneOutput;
 import io.convzoo.zoo.train.ImageFolderData;
 import io.convzoo.zoo.train.ModelSurgery;
 import java.nio.file.Files;
@@ -29,8 +30,9 @@ import picocli.CommandLine.Option;
  * {@code convzoo finetune --model <id> --data <folder|fashion-mnist> --epochs N --out DIR}: builds
  * the model for the data's classes and channels (from installed pretrained weights with
  * {@code --pretrained}: matching weights are copied, the stem adapted, the head new), trains it with
- * {@link FineTuner} and writes history.json, PNG charts, checkpoints, model.params and
- * finetune.json (what {@code convzoo eval DIR} needs to rebuild it) to DIR.
+ * {@link FineTuner} and writes history.json, PNG charts, checkpoints, model.params,
+ * finetune.json (what {@code convzoo eval DIR} needs to rebuild it) and weights/ (the final
+ * weights as a zoo weights directory, see {@link FineTuneOutput}) to DIR.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = "Fine-tune a zoo model on Fashion-MNIST or a folder of images (one sub-folder per class).")
@@ -161,6 +163,11 @@ public final class FinetuneCommand implements Callable<Integer> {
             System.out.printf("best validation accuracy %.4f at epoch %d%s; final %.4f; outputs in %s%n",
                     r.bestValAccuracy(), r.bestEpoch(), r.stoppedEarly() ? " (stopped early)" : "",
                     r.confusion() == null ? Double.NaN : r.confusion().accuracy(), out);
+            if (r.confusion() != null) {
+                // The final weights as a zoo weights directory: copy it to <root>/<id>/<dataset>/ to load them
+                // with optArgument("pretrained", true).
+                System.out.println("zoo weights: " + FineTuneOutput.exportZooWeights(out, out.resolve("weights")));
+            }
         }
         return 0;
     }

@@ -1,0 +1,113 @@
+package io.convzoo.zoo.train;
+
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The output directory of {@code convzoo finetune}: {@code finetune.json} (model id, classes,
+ * input channels, class names) and {@code model.params} (the block's parameters). Loads it back
+ * as a model, and exports it as a zoo weights directory ({@code <id>-0000.params}, {@code
+ * synset.txt}, {@code serving.properties}) — what the zoo's pretrained lookup reads under
+ * {@code <root>/<id>/<dataset>/} or inside the jar under {@code io/convzoo/weights/<id>/<dataset>/}.
+ */
+public final class FineTuneOutput {
+
+    public static final String INFO_FILE = "finetune.json";
+    public static final String PARAMS_FILE = "model.params";
+
+    private FineTuneOutput() {}
+
+    /** What finetune.json records. */
+    public record Info(String modelId, int numClasses, int inputChannels, String dataset, List<String> classNames) {}
+
+    /** True when {@code dir} looks like a finetune output directory. */
+    public static boolean isOutputDirectory(Path dir) {
+        return Files.isRegularFile(dir.resolve(INFO_FILE)) && Files.isRegularFile(dir.resolve(PARAMS_FILE));
+    }
+
+    /** Reads finetune.json. */
+    public static Info info(Path dir) throws IOException {
+        JsonObject json = new Gson().fromJson(Files.readString(dir.resolve(INFO_FILE), StandardCharsets.UTF_8),
+                JsonObject.class);
+        List<String> names = new ArrayList<>();
+        if (json.has("classNames")) {
+            for (JsonElement e : json.getAsJsonArray("classNames")) {
+                names.add(e.getAsString());
+            }
+        }
+        return new Info(json.get("model").getAsString(), json.get("numClasses").getAsInt(),
+                json.get("inputChannels").getAsInt(), json.has("dataset") ? json.get("dataset").getAsString() : "",
+                names);
+    }
+
+    /** The trained model of a finetune output directory; the caller closes it. */
+    public static Model load(Path dir) throws IOException {
+        Info info = info(dir);
+        ModelSpec spec = ModelRegistry.get(info.modelId());
+        ModelArgs args = spec.defaults().withNumClasses(info.numClasses()).withInputChannels(info.inputChannels());
+        Model model = Model.newInstance(spec.id());
+        try {
+            Block block = spec.build(args);
+            model.setBlock(block);
+            // Initialized first so the block knows its input (Model.save records it); then overwritten.
+            block.initialize(model.getNDManager(), DataType.FLOAT32,
+                    new Shape(1, args.inputChannels(), spec.inputSize(), spec.inputSize()));
+            try (DataInputStream in = new DataInputStream(Files.newInputStream(dir.resolve(PARAMS_FILE)))) {
+                block.loadParameters(model.getNDManager(), in);
+            } catch (MalformedModelException e) {
+                throw new IOException(dir.resolve(PARAMS_FILE) + " does not fit " + spec.id() + ": " + e.getMessage(), e);
+            }
+            return model;
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** Writes the zoo weights directory of a finetune output to {@code target}; returns it. */
+    public static Path exportZooWeights(Path dir, Path target) throws IOException {
+        Info info = info(dir);
+        Files.createDirectories(target);
+        try (Model model = load(dir)) {
+            model.save(target, info.modelId());
+        }
+        if (info.classNames().size() == info.numClasses()) {
+            Files.write(target.resolve("synset.txt"), info.classNames(), StandardCharsets.UTF_8);
+        }
+        String props = "# Zoo weights exported from a convzoo finetune run (" + dir.getFileName() + ")\n"
+                + "modelId=" + info.modelId() + "\n"
+                + "dataset=" + info.dataset() + "\n"
+                + ModelArgs.NUM_CLASSES + "=" + info.numClasses() + "\n"
+                + ModelArgs.INPUT_CHANNELS + "=" + info.inputChannels() + "\n";
+        Files.writeString(target.resolve("serving.properties"), props, StandardCharsets.UTF_8);
+        return target;
+    }
+
+    /** {@code FineTuneOutput <finetune DIR> [<target DIR>]}: exports an existing run's zoo weights. */
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1) {
+            System.err.println("usage: FineTuneOutput <finetune output DIR> [<target DIR>, default DIR/weights]");
+            System.exit(2);
+        }
+        Path dir = Paths.get(args[0]);
+        Path target = args.length > 1 ? Paths.get(args[1]) : dir.resolve("weights");
+        System.out.println("zoo weights written to " + exportZooWeights(dir, target));
+    }
+}

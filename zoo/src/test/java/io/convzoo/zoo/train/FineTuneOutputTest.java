@@ -1,0 +1,86 @@
+package io.convzoo.zoo.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ZooModel;
+import io.convzoo.blocks.TestSupport;
+import io.convzoo.zoo.Datasets;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.djl.ConvZooModelLoader;
+import io.convzoo.zoo.djl.PretrainedWeights;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A finetune output directory loads back and exports as zoo weights that the pretrained lookup serves. */
+class FineTuneOutputTest {
+
+    @Test
+    void exportedWeightsLoadAsThePretrainedArtifact(@TempDir Path tmp) throws Exception {
+        ModelSpec spec = ModelRegistry.get("pyconvresnet_small");
+        Path run = tmp.resolve("run");
+        Files.createDirectories(run);
+        float[] expected;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = TestSupport.random(m, new Shape(2, 1, 28, 28), 9);
+            try (Model trained = Model.newInstance(spec.id())) {
+                trained.setBlock(spec.build());
+                ConvZooModelLoader.initializeUntrained(trained.getBlock(), trained, spec.defaults(), spec.inputSize());
+                FineTuner.saveParameters(trained.getBlock(), run.resolve(FineTuneOutput.PARAMS_FILE));
+                expected = TestSupport.infer(trained.getBlock(), m, x).head().toFloatArray();
+            }
+            Files.writeString(run.resolve(FineTuneOutput.INFO_FILE), "{\"model\": \"" + spec.id()
+                    + "\", \"numClasses\": 10, \"inputChannels\": 1, \"dataset\": \"fashion-mnist\", \"classNames\": "
+                    + new com.google.gson.Gson().toJson(Datasets.FASHION_MNIST_SPEC.classNames()) + "}");
+
+            assertTrue(FineTuneOutput.isOutputDirectory(run));
+            try (Model loaded = FineTuneOutput.load(run)) {
+                assertArrayEquals(expected, TestSupport.infer(loaded.getBlock(), m, x).head().toFloatArray(), 1e-6f);
+            }
+
+            Path root = tmp.resolve("repo");
+            Path weights = FineTuneOutput.exportZooWeights(run, root.resolve(spec.id()).resolve("fashion-mnist"));
+            assertTrue(Files.isRegularFile(weights.resolve(spec.id() + "-0000.params")));
+            assertEquals(Datasets.FASHION_MNIST_SPEC.classNames(),
+                    Files.readAllLines(weights.resolve("synset.txt"), StandardCharsets.UTF_8));
+            String previous = System.setProperty(PretrainedWeights.ROOT_PROPERTY, root.toString());
+            try {
+                Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
+                        .optGroupId("io.convzoo").optArtifactId(spec.id()).optFilter("dataset", "fashion-mnist").build();
+                try (ZooModel<NDList, NDList> model = criteria.loadModel();
+                     Predictor<NDList, NDList> predictor = model.newPredictor()) {
+                    assertArrayEquals(expected, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-5f);
+                }
+            } finally {
+                if (previous == null) {
+                    System.clearProperty(PretrainedWeights.ROOT_PROPERTY);
+                } else {
+                    System.setProperty(PretrainedWeights.ROOT_PROPERTY, previous);
+                }
+            }
+        }
+    }
+
+    @Test
+    void infoReadsWhatFinetuneWrote(@TempDir Path run) throws Exception {
+        Files.writeString(run.resolve(FineTuneOutput.INFO_FILE),
+                "{\"model\": \"res2net_small\", \"numClasses\": 3, \"inputChannels\": 1, \"dataset\": \"shapes\","
+                        + " \"classNames\": [\"a\", \"b\", \"c\"]}");
+        FineTuneOutput.Info info = FineTuneOutput.info(run);
+        assertEquals(new FineTuneOutput.Info("res2net_small", 3, 1, "shapes", List.of("a", "b", "c")), info);
+        assertTrue(!FineTuneOutput.isOutputDirectory(run), "no model.params yet");
+    }
+}
