@@ -25,6 +25,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -49,8 +51,9 @@ final class PredictCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<model>", description = "Model id or imported model directory.")
     String model;
 
-    @Parameters(index = "1", arity = "0..1", paramLabel = "<image>", description = "Image file (jpg, png, ...).")
-    Path image;
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "<image>",
+            description = "Image files (jpg, png, ...): the top classes of each, the model loaded once.")
+    List<Path> images = new ArrayList<>();
 
     @Option(names = "--input", paramLabel = "x.npy", description = "float32 NCHW input tensor (.npy).")
     Path input;
@@ -68,7 +71,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            if ((image == null) == (input == null)) {
+            if (images.isEmpty() == (input == null)) {
                 throw new IllegalArgumentException("give either an image file or --input x.npy (not both)");
             }
             if (output != null && input == null) {
@@ -168,17 +171,24 @@ final class PredictCommand implements Callable<Integer> {
 
     private int predictImage(Target target) throws IOException, ModelNotFoundException, MalformedModelException,
             TranslateException {
-        if (!Files.isRegularFile(image)) {
-            throw new IllegalArgumentException("image not found: " + image);
+        for (Path image : images) {
+            if (!Files.isRegularFile(image)) {
+                throw new IllegalArgumentException("image not found: " + image);
+            }
         }
-        Image img = ImageFactory.getInstance().fromFile(image);
         Criteria<Image, Classifications> criteria = target.criteria(Image.class, Classifications.class, untrained)
                 .optArgument("topK", top).build();
         try (ZooModel<Image, Classifications> zoo = criteria.loadModel();
              Predictor<Image, Classifications> predictor = zoo.newPredictor()) {
-            Classifications result = predictor.predict(img);
-            for (Classifications.Classification c : result.topK(top)) {
-                System.out.printf("%-40s %.5f%n", c.getClassName(), c.getProbability());
+            for (Path image : images) {
+                if (images.size() > 1) {
+                    System.out.println(image + ":");
+                }
+                Classifications result = predictor.predict(ImageFactory.getInstance().fromFile(image));
+                for (Classifications.Classification c : result.topK(top)) {
+                    System.out.printf("%s%-40s %.5f%n", images.size() > 1 ? "  " : "", c.getClassName(),
+                            c.getProbability());
+                }
             }
         }
         return 0;

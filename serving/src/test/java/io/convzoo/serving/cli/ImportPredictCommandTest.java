@@ -308,6 +308,14 @@ class ImportPredictCommandTest {
             assertTrue(p <= previous && p >= 0, r.out());
             previous = p;
         }
+
+        // Several images: the model is loaded once, each image gets a header line and its top classes.
+        CliRun two = CliRun.of("predict", ID, file.toString(), file.toString(), "--untrained", "--top", "3");
+        assertEquals(0, two.code(), two.err());
+        String[] rows = two.out().strip().split("\n");
+        assertEquals(8, rows.length, two.out());
+        assertEquals(file + ":", rows[0]);
+        assertEquals(rows[1], rows[5], "the same image gives the same answer");
     }
 
     @Test
