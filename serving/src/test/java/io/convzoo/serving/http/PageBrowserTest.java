@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonArray;
 import io.convzoo.serving.api.InferenceService;
+import io.convzoo.zoo.djl.PretrainedWeights;
 import io.convzoo.serving.api.ServingConfig;
 import io.convzoo.serving.api.TestImages;
 import io.convzoo.zoo.Datasets;
@@ -76,7 +77,9 @@ class PageBrowserTest {
             wait.until(d -> new Select(d.findElement(By.id("model"))).getOptions().size() == 2);
             Select model = new Select(driver.findElement(By.id("model")));
             model.selectByValue("res2net_small");
-            assertTrue(driver.findElement(By.id("model-warning")).isDisplayed(), "untrained models carry a warning");
+            boolean untrained = !PretrainedWeights.isInstalled("res2net_small", "fashion-mnist");
+            assertEquals(untrained, driver.findElement(By.id("model-warning")).isDisplayed(),
+                    "untrained models, and only those, carry a warning");
 
             driver.findElement(By.id("file")).sendKeys(image.toAbsolutePath().toString());
             wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#bars .row"), 5));
