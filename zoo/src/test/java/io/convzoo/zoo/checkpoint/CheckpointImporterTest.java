@@ -14,6 +14,7 @@ import ai.djl.repository.zoo.ZooModel;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.djl.LocalRoot;
 import io.convzoo.zoo.djl.PretrainedWeights;
 import java.io.IOException;
 import java.io.Reader;
@@ -73,15 +74,8 @@ class CheckpointImporterTest {
         assertEquals("3", props.getProperty("inputChannels"));
         assertEquals("imagenet", props.getProperty("dataset"));
 
-        String previous = System.setProperty(PretrainedWeights.ROOT_PROPERTY, root.toString());
-        try {
+        try (LocalRoot ignored = LocalRoot.set(root)) {
             assertEquals(out, PretrainedWeights.find("tinynet", "imagenet").orElseThrow());
-        } finally {
-            if (previous == null) {
-                System.clearProperty(PretrainedWeights.ROOT_PROPERTY);
-            } else {
-                System.setProperty(PretrainedWeights.ROOT_PROPERTY, previous);
-            }
         }
         // What ConvZooModelLoader does with installed weights: build the block, model.load(dir, id).
         try (Model model = Model.newInstance("tinynet");

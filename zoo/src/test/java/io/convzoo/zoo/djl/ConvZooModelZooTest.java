@@ -137,8 +137,7 @@ class ConvZooModelZooTest {
                 source.save(dir, spec.id());
                 expected = TestSupport.infer(source.getBlock(), m, x).head().toFloatArray();
             }
-            String previous = System.setProperty(PretrainedWeights.ROOT_PROPERTY, root.toString());
-            try {
+            try (LocalRoot ignored = LocalRoot.set(root)) {
                 Criteria<NDList, NDList> criteria = Criteria.builder()
                         .setTypes(NDList.class, NDList.class)
                         .optGroupId("io.convzoo")
@@ -148,12 +147,6 @@ class ConvZooModelZooTest {
                 try (ZooModel<NDList, NDList> model = criteria.loadModel();
                      Predictor<NDList, NDList> predictor = model.newPredictor()) {
                     assertArrayEquals(expected, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-6f);
-                }
-            } finally {
-                if (previous == null) {
-                    System.clearProperty(PretrainedWeights.ROOT_PROPERTY);
-                } else {
-                    System.setProperty(PretrainedWeights.ROOT_PROPERTY, previous);
                 }
             }
         }

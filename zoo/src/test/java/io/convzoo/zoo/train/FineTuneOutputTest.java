@@ -17,7 +17,7 @@ import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.djl.ConvZooModelLoader;
-import io.convzoo.zoo.djl.PretrainedWeights;
+import io.convzoo.zoo.djl.LocalRoot;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,19 +56,12 @@ class FineTuneOutputTest {
             assertTrue(Files.isRegularFile(weights.resolve(spec.id() + "-0000.params")));
             assertEquals(Datasets.FASHION_MNIST_SPEC.classNames(),
                     Files.readAllLines(weights.resolve("synset.txt"), StandardCharsets.UTF_8));
-            String previous = System.setProperty(PretrainedWeights.ROOT_PROPERTY, root.toString());
-            try {
+            try (LocalRoot ignored = LocalRoot.set(root)) {
                 Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
                         .optGroupId("io.convzoo").optArtifactId(spec.id()).optFilter("dataset", "fashion-mnist").build();
                 try (ZooModel<NDList, NDList> model = criteria.loadModel();
                      Predictor<NDList, NDList> predictor = model.newPredictor()) {
                     assertArrayEquals(expected, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-5f);
-                }
-            } finally {
-                if (previous == null) {
-                    System.clearProperty(PretrainedWeights.ROOT_PROPERTY);
-                } else {
-                    System.setProperty(PretrainedWeights.ROOT_PROPERTY, previous);
                 }
             }
         }
