@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
+import io.convzoo.blocks.conv.BlockDiagonalConv;
 import io.convzoo.blocks.pyconv.PyConv;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
@@ -160,6 +161,8 @@ public final class ConvBn {
     /** One folded conv (or several, for the levels of a PyConv) and the parameter arrays it came from. */
     private static final class Folded {
         private final List<Conv2d> convs;
+        /** Groups each folded weight is run with: 1 where it was spread into a dense kernel. */
+        private final List<Integer> groups;
         private final DynamicConv2d dynamic;
         private final List<NDArray> weights;
         private final List<NDArray> biases;
@@ -169,17 +172,18 @@ public final class ConvBn {
 
         private Folded(DynamicConv2d dynamic, List<NDArray> weights, List<NDArray> biases,
                        List<Parameter> sourceParams, Device device) {
-            this(List.of(), dynamic, weights, biases, sourceParams, device);
+            this(List.of(), List.of(), dynamic, weights, biases, sourceParams, device);
         }
 
-        private Folded(List<Conv2d> convs, List<NDArray> weights, List<NDArray> biases,
+        private Folded(List<Conv2d> convs, List<Integer> groups, List<NDArray> weights, List<NDArray> biases,
                        List<Parameter> sourceParams, Device device) {
-            this(convs, null, weights, biases, sourceParams, device);
+            this(convs, groups, null, weights, biases, sourceParams, device);
         }
 
-        private Folded(List<Conv2d> convs, DynamicConv2d dynamic, List<NDArray> weights, List<NDArray> biases,
-                       List<Parameter> sourceParams, Device device) {
+        private Folded(List<Conv2d> convs, List<Integer> groups, DynamicConv2d dynamic, List<NDArray> weights,
+                       List<NDArray> biases, List<Parameter> sourceParams, Device device) {
             this.convs = convs;
+            this.groups = groups;
             this.dynamic = dynamic;
             this.weights = weights;
             this.biases = biases;
@@ -235,6 +239,7 @@ public final class ConvBn {
             NDManager owner = gamma.getArray().getManager();
             List<NDArray> weights = new ArrayList<>();
             List<NDArray> biases = new ArrayList<>();
+            List<Integer> effectiveGroups = new ArrayList<>();
             try (NDManager scope = owner.newSubManager()) {
                 NDArray scale = copyInto(gamma, scope).div(copyInto(var, scope).add(eps).sqrt());
                 NDArray shift = copyInto(beta, scope).sub(copyInto(mean, scope).mul(scale));
@@ -264,6 +269,13 @@ public final class ConvBn {
                     NDArray s = scale.get(start + ":" + (start + out));
                     NDArray b = shift.get(start + ":" + (start + out));
                     NDArray folded = s.reshape(out, 1, 1, 1).mul(w);
+                    int groups = c.getGroups();
+                    if (BlockDiagonalConv.prefersDense(device, w.getShape().get(1) * groups, groups, w.getShape().get(2),
+                            w.getShape().get(3))) {
+                        folded = BlockDiagonalConv.expand(folded, groups);
+                        groups = 1;
+                    }
+                    effectiveGroups.add(groups);
                     NDArray bias = c.isIncludeBias() ? s.mul(c.getParameters().get("bias").getArray()).add(b) : b.add(0f);
                     folded.attach(owner);
                     bias.attach(owner);
@@ -272,7 +284,7 @@ public final class ConvBn {
                     start += out;
                 }
             }
-            return new Folded(convs, weights, biases, sourceParams, device);
+            return new Folded(convs, effectiveGroups, weights, biases, sourceParams, device);
         }
 
         private static NDArray copyInto(Parameter p, NDManager scope) {
@@ -312,7 +324,7 @@ public final class ConvBn {
         private NDArray conv(int i, NDArray x) {
             Conv2d c = convs.get(i);
             return Conv2d.conv2d(x, weights.get(i), biases.get(i), c.getStride(), c.getPadding(), c.getDilation(),
-                    c.getGroups()).head();
+                    groups.get(i)).head();
         }
 
         void close() {
