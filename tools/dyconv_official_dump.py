@@ -22,17 +22,17 @@ import torch.nn as nn
 
 
 def small_variant(dy_resnet):
-    """dy_resnet_small: basic blocks [2,2,2,2], widths 32/64/128/256, 3x3/1 stem without pooling."""
-    model = dy_resnet.ResNet(dy_resnet.BasicBlock, [2, 2, 2, 2], num_classes=10)
-    model.inplanes = 32
-    model.conv1 = nn.Conv2d(1, 32, 3, 1, 1, bias=False)
-    model.bn1 = nn.BatchNorm2d(32)
+    """dy_resnet_small: one basic block per stage, widths 16/32/64/128, 3x3/1 stem without pooling."""
+    model = dy_resnet.ResNet(dy_resnet.BasicBlock, [1, 1, 1, 1], num_classes=10)
+    model.inplanes = 16
+    model.conv1 = nn.Conv2d(1, 16, 3, 1, 1, bias=False)
+    model.bn1 = nn.BatchNorm2d(16)
     model.maxpool = nn.Identity()
-    model.layer1 = model._make_layer(dy_resnet.BasicBlock, 32, 2)
-    model.layer2 = model._make_layer(dy_resnet.BasicBlock, 64, 2, stride=2)
-    model.layer3 = model._make_layer(dy_resnet.BasicBlock, 128, 2, stride=2)
-    model.layer4 = model._make_layer(dy_resnet.BasicBlock, 256, 2, stride=2)
-    model.fc = nn.Linear(256, 10)
+    model.layer1 = model._make_layer(dy_resnet.BasicBlock, 16, 1)
+    model.layer2 = model._make_layer(dy_resnet.BasicBlock, 32, 1, stride=2)
+    model.layer3 = model._make_layer(dy_resnet.BasicBlock, 64, 1, stride=2)
+    model.layer4 = model._make_layer(dy_resnet.BasicBlock, 128, 1, stride=2)
+    model.fc = nn.Linear(128, 10)
     return model
 
 

@@ -1,6 +1,7 @@
 package io.convzoo.serving.cli;
 
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.dataset.RandomAccessDataset;
@@ -144,6 +145,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         try (Model model = Model.newInstance(spec.id())) {
             Block block = spec.build(args);
             model.setBlock(block);
+            // The initial weights draw from the engine's generator: seed it so --seed fixes the whole run.
+            Engine.getInstance().setRandomSeed(Long.hashCode(seed));
             ConvZooModelLoader.initializeUntrained(block, model, args, size);
             if (pretrained) {
                 copyPretrained(spec, model, size);

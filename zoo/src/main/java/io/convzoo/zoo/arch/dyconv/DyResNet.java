@@ -54,13 +54,14 @@ public final class DyResNet {
     }
 
     /**
-     * Small-image variant (28×28 / 32×32): basic blocks [2, 2, 2, 2], widths 32/64/128/256, stem
-     * 3×3 stride 1 with 32 channels and no pooling, stage strides 1, 2, 2, 2.
+     * Small-image variant (28×28 / 32×32): one basic block per stage, widths 16/32/64/128, stem
+     * 3×3 stride 1 with 16 channels and no pooling, stage strides 1, 2, 2, 2. Sized so that its
+     * K = 4 kernel banks fit in 5 MB and it trains on 2 CPU cores in well under two hours.
      */
     public static Block dyResnetSmall(ModelArgs args) {
         NamedSequential net = new DyResNetRoot("dy_resnet_small", args.inputChannels());
-        ResNetParts.addSmallStem(net, 32);
-        return body(net, BlockType.BASIC, new int[] {2, 2, 2, 2}, new int[] {32, 64, 128, 256}, 32, args);
+        ResNetParts.addSmallStem(net, 16);
+        return body(net, BlockType.BASIC, new int[] {1, 1, 1, 1}, new int[] {16, 32, 64, 128}, 16, args);
     }
 
     /** ImageNet layout: 7×7/2 stem with max pool, widths 64/128/256/512 (× expansion). */

@@ -19,7 +19,7 @@ public final class DyResNets {
                     DyResNet::dyResnet18),
             new ModelSpec("dy_resnet50", FAMILY, properties("50", "imagenet"), ModelArgs.imagenet(), 224,
                     DyResNet::dyResnet50),
-            new ModelSpec("dy_resnet_small", FAMILY, properties("18", "fashion-mnist"),
+            new ModelSpec("dy_resnet_small", FAMILY, properties("10", "fashion-mnist"),
                     new ModelArgs(10, 1, false, Map.of()), 28, DyResNet::dyResnetSmall));
 
     private static Map<String, String> properties(String depth, String dataset) {

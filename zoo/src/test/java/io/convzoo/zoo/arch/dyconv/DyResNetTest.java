@@ -43,13 +43,13 @@ class DyResNetTest {
     private static final Map<String, Long> OFFICIAL_PARAMS = Map.of(
             "dy_resnet18", 45_475_008L,
             "dy_resnet50", 100_895_176L,
-            "dy_resnet_small", 11_245_442L);
+            "dy_resnet_small", 1_234_770L);
 
     /** Official MACs for one image at the default size: {all conv + linear, kernel mixing}. */
     private static final Map<String, long[]> OFFICIAL_MACS = Map.of(
             "dy_resnet18", new long[] {1_814_386_252L, 44_630_016L},
             "dy_resnet50", new long[] {4_094_185_680L, 93_782_016L},
-            "dy_resnet_small", new long[] {114_144_588L, 11_157_504L});
+            "dy_resnet_small", new long[] {13_025_772L, 1_222_656L});
 
     @BeforeEach
     void seedEngine() {
@@ -68,7 +68,7 @@ class DyResNetTest {
         }
         ModelSpec small = spec("dy_resnet_small");
         assertEquals("fashion-mnist", small.properties().get("dataset"));
-        assertEquals("18", small.properties().get("depth"));
+        assertEquals("10", small.properties().get("depth"));
         assertEquals(28, small.inputSize());
         assertEquals(10, small.defaults().numClasses());
         assertEquals(1, small.defaults().inputChannels());
@@ -130,11 +130,11 @@ class DyResNetTest {
             TestSupport.init(small, m, in);
             assertEquals(new Shape(2, 7), TestSupport.infer(small, m, TestSupport.random(m, in, 3)).head().getShape());
             Map<String, Parameter> named = OfficialNames.of(small);
-            assertEquals(new Shape(32, 3, 3, 3), named.get("conv1.weight").getArray().getShape());
-            assertEquals(new Shape(2, 32, 32, 3, 3), named.get("layer1.0.conv1.weight").getArray().getShape());
+            assertEquals(new Shape(16, 3, 3, 3), named.get("conv1.weight").getArray().getShape());
+            assertEquals(new Shape(2, 16, 16, 3, 3), named.get("layer1.0.conv1.weight").getArray().getShape());
             assertEquals(0f, named.get("layer1.0.bn2.weight").getArray().abs().sum().getFloat(), "zero-init last BN");
-            assertEquals(32f, named.get("layer1.0.bn1.weight").getArray().sum().getFloat(), "other BNs start at 1");
-            assertEquals(0f, named.get("layer4.1.bn2.weight").getArray().abs().sum().getFloat());
+            assertEquals(16f, named.get("layer1.0.bn1.weight").getArray().sum().getFloat(), "other BNs start at 1");
+            assertEquals(0f, named.get("layer4.0.bn2.weight").getArray().abs().sum().getFloat());
         }
         assertThrows(IllegalArgumentException.class,
                 () -> DyResNet.dyResnet18(ModelArgs.imagenet().with(DyResNet.KERNELS, 0)));
