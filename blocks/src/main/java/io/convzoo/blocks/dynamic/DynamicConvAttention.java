@@ -83,7 +83,10 @@ public final class DynamicConvAttention extends TracedBlock {
         NDArray pooled = Pool.globalAvgPool2d(x).reshape(n, inChannels, 1, 1);
         NDArray hidden = Activation.relu(fc1.forward(ps, new NDList(pooled), training, params).head());
         NDArray logits = fc2.forward(ps, new NDList(hidden), training, params).head().reshape(n, kernels);
-        NDArray scaled = logits.div(temperature);
+        // Not logits.div(float): on CPU DJL wraps a Java scalar in a tensor that borrows a direct
+        // buffer, freed once that temporary closes while autograd still holds it for the backward
+        // (garbage gradients after a GC, then NaN). A native full() owns its memory.
+        NDArray scaled = logits.div(logits.getManager().full(new Shape(), temperature, logits.getDataType()));
         NDArray weights = routing == DynamicConv2d.Routing.SOFTMAX ? scaled.softmax(1) : Activation.sigmoid(scaled);
         return new NDList(weights);
     }
