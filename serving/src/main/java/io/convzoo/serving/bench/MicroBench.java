@@ -1,5 +1,6 @@
 package io.convzoo.serving.bench;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -7,8 +8,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.conv.BlockDiagonalConv;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.hetconv.HetConv;
 import io.convzoo.blocks.hetconv.NaiveHetConv;
@@ -21,7 +25,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Micro-benchmarks of the two families whose cost is in one block:
+ * Micro-benchmarks of the families whose cost is in one block, and of the grouped-conv form PyConv uses:
  * <ul>
  *   <li>HetConv 64→64 (p = 4, 32×32, batch 1): the seed's naive formulation (one conv per channel
  *       pair, 4096 convs), both {@link HetConv} strategies, and two dense 3×3 convs: one with (almost)
@@ -29,7 +33,9 @@ import java.util.function.Function;
  *       count the engine runs slowly) and the 64→64 conv (3× the MACs); HetConv's time is compared
  *       with each at equal MACs (their time per MAC × HetConv's MACs);</li>
  *   <li>dynamic conv 128→128, 3×3, K = 4, 28×28, batch 32: {@link DynamicConv2d} (one grouped conv over
- *       the batch), a per-sample loop of the same block, and the static conv of the same shape.</li>
+ *       the batch), a per-sample loop of the same block, and the static conv of the same shape;</li>
+ *   <li>PyConv's grouped levels (few channels per group, 5×5–9×9) as the grouped engine op and as a
+ *       {@link BlockDiagonalConv}, in a training step and in eval.</li>
  * </ul>
  * Candidates are interleaved round by round; each figure is the median eval-forward time.
  */
@@ -45,7 +51,63 @@ public final class MicroBench {
         List<Entry> out = new ArrayList<>();
         out.addAll(hetConv(manager, rounds, log));
         out.addAll(dynamicConv(manager, rounds, log));
+        out.addAll(groupedForms(manager, rounds, log));
         return out;
+    }
+
+    /**
+     * PyConv's grouped levels as the grouped engine op and as one block-diagonal dense conv
+     * ({@link BlockDiagonalConv}): pyconvresnet_small layer1 levels in a training step (forward and
+     * backward, batch 64) and pyconvresnet50 layer1 levels in eval (batch 8).
+     */
+    private static List<Entry> groupedForms(NDManager manager, int rounds, PrintStream log) {
+        // batch, in, out, side, kernel, groups, training
+        int[][] cases = {{64, 32, 8, 28, 9, 8, 1}, {64, 32, 8, 28, 7, 8, 1}, {64, 32, 8, 28, 5, 4, 1},
+            {8, 64, 16, 56, 9, 16, 0}, {8, 64, 16, 56, 7, 8, 0}};
+        List<Entry> rows = new ArrayList<>();
+        try (NDManager m = manager.newSubManager()) {
+            Map<String, Candidate> cands = new LinkedHashMap<>();
+            for (int[] c : cases) {
+                NDArray x = m.randomNormal(0f, 1f, new Shape(c[0], c[1], c[3], c[3]), DataType.FLOAT32);
+                NDArray w = m.randomNormal(0f, 0.1f, new Shape(c[2], c[1] / c[5], c[4], c[4]), DataType.FLOAT32);
+                long macs = (long) c[0] * c[2] * c[3] * c[3] * (c[1] / c[5]) * c[4] * c[4] * (c[6] == 1 ? 3 : 1);
+                String label = String.format("%dx%d/g%d %d->%d %dx%d b%d %s", c[4], c[4], c[5], c[1], c[2], c[3], c[3],
+                        c[0], c[6] == 1 ? "train" : "eval");
+                for (boolean dense : new boolean[] {false, true}) {
+                    cands.put(label + (dense ? " block-diagonal" : " grouped op"),
+                            new Candidate(macs, xx -> groupedStep(xx, w, c[4] / 2, c[5], dense, c[6] == 1), x));
+                }
+            }
+            Map<String, Double> ms = time(cands, rounds, Map.of(), log);
+            List<String> names = new ArrayList<>(cands.keySet());
+            for (int i = 0; i < names.size(); i += 2) {
+                double grouped = ms.get(names.get(i));
+                double dense = ms.get(names.get(i + 1));
+                rows.add(new Entry("grouped", names.get(i + 1), cands.get(names.get(i)).macs, dense, dense / grouped,
+                        "time / the grouped op's"));
+                rows.add(new Entry("grouped", names.get(i), cands.get(names.get(i)).macs, grouped, null, null));
+            }
+        }
+        return rows;
+    }
+
+    /** One grouped conv in either form; in a training step also its backward (returns the weight gradient). */
+    static NDArray groupedStep(NDArray x, NDArray weight, int padding, int groups, boolean dense,
+                                       boolean training) {
+        Shape one = new Shape(1, 1);
+        Shape pad = new Shape(padding, padding);
+        if (!training) {
+            return dense ? Conv2d.conv2d(x, BlockDiagonalConv.expand(weight, groups), null, one, pad, one, 1).head()
+                    : Conv2d.conv2d(x, weight, null, one, pad, one, groups).head();
+        }
+        NDArray w = weight.duplicate();
+        w.setRequiresGradient(true);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray y = dense ? Conv2d.conv2d(x, BlockDiagonalConv.expand(w, groups), null, one, pad, one, 1).head()
+                    : Conv2d.conv2d(x, w, null, one, pad, one, groups).head();
+            gc.backward(y.sum());
+        }
+        return w.getGradient();
     }
 
     private static List<Entry> hetConv(NDManager manager, int rounds, PrintStream log) {

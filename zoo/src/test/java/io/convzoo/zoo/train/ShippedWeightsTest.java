@@ -1,5 +1,6 @@
 package io.convzoo.zoo.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDList;
@@ -21,13 +22,37 @@ class ShippedWeightsTest {
 
     static final double REQUIRED_ACCURACY = 0.92;
 
+    /** Each shipped weights file must stay within the 5 MB. */
+    static final long MAX_BYTES = 5_000_000;
+
+    private static List<ModelSpec> shipped() {
+        return ModelRegistry.all().stream()
+                .filter(s -> Datasets.FASHION_MNIST.equals(s.properties().get("dataset")))
+                .filter(s -> ShippedWeightsTest.class.getClassLoader().getResource(weightsPath(s)) != null)
+                .toList();
+    }
+
+    private static String weightsPath(ModelSpec s) {
+        return "io/convzoo/weights/" + s.id() + "/fashion-mnist/" + s.id() + "-0000.params";
+    }
+
+    @Test
+    void everySmallImageVariantShipsWeightsOfAtMostFiveMegabytes() throws Exception {
+        List<ModelSpec> small = ModelRegistry.all().stream()
+                .filter(s -> Datasets.FASHION_MNIST.equals(s.properties().get("dataset"))).toList();
+        assertEquals(small.stream().map(ModelSpec::id).toList(), shipped().stream().map(ModelSpec::id).toList(),
+                "every Fashion-MNIST variant ships weights");
+        for (ModelSpec spec : small) {
+            try (var in = ShippedWeightsTest.class.getClassLoader().getResourceAsStream(weightsPath(spec))) {
+                long size = in.readAllBytes().length;
+                assertTrue(size <= MAX_BYTES, spec.id() + " weights are " + size + " bytes");
+            }
+        }
+    }
+
     @Test
     void everyShippedModelReachesTheRequiredAccuracy() throws Exception {
-        List<ModelSpec> shipped = ModelRegistry.all().stream()
-                .filter(s -> Datasets.FASHION_MNIST.equals(s.properties().get("dataset")))
-                .filter(s -> ShippedWeightsTest.class.getClassLoader().getResource(
-                        "io/convzoo/weights/" + s.id() + "/fashion-mnist/" + s.id() + "-0000.params") != null)
-                .toList();
+        List<ModelSpec> shipped = shipped();
         Assumptions.assumeFalse(shipped.isEmpty(), "no Fashion-MNIST weights ship in the zoo jar yet");
         Assumptions.assumeTrue(FashionMnistDataset.isInstalled(FashionMnistDataset.defaultDirectory()),
                 FashionMnistDataset.howToInstall(FashionMnistDataset.defaultDirectory()));
