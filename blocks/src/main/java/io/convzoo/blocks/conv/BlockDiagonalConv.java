@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
+import io.convzoo.blocks.ForwardArrays;
 
 /**
  * A grouped conv computed as one dense conv whose kernel is block-diagonal: the grouped weight
@@ -57,7 +58,8 @@ public final class BlockDiagonalConv {
                                  Shape dilation, int groups) {
         Shape kernel = weight.getShape();
         if (prefersDense(x.getDevice(), x.getShape().get(1), groups, kernel.get(2), kernel.get(3))) {
-            return Conv2d.conv2d(x, expand(weight, groups), bias, stride, padding, dilation, 1).head();
+            NDArray dense = ForwardArrays.derive(x, () -> expand(weight, groups));
+            return Conv2d.conv2d(x, dense, bias, stride, padding, dilation, 1).head();
         }
         return Conv2d.conv2d(x, weight, bias, stride, padding, dilation, groups).head();
     }

@@ -11,6 +11,7 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.ConvMath;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.MacCounted;
 import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.TemperatureAnnealed;
@@ -183,7 +184,8 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
         NDArray x = inputs.head();
         Checks.requireNchw(description(), x, inChannels);
         NDArray att = attention.forward(ps, inputs, training, params).head(); // (N, K)
-        NDArray bank = ps.getValue(weight, x.getDevice(), training).reshape(kernels, -1);
+        NDArray weights = ps.getValue(weight, x.getDevice(), training);
+        NDArray bank = ForwardArrays.derive(x, () -> weights.reshape(kernels, -1));
         NDArray biasBank = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
         return new NDList(mixAndConvolve(x, att, bank, biasBank, null));
     }

@@ -14,6 +14,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.ConvMath;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.MacCounted;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -197,16 +198,17 @@ public class HetConv extends AbstractBlock implements MacCounted {
         NDArray w1 = ps.getValue(weight1x1, device, training);
         Constants c = constantsFor(w3);
         if (strategy == Strategy.DENSE_KERNEL) {
-            NDArray dense = w3.flatten().concat(w1.flatten()).take(c.denseIndex).mul(c.denseMask)
-                    .reshape(outChannels, inChannels, 3, 3);
+            NDArray dense = ForwardArrays.derive(x, () -> w3.flatten().concat(w1.flatten()).take(c.denseIndex)
+                    .mul(c.denseMask).reshape(outChannels, inChannels, 3, 3));
             return Conv2d.conv2d(x, dense, b, strides, new Shape(1, 1), new Shape(1, 1), 1);
         }
         // Grouped strategy: work in residue order (channel r + k·p at position r·(C/p) + k), then restore.
         NDArray xp = x.get(new NDIndex(":, {}", c.inPermutation));
-        NDArray w3p = w3.flatten().take(c.groupedIndex).reshape(outChannels, inChannels / part, 3, 3);
-        NDArray w1p = w1.flatten().take(c.pointwiseIndex).mul(c.pointwiseMask)
-                .reshape(outChannels, inChannels, 1, 1);
-        NDArray bp = b == null ? null : b.take(c.outPermutation);
+        NDArray w3p = ForwardArrays.derive(x, () -> w3.flatten().take(c.groupedIndex)
+                .reshape(outChannels, inChannels / part, 3, 3));
+        NDArray w1p = ForwardArrays.derive(x, () -> w1.flatten().take(c.pointwiseIndex).mul(c.pointwiseMask)
+                .reshape(outChannels, inChannels, 1, 1));
+        NDArray bp = b == null ? null : ForwardArrays.derive(x, () -> b.take(c.outPermutation));
         NDArray y = Conv2d.conv2d(xp, w3p, null, strides, new Shape(1, 1), new Shape(1, 1), part).head()
                 .add(Conv2d.conv2d(xp, w1p, bp, strides, new Shape(0, 0), new Shape(1, 1), 1).head());
         return new NDList(y.get(new NDIndex(":, {}", c.outInverse)));
