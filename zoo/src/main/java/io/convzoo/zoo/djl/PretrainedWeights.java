@@ -2,6 +2,7 @@ package io.convzoo.zoo.djl;
 
 import ai.djl.util.Utils;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.arch.dyconv.DyResNet;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -106,7 +107,8 @@ public final class PretrainedWeights {
 
     /**
      * The model arguments an import recorded in {@code serving.properties} beside the weights
-     * ({@code numClasses}, {@code inputChannels}); empty when there is no such file.
+     * ({@code numClasses}, {@code inputChannels}, and the dynamic-conv {@code temperature} a fine-tune
+     * ended with); empty when there is no such file.
      */
     public static Map<String, String> importedArguments(Path weightsDir) {
         Path file = weightsDir.resolve("serving.properties");
@@ -120,7 +122,7 @@ public final class PretrainedWeights {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
-        for (String key : List.of(ModelArgs.NUM_CLASSES, ModelArgs.INPUT_CHANNELS)) {
+        for (String key : List.of(ModelArgs.NUM_CLASSES, ModelArgs.INPUT_CHANNELS, DyResNet.TEMPERATURE)) {
             String value = props.getProperty(key);
             if (value != null) {
                 args.put(key, value.strip());

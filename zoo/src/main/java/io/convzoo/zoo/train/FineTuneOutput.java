@@ -11,6 +11,7 @@ import com.google.gson.JsonObject;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.arch.dyconv.DyResNet;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 
 /**
  * The output directory of {@code convzoo finetune}: {@code finetune.json} (model id, classes,
@@ -57,11 +59,37 @@ public final class FineTuneOutput {
                 names);
     }
 
+    /**
+     * The dynamic-conv temperature the run ended with (history.json), which its weights were trained
+     * for; empty for models without one. The zoo's default (the official initial 34) would not fit.
+     */
+    public static OptionalDouble finalTemperature(Path dir) throws IOException {
+        Path history = dir.resolve("history.json");
+        if (!Files.isRegularFile(history)) {
+            return OptionalDouble.empty();
+        }
+        JsonObject json = new Gson().fromJson(Files.readString(history, StandardCharsets.UTF_8), JsonObject.class);
+        if (json == null || !json.has("temperature") || json.getAsJsonArray("temperature").isEmpty()) {
+            return OptionalDouble.empty();
+        }
+        var values = json.getAsJsonArray("temperature");
+        JsonElement last = values.get(values.size() - 1);
+        if (last.isJsonNull() || !last.isJsonPrimitive() || !last.getAsJsonPrimitive().isNumber()) {
+            return OptionalDouble.empty();
+        }
+        double t = last.getAsDouble();
+        return Double.isFinite(t) && t > 0 ? OptionalDouble.of(t) : OptionalDouble.empty();
+    }
+
     /** The trained model of a finetune output directory; the caller closes it. */
     public static Model load(Path dir) throws IOException {
         Info info = info(dir);
         ModelSpec spec = ModelRegistry.get(info.modelId());
         ModelArgs args = spec.defaults().withNumClasses(info.numClasses()).withInputChannels(info.inputChannels());
+        OptionalDouble temperature = finalTemperature(dir);
+        if (temperature.isPresent()) {
+            args = args.with(DyResNet.TEMPERATURE, temperature.getAsDouble());
+        }
         Model model = Model.newInstance(spec.id());
         try {
             Block block = spec.build(args);
@@ -95,7 +123,9 @@ public final class FineTuneOutput {
                 + "modelId=" + info.modelId() + "\n"
                 + "dataset=" + info.dataset() + "\n"
                 + ModelArgs.NUM_CLASSES + "=" + info.numClasses() + "\n"
-                + ModelArgs.INPUT_CHANNELS + "=" + info.inputChannels() + "\n";
+                + ModelArgs.INPUT_CHANNELS + "=" + info.inputChannels() + "\n"
+                + (finalTemperature(dir).isPresent()
+                        ? DyResNet.TEMPERATURE + "=" + (float) finalTemperature(dir).getAsDouble() + "\n" : "");
         Files.writeString(target.resolve("serving.properties"), props, StandardCharsets.UTF_8);
         return target;
     }

@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import io.convzoo.blocks.TestSupport;
+import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
@@ -75,5 +76,50 @@ class FineTuneOutputTest {
         FineTuneOutput.Info info = FineTuneOutput.info(run);
         assertEquals(new FineTuneOutput.Info("res2net_small", 3, 1, "shapes", List.of("a", "b", "c")), info);
         assertTrue(!FineTuneOutput.isOutputDirectory(run), "no model.params yet");
+    }
+    @Test
+    void theTemperatureARunEndedWithTravelsWithItsWeights(@TempDir Path tmp) throws Exception {
+        ModelSpec spec = ModelRegistry.get("dy_resnet_small");
+        Path run = tmp.resolve("run");
+        Files.createDirectories(run);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = TestSupport.random(m, new Shape(2, 1, 28, 28), 5);
+            float[] atEnd;
+            float[] atDefault;
+            try (Model trained = Model.newInstance(spec.id())) {
+                trained.setBlock(spec.build());
+                ConvZooModelLoader.initializeUntrained(trained.getBlock(), trained, spec.defaults(), spec.inputSize());
+                FineTuner.saveParameters(trained.getBlock(), run.resolve(FineTuneOutput.PARAMS_FILE));
+                atDefault = TestSupport.infer(trained.getBlock(), m, x).head().toFloatArray();
+                DynamicConv2d.setTemperatureEverywhere(trained.getBlock(), 6.5f);
+                atEnd = TestSupport.infer(trained.getBlock(), m, x).head().toFloatArray();
+            }
+            Files.writeString(run.resolve(FineTuneOutput.INFO_FILE), "{\"model\": \"" + spec.id()
+                    + "\", \"numClasses\": 10, \"inputChannels\": 1, \"dataset\": \"fashion-mnist\"}");
+            Files.writeString(run.resolve("history.json"), "{\"epoch\": [1, 2], \"temperature\": [18.0, 6.5]}");
+            assertEquals(6.5, FineTuneOutput.finalTemperature(run).getAsDouble(), 1e-9);
+            assertTrue(Math.abs(atEnd[0] - atDefault[0]) > 1e-4, "the temperature must matter for this check");
+
+            Path root = tmp.resolve("repo");
+            Path weights = FineTuneOutput.exportZooWeights(run, root.resolve(spec.id()).resolve("fashion-mnist"));
+            assertTrue(Files.readString(weights.resolve("serving.properties")).contains("temperature=6.5\n"));
+            try (LocalRoot ignored = LocalRoot.set(root)) {
+                Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
+                        .optGroupId("io.convzoo").optArtifactId(spec.id()).optFilter("dataset", "fashion-mnist").build();
+                try (ZooModel<NDList, NDList> model = criteria.loadModel();
+                     Predictor<NDList, NDList> predictor = model.newPredictor()) {
+                    assertArrayEquals(atEnd, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-5f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void runsWithoutDynamicConvHaveNoTemperature(@TempDir Path run) throws Exception {
+        // history.json of a model without dynamic conv records NaN (Gson's default writer).
+        Files.writeString(run.resolve("history.json"), "{\"epoch\": [1], \"temperature\": [NaN]}");
+        assertTrue(FineTuneOutput.finalTemperature(run).isEmpty());
+        Files.delete(run.resolve("history.json"));
+        assertTrue(FineTuneOutput.finalTemperature(run).isEmpty());
     }
 }
