@@ -137,8 +137,11 @@ class ImportPredictCommandTest {
     @Test
     void importIntoTheLocalRepositoryMakesPretrainedTrueWorkWithTheImportedClassCount(@TempDir Path tmp)
             throws Exception {
-        // A model with no weights shipped in the jar, so "missing" is really missing.
-        String id = "oct_resnet_small";
+        // A small model with no weights shipped in the jar, so "missing" is really missing.
+        String id = ModelRegistry.all().stream()
+                .filter(s -> "fashion-mnist".equals(s.properties().get("dataset")))
+                .filter(s -> !PretrainedWeights.isInstalled(s.id(), "fashion-mnist"))
+                .findFirst().orElseThrow().id();
         ModelSpec spec = ModelRegistry.get(id);
         String previous = System.setProperty(PretrainedWeights.ROOT_PROPERTY, tmp.resolve("root").toString());
         try (NDManager manager = NDManager.newBaseManager()) {
