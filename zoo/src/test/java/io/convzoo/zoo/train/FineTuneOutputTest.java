@@ -58,14 +58,7 @@ class FineTuneOutputTest {
             assertTrue(Files.isRegularFile(weights.resolve(spec.id() + "-0000.params")));
             assertEquals(Datasets.FASHION_MNIST_SPEC.classNames(),
                     Files.readAllLines(weights.resolve("synset.txt"), StandardCharsets.UTF_8));
-            try (LocalRoot ignored = LocalRoot.set(root)) {
-                Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
-                        .optGroupId("io.convzoo").optArtifactId(spec.id()).optFilter("dataset", "fashion-mnist").build();
-                try (ZooModel<NDList, NDList> model = criteria.loadModel();
-                     Predictor<NDList, NDList> predictor = model.newPredictor()) {
-                    assertArrayEquals(expected, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-5f);
-                }
-            }
+            assertArrayEquals(expected, predictThroughTheZoo(root, spec, x), 1e-5f);
         }
     }
 
@@ -110,14 +103,7 @@ class FineTuneOutputTest {
             Path root = tmp.resolve("repo");
             Path weights = FineTuneOutput.exportZooWeights(run, root.resolve(spec.id()).resolve("fashion-mnist"));
             assertTrue(Files.readString(weights.resolve("serving.properties")).contains("temperature=6.5\n"));
-            try (LocalRoot ignored = LocalRoot.set(root)) {
-                Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
-                        .optGroupId("io.convzoo").optArtifactId(spec.id()).optFilter("dataset", "fashion-mnist").build();
-                try (ZooModel<NDList, NDList> model = criteria.loadModel();
-                     Predictor<NDList, NDList> predictor = model.newPredictor()) {
-                    assertArrayEquals(atEnd, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-5f);
-                }
-            }
+            assertArrayEquals(atEnd, predictThroughTheZoo(root, spec, x), 1e-5f);
         }
     }
 
@@ -128,5 +114,17 @@ class FineTuneOutputTest {
         assertTrue(FineTuneOutput.finalTemperature(run).isEmpty());
         Files.delete(run.resolve("history.json"));
         assertTrue(FineTuneOutput.finalTemperature(run).isEmpty());
+    }
+
+    /** Logits of {@code x} from the zoo's pretrained lookup of {@code spec} under repository {@code root}. */
+    private static float[] predictThroughTheZoo(Path root, ModelSpec spec, NDArray x) throws Exception {
+        try (LocalRoot ignored = LocalRoot.set(root)) {
+            Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
+                    .optGroupId("io.convzoo").optArtifactId(spec.id()).optFilter("dataset", "fashion-mnist").build();
+            try (ZooModel<NDList, NDList> model = criteria.loadModel();
+                 Predictor<NDList, NDList> predictor = model.newPredictor()) {
+                return predictor.predict(new NDList(x)).head().toFloatArray();
+            }
+        }
     }
 }
