@@ -1,6 +1,9 @@
 package io.convzoo.serving.cli;
 
 import ai.djl.Model;
+import ai.djl.ndarray.NDList;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ZooModel;
 import com.google.gson.GsonBuilder;
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
@@ -75,12 +78,13 @@ public final class EvalCommand implements Callable<Integer> {
             name = asDir.toString();
         } else {
             ModelSpec spec = ModelRegistry.get(target);
-            Path weights = PretrainedWeights.find(spec.id(), dataset).orElseThrow(() ->
+            PretrainedWeights.find(spec.id(), dataset).orElseThrow(() ->
                     new java.io.FileNotFoundException(PretrainedWeights.howToInstall(spec.id(), dataset)));
-            ModelArgs args = spec.defaults().withNumClasses(10).withInputChannels(1);
-            try (Model model = Model.newInstance(spec.id())) {
-                model.setBlock(spec.build(args));
-                model.load(weights, spec.id());
+            // Through the zoo's own loader: the recorded arguments (temperature) and stored precision apply.
+            Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
+                    .optGroupId("io.convzoo").optArtifactId(spec.id()).optFilter("dataset", dataset)
+                    .optArgument(ModelArgs.NUM_CLASSES, 10).optArgument(ModelArgs.INPUT_CHANNELS, 1).build();
+            try (ZooModel<NDList, NDList> model = criteria.loadModel()) {
                 eval = ModelEvaluator.evaluate(model.getBlock(), test, batchSize, test.classNames(), model.getNDManager());
             }
             name = spec.id();

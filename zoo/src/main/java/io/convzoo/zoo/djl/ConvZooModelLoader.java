@@ -108,6 +108,8 @@ public class ConvZooModelLoader implements ModelLoader {
             }
             if (weights.isPresent()) {
                 model.load(weights.get(), spec.id());
+                // Weights may be stored in float16 (shipped ones, to fit their size budget).
+                StoredPrecision.toFloat32(block);
             } else {
                 initializeUntrained(block, model, args, spec.inputSize());
             }

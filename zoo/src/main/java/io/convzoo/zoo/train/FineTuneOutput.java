@@ -12,6 +12,7 @@ import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.arch.dyconv.DyResNet;
+import io.convzoo.zoo.djl.StoredPrecision;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -111,9 +112,20 @@ public final class FineTuneOutput {
 
     /** Writes the zoo weights directory of a finetune output to {@code target}; returns it. */
     public static Path exportZooWeights(Path dir, Path target) throws IOException {
+        return exportZooWeights(dir, target, false);
+    }
+
+    /**
+     * As {@link #exportZooWeights(Path, Path)}; with {@code float16} the weights are stored in half
+     * precision (half the size; the zoo casts them back to float32 when it loads them).
+     */
+    public static Path exportZooWeights(Path dir, Path target, boolean float16) throws IOException {
         Info info = info(dir);
         Files.createDirectories(target);
         try (Model model = load(dir)) {
+            if (float16) {
+                StoredPrecision.toFloat16(model.getBlock());
+            }
             model.save(target, info.modelId());
         }
         if (info.classNames().size() == info.numClasses()) {

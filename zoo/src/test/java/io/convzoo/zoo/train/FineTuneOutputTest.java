@@ -116,6 +116,40 @@ class FineTuneOutputTest {
         assertTrue(FineTuneOutput.finalTemperature(run).isEmpty());
     }
 
+
+    @Test
+    void float16ExportHalvesTheFileAndLoadsBackAsFloat32(@TempDir Path tmp) throws Exception {
+        ModelSpec spec = ModelRegistry.get("res2net_small");
+        Engine.getInstance().setRandomSeed(3);
+        Path run = tmp.resolve("run");
+        Files.createDirectories(run);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = TestSupport.random(m, new Shape(2, 1, 28, 28), 4);
+            float[] expected;
+            try (Model trained = Model.newInstance(spec.id())) {
+                trained.setBlock(spec.build());
+                ConvZooModelLoader.initializeUntrained(trained.getBlock(), trained, spec.defaults(), spec.inputSize());
+                FineTuner.saveParameters(trained.getBlock(), run.resolve(FineTuneOutput.PARAMS_FILE));
+                expected = TestSupport.infer(trained.getBlock(), m, x).head().toFloatArray();
+            }
+            Files.writeString(run.resolve(FineTuneOutput.INFO_FILE), "{\"model\": \"" + spec.id()
+                    + "\", \"numClasses\": 10, \"inputChannels\": 1, \"dataset\": \"fashion-mnist\"}");
+            Path full = FineTuneOutput.exportZooWeights(run, tmp.resolve("full"), false);
+            Path root = tmp.resolve("repo");
+            Path half = FineTuneOutput.exportZooWeights(run, root.resolve(spec.id()).resolve("fashion-mnist"), true);
+            long fullBytes = Files.size(full.resolve(spec.id() + "-0000.params"));
+            long halfBytes = Files.size(half.resolve(spec.id() + "-0000.params"));
+            assertTrue(halfBytes < 0.55 * fullBytes, halfBytes + " vs " + fullBytes + " bytes");
+            float[] loaded = predictThroughTheZoo(root, spec, x);
+            float worst = 0;
+            for (int i = 0; i < expected.length; i++) {
+                worst = Math.max(worst, Math.abs(expected[i] - loaded[i]));
+            }
+            // float16 keeps about 3 significant digits of each weight.
+            assertTrue(worst < 2e-2f && worst > 0f, "float16 logits differ by " + worst);
+        }
+    }
+
     /** Logits of {@code x} from the zoo's pretrained lookup of {@code spec} under repository {@code root}. */
     private static float[] predictThroughTheZoo(Path root, ModelSpec spec, NDArray x) throws Exception {
         try (LocalRoot ignored = LocalRoot.set(root)) {
