@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.convzoo.zoo.Datasets;
+import io.convzoo.zoo.djl.PretrainedWeights;
 import io.convzoo.zoo.djl.WeightsNotInstalledException;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,8 @@ class InferenceServiceTest {
         try (InferenceService service = InferenceService.builder().config(config)
                 .addZooModel("pyconvresnet_small", false).build()) {
             ServedModel info = service.model("pyconvresnet_small").info();
-            assertEquals(ServedModel.WEIGHTS_UNTRAINED, info.weights());
+            assertEquals(PretrainedWeights.isInstalled("pyconvresnet_small", "fashion-mnist")
+                    ? ServedModel.WEIGHTS_INSTALLED : ServedModel.WEIGHTS_UNTRAINED, info.weights());
             assertEquals(List.of(1L, 28L, 28L), List.of(info.inputShape()[0], info.inputShape()[1], info.inputShape()[2]));
             assertEquals(Datasets.FASHION_MNIST_SPEC.classNames(), info.classNames());
 

@@ -13,6 +13,7 @@ import io.convzoo.serving.api.TestImages;
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelStats;
+import io.convzoo.zoo.djl.PretrainedWeights;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -57,8 +58,13 @@ class ConvZooHttpServerTest {
         assertEquals(1, models.size());
         JsonObject m = models.get(0).getAsJsonObject();
         assertEquals(MODEL, m.get("modelName").getAsString());
-        assertEquals("untrained", m.get("weights").getAsString());
-        assertTrue(m.get("warning").getAsString().contains("randomly initialized"));
+        if (PretrainedWeights.isInstalled(MODEL, "fashion-mnist")) {
+            assertEquals("installed", m.get("weights").getAsString());
+            assertTrue(!m.has("warning"), m.toString());
+        } else {
+            assertEquals("untrained", m.get("weights").getAsString());
+            assertTrue(m.get("warning").getAsString().contains("randomly initialized"));
+        }
 
         HttpResponse<String> detail = http.get("/models/" + MODEL);
         assertEquals(200, detail.statusCode());
