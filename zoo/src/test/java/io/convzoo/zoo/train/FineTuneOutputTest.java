@@ -71,6 +71,7 @@ class FineTuneOutputTest {
         assertEquals(new FineTuneOutput.Info("res2net_small", 3, 1, "shapes", List.of("a", "b", "c")), info);
         assertTrue(!FineTuneOutput.isOutputDirectory(run), "no model.params yet");
     }
+
     @Test
     void theTemperatureARunEndedWithTravelsWithItsWeights(@TempDir Path tmp) throws Exception {
         ModelSpec spec = ModelRegistry.get("dy_resnet_small");
@@ -115,7 +116,6 @@ class FineTuneOutputTest {
         Files.delete(run.resolve("history.json"));
         assertTrue(FineTuneOutput.finalTemperature(run).isEmpty());
     }
-
 
     @Test
     void float16ExportHalvesTheFileAndLoadsBackAsFloat32(@TempDir Path tmp) throws Exception {
