@@ -131,13 +131,13 @@ public final class FineTuneOutput {
         if (info.classNames().size() == info.numClasses()) {
             Files.write(target.resolve("synset.txt"), info.classNames(), StandardCharsets.UTF_8);
         }
+        OptionalDouble temperature = finalTemperature(dir);
         String props = "# Zoo weights exported from a convzoo finetune run (" + dir.getFileName() + ")\n"
                 + "modelId=" + info.modelId() + "\n"
                 + "dataset=" + info.dataset() + "\n"
                 + ModelArgs.NUM_CLASSES + "=" + info.numClasses() + "\n"
                 + ModelArgs.INPUT_CHANNELS + "=" + info.inputChannels() + "\n"
-                + (finalTemperature(dir).isPresent()
-                        ? DyResNet.TEMPERATURE + "=" + (float) finalTemperature(dir).getAsDouble() + "\n" : "");
+                + (temperature.isPresent() ? DyResNet.TEMPERATURE + "=" + (float) temperature.getAsDouble() + "\n" : "");
         Files.writeString(target.resolve("serving.properties"), props, StandardCharsets.UTF_8);
         return target;
     }

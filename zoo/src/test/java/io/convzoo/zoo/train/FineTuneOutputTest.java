@@ -34,19 +34,12 @@ class FineTuneOutputTest {
     void exportedWeightsLoadAsThePretrainedArtifact(@TempDir Path tmp) throws Exception {
         ModelSpec spec = ModelRegistry.get("pyconvresnet_small");
         Path run = tmp.resolve("run");
-        Files.createDirectories(run);
         float[] expected;
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = TestSupport.random(m, new Shape(2, 1, 28, 28), 9);
-            try (Model trained = Model.newInstance(spec.id())) {
-                trained.setBlock(spec.build());
-                ConvZooModelLoader.initializeUntrained(trained.getBlock(), trained, spec.defaults(), spec.inputSize());
-                FineTuner.saveParameters(trained.getBlock(), run.resolve(FineTuneOutput.PARAMS_FILE));
+            try (Model trained = writeUntrainedRun(spec, run)) {
                 expected = TestSupport.infer(trained.getBlock(), m, x).head().toFloatArray();
             }
-            Files.writeString(run.resolve(FineTuneOutput.INFO_FILE), "{\"model\": \"" + spec.id()
-                    + "\", \"numClasses\": 10, \"inputChannels\": 1, \"dataset\": \"fashion-mnist\", \"classNames\": "
-                    + new com.google.gson.Gson().toJson(Datasets.FASHION_MNIST_SPEC.classNames()) + "}");
 
             assertTrue(FineTuneOutput.isOutputDirectory(run));
             try (Model loaded = FineTuneOutput.load(run)) {
@@ -77,21 +70,15 @@ class FineTuneOutputTest {
         ModelSpec spec = ModelRegistry.get("dy_resnet_small");
         Engine.getInstance().setRandomSeed(7);
         Path run = tmp.resolve("run");
-        Files.createDirectories(run);
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = TestSupport.random(m, new Shape(2, 1, 28, 28), 5);
             float[] atEnd;
             float[] atDefault;
-            try (Model trained = Model.newInstance(spec.id())) {
-                trained.setBlock(spec.build());
-                ConvZooModelLoader.initializeUntrained(trained.getBlock(), trained, spec.defaults(), spec.inputSize());
-                FineTuner.saveParameters(trained.getBlock(), run.resolve(FineTuneOutput.PARAMS_FILE));
+            try (Model trained = writeUntrainedRun(spec, run)) {
                 atDefault = TestSupport.infer(trained.getBlock(), m, x).head().toFloatArray();
                 DynamicConv2d.setTemperatureEverywhere(trained.getBlock(), 6.5f);
                 atEnd = TestSupport.infer(trained.getBlock(), m, x).head().toFloatArray();
             }
-            Files.writeString(run.resolve(FineTuneOutput.INFO_FILE), "{\"model\": \"" + spec.id()
-                    + "\", \"numClasses\": 10, \"inputChannels\": 1, \"dataset\": \"fashion-mnist\"}");
             Files.writeString(run.resolve("history.json"), "{\"epoch\": [1, 2], \"temperature\": [18.0, 6.5]}");
             assertEquals(6.5, FineTuneOutput.finalTemperature(run).getAsDouble(), 1e-9);
             // Far beyond the 1e-5 tolerance of the comparison below (seeded: 8.7e-5).
@@ -122,18 +109,12 @@ class FineTuneOutputTest {
         ModelSpec spec = ModelRegistry.get("res2net_small");
         Engine.getInstance().setRandomSeed(3);
         Path run = tmp.resolve("run");
-        Files.createDirectories(run);
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = TestSupport.random(m, new Shape(2, 1, 28, 28), 4);
             float[] expected;
-            try (Model trained = Model.newInstance(spec.id())) {
-                trained.setBlock(spec.build());
-                ConvZooModelLoader.initializeUntrained(trained.getBlock(), trained, spec.defaults(), spec.inputSize());
-                FineTuner.saveParameters(trained.getBlock(), run.resolve(FineTuneOutput.PARAMS_FILE));
+            try (Model trained = writeUntrainedRun(spec, run)) {
                 expected = TestSupport.infer(trained.getBlock(), m, x).head().toFloatArray();
             }
-            Files.writeString(run.resolve(FineTuneOutput.INFO_FILE), "{\"model\": \"" + spec.id()
-                    + "\", \"numClasses\": 10, \"inputChannels\": 1, \"dataset\": \"fashion-mnist\"}");
             Path full = FineTuneOutput.exportZooWeights(run, tmp.resolve("full"), false);
             Path root = tmp.resolve("repo");
             Path half = FineTuneOutput.exportZooWeights(run, root.resolve(spec.id()).resolve("fashion-mnist"), true);
@@ -148,6 +129,23 @@ class FineTuneOutputTest {
             // float16 keeps about 3 significant digits of each weight.
             assertTrue(worst < 2e-2f && worst > 0f, "float16 logits differ by " + worst);
         }
+    }
+
+
+    /**
+     * A run directory as {@code finetune} leaves it (model.params and finetune.json) for an untrained
+     * {@code spec}; returns that model, which the caller closes.
+     */
+    private static Model writeUntrainedRun(ModelSpec spec, Path run) throws Exception {
+        Files.createDirectories(run);
+        Model trained = Model.newInstance(spec.id());
+        trained.setBlock(spec.build());
+        ConvZooModelLoader.initializeUntrained(trained.getBlock(), trained, spec.defaults(), spec.inputSize());
+        FineTuner.saveParameters(trained.getBlock(), run.resolve(FineTuneOutput.PARAMS_FILE));
+        Files.writeString(run.resolve(FineTuneOutput.INFO_FILE), "{\"model\": \"" + spec.id()
+                + "\", \"numClasses\": 10, \"inputChannels\": 1, \"dataset\": \"fashion-mnist\", \"classNames\": "
+                + new com.google.gson.Gson().toJson(Datasets.FASHION_MNIST_SPEC.classNames()) + "}");
+        return trained;
     }
 
     /** Logits of {@code x} from the zoo's pretrained lookup of {@code spec} under repository {@code root}. */
