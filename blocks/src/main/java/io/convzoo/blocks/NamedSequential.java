@@ -30,7 +30,9 @@ public class NamedSequential extends TracedBlock {
                                      PairList<String, Object> params) {
         NDList current = inputs;
         for (Block child : children.values()) {
-            current = child.forward(ps, current, training, params);
+            NDList in = current;
+            current = ForwardArrays.step(training, () -> child.forward(ps, in, training, params));
+            ForwardArrays.release(training, in, inputs, current);
         }
         return current;
     }

@@ -1,6 +1,7 @@
 package io.convzoo.blocks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -16,8 +17,69 @@ import io.convzoo.blocks.pyconv.PyConv;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Repeated forwards (eval and training) leave no array behind in the manager that owns the parameters. */
+/**
+ * Repeated forwards (eval and training) leave no array behind in the manager that owns the parameters;
+ * an eval forward frees its intermediates as they die, and cached constants survive that.
+ */
 class ForwardArraysTest {
+
+    private static NamedSequential threeSteps() {
+        return new NamedSequential().add("conv1", Layers.conv3x3(8, 1, 1)).add("relu", Layers.relu())
+                .add("conv2", Layers.conv1x1(4, 1));
+    }
+
+    @Test
+    void evalSequenceFreesIntermediatesAndKeepsTheNumbers() {
+        Shape in = new Shape(2, 3, 6, 6);
+        NamedSequential net = threeSteps();
+        try (NDManager model = NDManager.newBaseManager()) {
+            TestSupport.init(net, model, in);
+            ParameterStore ps = new ParameterStore(model, false);
+            for (boolean training : new boolean[] {false, true}) {
+                try (NDManager forward = model.newSubManager()) {
+                    NDArray x = TestSupport.random(forward, in, 3);
+                    // The same steps called one by one, nothing freed: the reference numbers.
+                    NDList expected = new NDList(x);
+                    for (Block child : net.getChildren().values()) {
+                        expected = child.forward(ps, expected, false);
+                    }
+                    int before = forward.getManagedArrays().size();
+                    NDList y = net.forward(ps, new NDList(x), training);
+                    TestSupport.assertClose(expected.head().toFloatArray(), y.head().toFloatArray(), 1e-6);
+                    int made = forward.getManagedArrays().size() - before;
+                    if (training) {
+                        // Intermediates stay for the caller (and autograd): conv1, relu, conv2 outputs.
+                        assertEquals(3, made, "a training forward keeps its intermediates");
+                    } else {
+                        assertEquals(1, made, "an eval forward keeps only its output");
+                        assertFalse(x.isReleased(), "the caller's input is never freed");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void cachedConstantsSurviveTheStepThatMadeThem() {
+        // HetConv makes its index maps at its first forward, inside the sequence's step scope.
+        Shape in = new Shape(1, 16, 6, 6);
+        HetConv het = new HetConv(16, 16, 4, 1, true, HetConv.Strategy.DENSE_KERNEL);
+        NamedSequential net = new NamedSequential().add("het", het).add("relu", Layers.relu());
+        try (NDManager model = NDManager.newBaseManager()) {
+            TestSupport.init(net, model, in);
+            ParameterStore ps = new ParameterStore(model, false);
+            NDArray x = TestSupport.random(model, in, 5);
+            int before = model.getManagedArrays().size();
+            float[] first = net.forward(ps, new NDList(x), false).head().toFloatArray();
+            int afterFirst = model.getManagedArrays().size();
+            // HetConv's 8 index/mask arrays outlive the step that made them, beside the output.
+            assertEquals(before + 8 + 1, afterFirst);
+            float[] second = net.forward(ps, new NDList(x), false).head().toFloatArray();
+            TestSupport.assertClose(first, second, 0);
+            // Only the second output was added: the index maps were reused, not closed and remade.
+            assertEquals(afterFirst + 1, model.getManagedArrays().size());
+        }
+    }
 
     @Test
     void blocksThatDeriveKernelsFromParametersDoNotGrowTheModelManager() {

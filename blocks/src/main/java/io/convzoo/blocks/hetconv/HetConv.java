@@ -297,6 +297,8 @@ public class HetConv extends AbstractBlock implements MacCounted {
             groupedIndex = onDevice(m.create(gIndex), d);
             pointwiseIndex = onDevice(m.create(pIndex), d);
             pointwiseMask = onDevice(m.create(pMask).toType(dataType, false), d);
+            ForwardArrays.keep(denseIndex, denseMask, inPermutation, outPermutation, outInverse, groupedIndex,
+                    pointwiseIndex, pointwiseMask);
         }
 
         boolean isReleased() {

@@ -12,6 +12,7 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.conv.BlockDiagonalConv;
 import io.convzoo.blocks.pyconv.PyConv;
@@ -20,7 +21,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.WeakHashMap;
+import java.util.function.Supplier;
 
 /**
  * A convolution followed by its BatchNorm, the pair every family is made of, with an optional
@@ -33,8 +36,9 @@ import java.util.WeakHashMap;
  * optimizer updates). {@link #disableFolding(Block)} drops them.
  *
  * <p>Supported convs: DJL {@link Conv2d} (with or without bias), {@link PyConv} (the BatchNorm is
- * split by level) and {@link DynamicConv2d} (the scale goes into every kernel of the bank, the
- * shift is added to the mixed bias). Anything else simply runs conv then BatchNorm.
+ * split by level), {@link DynamicConv2d} (the scale goes into every kernel of the bank, the
+ * shift is added to the mixed bias) and, through {@link #summedPaths}, convs whose outputs are summed
+ * before the BatchNorm (an OctConv's paths). Anything else simply runs conv then BatchNorm.
  */
 public final class ConvBn {
 
@@ -60,6 +64,29 @@ public final class ConvBn {
         }
         NDArray y = conv.forward(ps, new NDList(x), training, params).head();
         return bn.forward(ps, new NDList(y), training, params).head();
+    }
+
+    /**
+     * For convs whose outputs are SUMMED before {@code bn} (an OctConv's paths into one frequency):
+     * in an eval-mode forward with folding enabled for {@code bn}, the paths with the BatchNorm folded
+     * in (every path's weight scaled, the shift added once, to the first path's bias); otherwise null,
+     * and the caller runs its convs and {@code bn} as usual. A training-mode call drops any folded copy.
+     */
+    public static SummedPaths summedPaths(List<Conv2d> paths, Block bn, boolean training, Device device) {
+        if (ENABLED.isEmpty()) {
+            return null;
+        }
+        if (training) {
+            invalidate(bn);
+            return null;
+        }
+        return foldedOrNull(bn, device, () -> Folded.make(paths, null, true, (BatchNorm) bn, device));
+    }
+
+    /** Convs with one BatchNorm folded into them whose outputs the caller sums, see {@link #summedPaths}. */
+    public interface SummedPaths {
+        /** {@code path}'s folded conv of {@code x} (the BatchNorm's shift included only for the first path). */
+        NDArray apply(Conv2d path, NDArray x);
     }
 
     /**
@@ -139,10 +166,10 @@ public final class ConvBn {
     }
 
     private static Folded folded(Block conv, Block bn, Device device) {
-        return foldedOrNull(conv, bn, device);
+        return foldedOrNull(bn, device, () -> Folded.make(conv, (BatchNorm) bn, device));
     }
 
-    private static Folded foldedOrNull(Block conv, Block bn, Device device) {
+    private static Folded foldedOrNull(Block bn, Device device, Supplier<Folded> maker) {
         synchronized (ENABLED) {
             Folded[] cached = ENABLED.get(bn);
             if (cached == null) {
@@ -152,14 +179,14 @@ public final class ConvBn {
                 return cached[0];
             }
             release(cached);
-            Folded f = Folded.make(conv, (BatchNorm) bn, device);
+            Folded f = maker.get();
             ENABLED.put(bn, f == null ? NOT_YET : new Folded[] {f});
             return f;
         }
     }
 
     /** One folded conv (or several, for the levels of a PyConv) and the parameter arrays it came from. */
-    private static final class Folded {
+    private static final class Folded implements SummedPaths {
         private final List<Conv2d> convs;
         /** Groups each folded weight is run with: 1 where it was spread into a dense kernel. */
         private final List<Integer> groups;
@@ -182,6 +209,8 @@ public final class ConvBn {
 
         private Folded(List<Conv2d> convs, List<Integer> groups, DynamicConv2d dynamic, List<NDArray> weights,
                        List<NDArray> biases, List<Parameter> sourceParams, Device device) {
+            weights.forEach(ForwardArrays::keep);
+            biases.stream().filter(Objects::nonNull).forEach(ForwardArrays::keep);
             this.convs = convs;
             this.groups = groups;
             this.dynamic = dynamic;
@@ -196,19 +225,27 @@ public final class ConvBn {
         }
 
         static Folded make(Block conv, BatchNorm bn, Device device) {
-            List<Conv2d> convs = new ArrayList<>();
-            DynamicConv2d dynamic = null;
             if (conv instanceof DynamicConv2d d) {
-                dynamic = d;
+                return make(List.of(), d, false, bn, device);
             } else if (conv instanceof Conv2d c) {
-                convs.add(c);
+                return make(List.of(c), null, false, bn, device);
             } else if (conv instanceof PyConv p) {
+                List<Conv2d> convs = new ArrayList<>();
                 for (int i = 0; i < p.getLevels().size(); i++) {
                     convs.add((Conv2d) p.getLevelConv(i));
                 }
-            } else {
-                return null;
+                return make(convs, null, false, bn, device);
             }
+            return null;
+        }
+
+        /**
+         * @param convs static convs: each covers a slice of the BatchNorm's channels in order (their
+         *              outputs concatenated, as a PyConv's levels), or, when {@code summed}, all of them
+         * @param dynamic a dynamic conv instead of {@code convs}, or null
+         */
+        static Folded make(List<Conv2d> convs, DynamicConv2d dynamic, boolean summed, BatchNorm bn,
+                                   Device device) {
             Float eps = BatchNormFields.epsilon(bn);
             if (eps == null || !BatchNormFields.isPlainChannelNorm(bn)) {
                 return null;
@@ -263,11 +300,13 @@ public final class ConvBn {
                     return new Folded(dynamic, weights, biases, sourceParams, device);
                 }
                 long start = 0;
-                for (Conv2d c : convs) {
+                for (int i = 0; i < convs.size(); i++) {
+                    Conv2d c = convs.get(i);
                     NDArray w = c.getParameters().get("weight").getArray();
                     long out = w.getShape().get(0);
-                    NDArray s = scale.get(start + ":" + (start + out));
-                    NDArray b = shift.get(start + ":" + (start + out));
+                    // Summed paths all cover every channel, and only the first adds the shift.
+                    NDArray s = summed ? scale : scale.get(start + ":" + (start + out));
+                    NDArray b = summed ? (i == 0 ? shift : null) : shift.get(start + ":" + (start + out));
                     NDArray folded = s.reshape(out, 1, 1, 1).mul(w);
                     int groups = c.getGroups();
                     if (BlockDiagonalConv.prefersDense(device, w.getShape().get(1) * groups, groups, w.getShape().get(2),
@@ -276,9 +315,12 @@ public final class ConvBn {
                         groups = 1;
                     }
                     effectiveGroups.add(groups);
-                    NDArray bias = c.isIncludeBias() ? s.mul(c.getParameters().get("bias").getArray()).add(b) : b.add(0f);
+                    NDArray bias = c.isIncludeBias() ? s.mul(c.getParameters().get("bias").getArray()) : null;
+                    bias = b == null ? bias : bias == null ? b.add(0f) : bias.add(b);
                     folded.attach(owner);
-                    bias.attach(owner);
+                    if (bias != null) {
+                        bias.attach(owner);
+                    }
                     weights.add(folded);
                     biases.add(bias);
                     start += out;
@@ -321,6 +363,11 @@ public final class ConvBn {
             return NDArrays.concat(outs, 1);
         }
 
+        @Override
+        public NDArray apply(Conv2d path, NDArray x) {
+            return conv(convs.indexOf(path), x);
+        }
+
         private NDArray conv(int i, NDArray x) {
             Conv2d c = convs.get(i);
             return Conv2d.conv2d(x, weights.get(i), biases.get(i), c.getStride(), c.getPadding(), c.getDilation(),
@@ -329,7 +376,7 @@ public final class ConvBn {
 
         void close() {
             weights.forEach(NDArray::close);
-            biases.forEach(NDArray::close);
+            biases.stream().filter(Objects::nonNull).forEach(NDArray::close);
         }
     }
 

@@ -6,6 +6,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.pyconv.PyConv;
@@ -33,13 +34,16 @@ public class FoldingSequential extends NamedSequential {
         for (int i = 0; i < blocks.size(); i++) {
             Block child = blocks.get(i);
             Block next = i + 1 < blocks.size() ? blocks.get(i + 1) : null;
+            NDList in = current;
             if (next instanceof BatchNorm && (child instanceof Conv2d || child instanceof PyConv || child instanceof DynamicConv2d)
                     && current.size() == 1) {
-                current = new NDList(ConvBn.forward(child, next, ps, current.head(), training, params));
+                current = ForwardArrays.step(training,
+                        () -> new NDList(ConvBn.forward(child, next, ps, in.head(), training, params)));
                 i++;
             } else {
-                current = child.forward(ps, current, training, params);
+                current = ForwardArrays.step(training, () -> child.forward(ps, in, training, params));
             }
+            ForwardArrays.release(training, in, inputs, current);
         }
         return current;
     }

@@ -1,14 +1,18 @@
 package io.convzoo.blocks.octconv;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.infer.ConvBn;
+import java.util.List;
 
 /**
  * An {@link OctConv} followed by one BatchNorm per frequency, the official {@code Conv_BN}:
@@ -54,12 +58,35 @@ public class OctConvBn extends TracedBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
+        NDList folded = forwardFolded(ps, inputs, training, params);
+        if (folded != null) {
+            return folded;
+        }
         NDList y = conv.forward(ps, inputs, training, params);
         NDArray high = finish(ps, bnH, y.get(0), training, params);
         if (bnL == null) {
             return new NDList(high);
         }
         return new NDList(high, finish(ps, bnL, y.get(1), training, params));
+    }
+
+    /**
+     * With the inference preparation ({@link ConvBn}), an eval forward runs each path's conv with its
+     * frequency's BatchNorm folded in (the paths are summed before the BatchNorm, so each is scaled);
+     * null when the pair is not folded.
+     */
+    private NDList forwardFolded(ParameterStore ps, NDList inputs, boolean training,
+                                 PairList<String, Object> params) {
+        Device device = inputs.head().getDevice();
+        ConvBn.SummedPaths high = ConvBn.summedPaths(conv.highOutPaths(), bnH, training, device);
+        ConvBn.SummedPaths low = bnL == null ? null : ConvBn.summedPaths(conv.lowOutPaths(), bnL, training, device);
+        if (high == null || (bnL != null && low == null)) {
+            return null;
+        }
+        List<Conv2d> highPaths = conv.highOutPaths();
+        NDList y = conv.forwardPaths(inputs, (path, x) -> (highPaths.contains(path) ? high : low).apply(path, x));
+        Block act = activation();
+        return act == null ? y : act.forward(ps, y, false, params);
     }
 
     private NDArray finish(ParameterStore ps, BatchNorm bn, NDArray x, boolean training,

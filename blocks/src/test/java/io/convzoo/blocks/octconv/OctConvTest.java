@@ -181,6 +181,14 @@ class OctConvTest {
             T t = new T(x.toFloatArray(), 1, 2, 4, 6);
             TestSupport.assertClose(OctConvReference.upsample(t).v(), OctConv.upsample(x).toFloatArray(), 0);
             TestSupport.assertClose(OctConvReference.pool(t).v(), OctConv.pool(x).toFloatArray(), 1e-6);
+
+            NDArray high = TestSupport.random(m, new Shape(1, 2, 8, 12), 4);
+            float[] expected = high.toFloatArray();
+            float[] up = OctConvReference.upsample(t).v();
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] += up[i];
+            }
+            TestSupport.assertClose(expected, OctConv.addUpsampled(high, x).toFloatArray(), 1e-6);
         }
     }
 

@@ -138,14 +138,39 @@ class InferencePrepTest {
     }
 
     @Test
+    void octResNetSmallKeepsLogits() {
+        // Stem 1; stages 1 and 2 (both frequencies out): 3 OctConvBn x 2 BNs per block + a 2-BN
+        // downsample = 14 each; stages 3 and 4 (high only): 3 per block + a downsample = 7 each.
+        // Every OctConvBn's BNs fold into the paths summed before them.
+        checkRegistered("oct_resnet_small", new Shape(2, 1, 28, 28), 43, 43);
+    }
+
+    @Test
+    void octResNetImagenetLayoutKeepsLogits() {
+        // The official layout (stride-2 OctConvs, low path into layer4's first block), reduced planes.
+        check("oct_custom", () -> io.convzoo.zoo.arch.octconv.OctResNet.custom("oct_custom", 16,
+                new int[] {1, 1, 1, 1}, new int[] {8, 16, 16, 16}, new ModelArgs(10, 3, false, Map.of())),
+                new Shape(1, 3, 64, 64), 29, 29);
+    }
+
+    @Test
     void referenceResNet50KeepsLogits() {
         check("resnet50", () -> ReferenceResNet50.build(10), new Shape(1, 3, 64, 64), 53, 53);
     }
 
     @Test
     void trainingForwardAndReplacedArraysAreSeen() throws Exception {
+        checkTrainingAndReload("res2net_small");
+    }
+
+    @Test
+    void octavePathsSeeTrainingForwardAndReplacedArrays() throws Exception {
+        checkTrainingAndReload("oct_resnet_small");
+    }
+
+    private static void checkTrainingAndReload(String id) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            Block block = ModelRegistry.get("res2net_small").build(new ModelArgs(10, 1, false, Map.of()));
+            Block block = ModelRegistry.get(id).build(new ModelArgs(10, 1, false, Map.of()));
             Shape input = new Shape(2, 1, 28, 28);
             TestSupport.init(block, manager, input);
             randomizeBatchNorms(block, manager, 1);

@@ -6,6 +6,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.octconv.OctConv;
 import io.convzoo.blocks.octconv.OctConvBn;
@@ -72,16 +73,24 @@ public class OctBottleneck extends TracedBlock {
                                      PairList<String, Object> params) {
         // conv1 (an OctConv) validates the input; the sum is checked here on the arrays' shapes
         // (cheaper than re-tracing the whole block on every forward).
-        NDList y = conv1.forward(ps, inputs, training, params);
-        y = conv2.forward(ps, y, training, params);
-        y = conv3.forward(ps, y, training, params);
-        NDList identity = downsample != null ? downsample.forward(ps, inputs, training, params) : inputs;
+        // Each step's dead intermediates are freed as it ends (eval only, see ForwardArrays).
+        NDList y1 = ForwardArrays.step(training, () -> conv1.forward(ps, inputs, training, params));
+        NDList y2 = ForwardArrays.step(training, () -> conv2.forward(ps, y1, training, params));
+        ForwardArrays.release(training, y1, inputs, y2);
+        NDList y = ForwardArrays.step(training, () -> conv3.forward(ps, y2, training, params));
+        ForwardArrays.release(training, y2, inputs, y);
+        NDList identity = downsample != null
+                ? ForwardArrays.step(training, () -> downsample.forward(ps, inputs, training, params)) : inputs;
         requireResidual(y.getShapes(), identity.getShapes());
         NDList sum = new NDList(y.size());
         for (int i = 0; i < y.size(); i++) {
             sum.add(y.get(i).add(identity.get(i)));
         }
-        return relu.forward(ps, sum, training, params);
+        ForwardArrays.release(training, y, inputs);
+        ForwardArrays.release(training, identity, inputs);
+        NDList out = relu.forward(ps, sum, training, params);
+        ForwardArrays.release(training, sum, out);
+        return out;
     }
 
     private void requireResidual(Shape[] y, Shape[] identity) {

@@ -6,6 +6,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.blocks.octconv.OctConv;
 import io.convzoo.blocks.octconv.OctConvBn;
 import io.convzoo.zoo.ModelArgs;
@@ -29,7 +30,7 @@ import io.convzoo.zoo.arch.ResNetParts;
  * is plain; a plain stride-2 OctConv floors 7 to 3 with its 2×2 average pooling, as PyTorch does.
  * At 32×32 the sizes are 32, 16, 8, 4.
  */
-public class OctResNet extends NamedSequential {
+public class OctResNet extends FoldingSequential {
 
     private final String id;
     private final int inputChannels;
