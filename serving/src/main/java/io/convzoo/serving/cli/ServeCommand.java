@@ -69,15 +69,24 @@ public final class ServeCommand implements Callable<Integer> {
         return new ServingConfig(workers == null ? c.workers() : workers, batchSize, maxBatchDelayMs, queueSize, timeoutMs);
     }
 
+    /**
+     * Intra-op threads per worker: the cores split between every worker of every served model (each
+     * model has its own workers), at least 1. Giving each of 4 models' workers all the cores made
+     * OpenMP teams fight over them.
+     */
+    static int threadsPerWorker(int cores, int workersPerModel, int models) {
+        return Math.max(1, cores / Math.max(1, workersPerModel * models));
+    }
+
     /** Loads the models and starts the server (used by {@link #call()} and tests). */
     public ConvZooHttpServer start() throws IOException {
+        List<String> ids = models.isEmpty() ? defaultModels() : models;
         // As TorchServe does: split the cores between the workers' intra-op thread pools, unless
         // the user chose (read once, when the engine starts with the first model load).
         if (System.getProperty("ai.djl.pytorch.num_threads") == null && System.getenv("OMP_NUM_THREADS") == null) {
-            int perWorker = Math.max(1, Runtime.getRuntime().availableProcessors() / config().workers());
+            int perWorker = threadsPerWorker(Runtime.getRuntime().availableProcessors(), config().workers(), ids.size());
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(perWorker));
         }
-        List<String> ids = models.isEmpty() ? defaultModels() : models;
         ids.forEach(ModelRegistry::get); // an unknown id fails before anything loads
         InferenceService.Builder builder = InferenceService.builder().config(config());
         try {

@@ -23,6 +23,15 @@ import picocli.CommandLine;
 class ServeCommandTest {
 
     @Test
+    void coresAreSplitBetweenEveryWorkerOfEveryModel() {
+        // The default serve: 4 bundled models, 1 worker each, on 2 cores -> 1 thread per worker, not 2.
+        assertEquals(1, ServeCommand.threadsPerWorker(2, 1, 4));
+        assertEquals(8, ServeCommand.threadsPerWorker(16, 2, 1));
+        assertEquals(2, ServeCommand.threadsPerWorker(16, 2, 4));
+        assertEquals(1, ServeCommand.threadsPerWorker(1, 3, 1));
+    }
+
+    @Test
     void optionsMapToTheServingConfig() {
         ServeCommand cmd = new ServeCommand();
         new CommandLine(cmd).parseArgs("--model", "res2net_small", "--model", "dy_resnet_small", "--port", "0",
