@@ -3,6 +3,7 @@ package io.convzoo.blocks;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Activation;
 import java.util.function.Supplier;
 
 /**
@@ -71,6 +72,19 @@ public final class ForwardArrays {
                 a.close();
             }
         }
+    }
+
+    /**
+     * ReLU of an intermediate nothing else reads (a conv's fresh output): in eval its input is freed at
+     * once, so the allocator hands that warm buffer to the next op, as TorchScript's in-place
+     * {@code relu_} does (DJL has no in-place ReLU).
+     */
+    public static NDArray reluOfFresh(NDArray fresh, boolean training) {
+        NDArray y = Activation.relu(fresh);
+        if (!training) {
+            fresh.close();
+        }
+        return y;
     }
 
     /**

@@ -10,6 +10,7 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.infer.ConvBn;
 import java.util.List;
@@ -86,7 +87,12 @@ public class OctConvBn extends TracedBlock {
         List<Conv2d> highPaths = conv.highOutPaths();
         NDList y = conv.forwardPaths(inputs, (path, x) -> (highPaths.contains(path) ? high : low).apply(path, x));
         Block act = activation();
-        return act == null ? y : act.forward(ps, y, false, params);
+        if (act == null) {
+            return y;
+        }
+        NDList out = act.forward(ps, y, false, params);
+        ForwardArrays.release(false, y, out); // the path sums, dead once activated
+        return out;
     }
 
     private NDArray finish(ParameterStore ps, BatchNorm bn, NDArray x, boolean training,

@@ -9,6 +9,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TracedBlock;
@@ -168,14 +169,18 @@ public final class Res2NetBottleneck extends TracedBlock {
                                      PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Checks.requireNchw(NAME, x, inChannels);
-        NDArray out = Activation.relu(ConvBn.forward(conv1, bn1, ps, x, training, params));
+        NDArray out = ForwardArrays.reluOfFresh(ConvBn.forward(conv1, bn1, ps, x, training, params), training);
         // One split and one concat, whatever the scale.
         NDList splits = scale == 1 ? new NDList(out) : out.split(splitIndices, 1);
         NDList groups = new NDList(scale);
         NDArray sp = null;
         for (int i = 0; i < convs.size(); i++) {
-            NDArray in = (i == 0 || stage) ? splits.get(i) : sp.add(splits.get(i));
-            sp = Activation.relu(ConvBn.forward(convs.get(i), bns.get(i), ps, in, training, params));
+            boolean summed = i > 0 && !stage;
+            NDArray in = summed ? sp.add(splits.get(i)) : splits.get(i);
+            sp = ForwardArrays.reluOfFresh(ConvBn.forward(convs.get(i), bns.get(i), ps, in, training, params), training);
+            if (summed) {
+                ForwardArrays.release(training, new NDList(in));
+            }
             groups.add(sp);
         }
         if (scale > 1) {
@@ -184,12 +189,16 @@ public final class Res2NetBottleneck extends TracedBlock {
         }
         NDArray merged = groups.size() == 1 ? groups.head() : NDArrays.concat(groups, 1);
         NDArray y = ConvBn.forward(conv3, bn3, ps, merged, training, params);
+        // Dead from here on in eval: conv1's output (and its split views), the groups, their concat.
+        ForwardArrays.release(training, splits);
+        ForwardArrays.release(training, groups);
+        ForwardArrays.release(training, new NDList(out, merged));
         if (se != null) {
             y = apply(se, ps, y, training, params);
         }
         NDArray shortcut = downsample != null ? apply(downsample, ps, x, training, params) : x;
         // In eval mode y is a fresh array nobody else holds: add in place (no autograd to protect).
-        return new NDList(Activation.relu(training ? y.add(shortcut) : y.addi(shortcut)));
+        return new NDList(ForwardArrays.reluOfFresh(training ? y.add(shortcut) : y.addi(shortcut), training));
     }
 
     private static NDArray apply(Block block, ParameterStore ps, NDArray x, boolean training,

@@ -3,11 +3,11 @@ package io.convzoo.zoo.arch.dyconv;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.infer.ConvBn;
@@ -88,15 +88,17 @@ public final class DyResidualBlock extends TracedBlock {
         Checks.requireNchw(name, x, inChannels);
         NDList current = inputs;
         for (int i = 0; i < convs.size(); i++) {
+            NDList previous = current;
             current = new NDList(ConvBn.forward(convs.get(i), norms.get(i), ps, current.head(), training, params));
+            ForwardArrays.release(training, previous, inputs);
             if (i < convs.size() - 1) {
-                current = new NDList(Activation.relu(current.head()));
+                current = new NDList(ForwardArrays.reluOfFresh(current.head(), training));
             }
         }
         NDArray identity = downsample == null ? x : downsample.forward(ps, inputs, training, params).head();
         // In eval mode the branch output is a fresh array nobody else holds: add in place.
         NDArray sum = training ? current.head().add(identity) : current.head().addi(identity);
-        return new NDList(Activation.relu(sum));
+        return new NDList(ForwardArrays.reluOfFresh(sum, training));
     }
 
     @Override

@@ -84,9 +84,9 @@ public class OctBottleneck extends TracedBlock {
         requireResidual(y.getShapes(), identity.getShapes());
         NDList sum = new NDList(y.size());
         for (int i = 0; i < y.size(); i++) {
-            sum.add(y.get(i).add(identity.get(i)));
+            // In eval, into conv3's own output (no new buffer), as the other residual blocks do.
+            sum.add(training ? y.get(i).add(identity.get(i)) : y.get(i).addi(identity.get(i)));
         }
-        ForwardArrays.release(training, y, inputs);
         ForwardArrays.release(training, identity, inputs);
         NDList out = relu.forward(ps, sum, training, params);
         ForwardArrays.release(training, sum, out);

@@ -7,6 +7,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TracedBlock;
@@ -123,17 +124,20 @@ public class PyConvResidual extends TracedBlock {
                                      PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Checks.requireNchw(NAME, x, expectedChannels());
-        NDList out = new NDList(ConvBn.forward(conv1, bn1, ps, x, training, params));
-        out = relu.forward(ps, out, training, params);
-        out = new NDList(ConvBn.forward(conv2, bn2, ps, out.head(), training, params));
+        // relu is a parameterless child (for names and shapes); its eval forward frees each conv output at once.
+        NDArray out = ForwardArrays.reluOfFresh(ConvBn.forward(conv1, bn1, ps, x, training, params), training);
+        NDArray next = ConvBn.forward(conv2, bn2, ps, out, training, params);
+        ForwardArrays.release(training, new NDList(out));
+        out = next;
         if (kind == Kind.BOTTLENECK) {
-            out = relu.forward(ps, out, training, params);
-            out = new NDList(ConvBn.forward(conv3, bn3, ps, out.head(), training, params));
+            NDArray relued = ForwardArrays.reluOfFresh(out, training);
+            out = ConvBn.forward(conv3, bn3, ps, relued, training, params);
+            ForwardArrays.release(training, new NDList(relued));
         }
         NDArray identity = downsample == null ? x : downsample.forward(ps, new NDList(x), training, params).head();
         // In eval mode the branch output is a fresh array nobody else holds: add in place.
-        NDArray sum = training ? out.head().add(identity) : out.head().addi(identity);
-        return relu.forward(ps, new NDList(sum), training, params);
+        NDArray sum = training ? out.add(identity) : out.addi(identity);
+        return new NDList(ForwardArrays.reluOfFresh(sum, training));
     }
 
     private long expectedChannels() {

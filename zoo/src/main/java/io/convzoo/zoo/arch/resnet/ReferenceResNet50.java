@@ -8,6 +8,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TracedBlock;
@@ -81,11 +82,13 @@ public final class ReferenceResNet50 {
                                          PairList<String, Object> params) {
             NDArray x = inputs.singletonOrThrow();
             Checks.requireNchw(NAME, x, inChannels);
-            NDArray y = Activation.relu(ConvBn.forward(conv1, bn1, ps, x, training, params));
-            y = Activation.relu(ConvBn.forward(conv2, bn2, ps, y, training, params));
-            y = ConvBn.forward(conv3, bn3, ps, y, training, params);
+            NDArray y = ForwardArrays.reluOfFresh(ConvBn.forward(conv1, bn1, ps, x, training, params), training);
+            NDArray y2 = ForwardArrays.reluOfFresh(ConvBn.forward(conv2, bn2, ps, y, training, params), training);
+            ForwardArrays.release(training, new NDList(y));
+            y = ConvBn.forward(conv3, bn3, ps, y2, training, params);
+            ForwardArrays.release(training, new NDList(y2));
             NDArray identity = downsample == null ? x : downsample.forward(ps, new NDList(x), training, params).head();
-            return new NDList(Activation.relu(y.add(identity)));
+            return new NDList(ForwardArrays.reluOfFresh(training ? y.add(identity) : y.addi(identity), training));
         }
 
         @Override
