@@ -10,6 +10,7 @@ import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.TracedBlock;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -68,6 +69,10 @@ public class OctConv extends TracedBlock {
     private final Conv2d convL2h;
     private final Conv2d convH2l;
     private final Conv2d convH2h;
+    private final List<Conv2d> highOutPaths;
+    private final List<Conv2d> lowOutPaths;
+    /** Input shapes of the last forward that passed validation (re-tracing every forward cost ~20% of the Java time). */
+    private volatile Shape[] validatedInputShapes;
 
     protected OctConv(Builder b) {
         this.inChannels = b.inChannels;
@@ -105,6 +110,8 @@ public class OctConv extends TracedBlock {
             addChildBlock("conv_h2l", convH2l);
         }
         addChildBlock("conv_h2h", convH2h);
+        highOutPaths = convL2h != null ? List.of(convH2h, convL2h) : List.of(convH2h);
+        lowOutPaths = Stream.of(convH2l, convL2l).filter(Objects::nonNull).toList();
     }
 
     private static String fmt(double a) {
@@ -233,7 +240,11 @@ public class OctConv extends TracedBlock {
      */
     public NDList forwardPaths(NDList inputs, BiFunction<Conv2d, NDArray, NDArray> pathConv) {
         // Validates arity, ranks, channels and spatial sizes with the same messages as shape inference.
-        getOutputShapes(inputs.getShapes());
+        Shape[] shapes = inputs.getShapes();
+        if (!Arrays.equals(shapes, validatedInputShapes)) {
+            getOutputShapes(shapes);
+            validatedInputShapes = shapes;
+        }
         NDArray xh = inputs.get(0);
         NDArray xl = hasLowIn() ? inputs.get(1) : null;
         if (stride == 2) {
@@ -257,12 +268,12 @@ public class OctConv extends TracedBlock {
 
     /** The paths summed into the high-frequency output, conv_h2h first. */
     public List<Conv2d> highOutPaths() {
-        return convL2h != null ? List.of(convH2h, convL2h) : List.of(convH2h);
+        return highOutPaths;
     }
 
     /** The paths summed into the low-frequency output (empty when there is none). */
     public List<Conv2d> lowOutPaths() {
-        return Stream.of(convH2l, convL2l).filter(Objects::nonNull).toList();
+        return lowOutPaths;
     }
 
     /** 2×2 average pooling, stride 2, floor mode (PyTorch's AvgPool2d(2, 2)). */
