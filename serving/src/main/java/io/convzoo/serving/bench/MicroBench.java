@@ -195,11 +195,14 @@ public final class MicroBench {
     }
 
     /** Interleaved rounds; returns the median milliseconds per candidate. */
+    private static final int WARMUP_ROUNDS = 3;
+
     private static Map<String, Double> time(Map<String, Candidate> cands, int rounds, Map<String, Integer> maxRounds,
                                             PrintStream log) {
         Map<String, List<Double>> times = new LinkedHashMap<>();
         cands.keySet().forEach(k -> times.put(k, new ArrayList<>()));
-        for (int r = -1; r < rounds; r++) {
+        // Untimed rounds first: one was too few (oneDNN primitive caches, the JIT, allocator arenas).
+        for (int r = -WARMUP_ROUNDS; r < rounds; r++) {
             for (var e : cands.entrySet()) {
                 Integer cap = maxRounds.get(e.getKey());
                 if (cap != null && r >= cap) {
