@@ -1,7 +1,6 @@
 package io.convzoo.blocks;
 
 import ai.djl.nn.Block;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,18 +15,7 @@ public interface TemperatureAnnealed {
 
     /** Every block under {@code root} (root included) that implements this interface, depth first. */
     static List<TemperatureAnnealed> findAll(Block root) {
-        List<TemperatureAnnealed> found = new ArrayList<>();
-        collect(root, found);
-        return found;
-    }
-
-    private static void collect(Block block, List<TemperatureAnnealed> found) {
-        if (block instanceof TemperatureAnnealed t) {
-            found.add(t);
-        }
-        for (Block child : block.getChildren().values()) {
-            collect(child, found);
-        }
+        return BlockTree.findAll(root, TemperatureAnnealed.class);
     }
 
     /**

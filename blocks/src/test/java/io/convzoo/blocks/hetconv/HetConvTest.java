@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.ConvMath;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NaiveConv;
@@ -144,6 +146,59 @@ class HetConvTest {
             float[] expected = reference(x, batch, in, h, w, w3, w1, b, out, part, stride);
             TestSupport.assertClose(expected, y.toFloatArray(), 1e-5);
         }
+    }
+
+    @Test
+    void preparedKernelIsExactAndFollowsTheWeights() {
+        for (Strategy strategy : Strategy.values()) {
+            int batch = 2;
+            int in = 8;
+            int out = 8;
+            int part = 4;
+            Shape shape = new Shape(batch, in, 6, 7);
+            HetConv het = new HetConv(in, out, part, 1, true, strategy);
+            try (NDManager m = NDManager.newBaseManager()) {
+                TestSupport.init(het, m, shape);
+                float[] x = TestSupport.randomFloats(batch * in * 6 * 7, 50);
+                NDArray input = m.create(x, shape);
+                het.prepareInference(true);
+                assertPrepared(het, m, input, x, shape, out, part, strategy + ", prepared");
+                // Reused, not remade: a second eval forward keeps every array (the kernel among them) and adds
+                // only its output.
+                java.util.Set<String> before = uids(m);
+                TestSupport.infer(het, m, input);
+                java.util.Set<String> after = uids(m);
+                assertTrue(after.containsAll(before), strategy + ": the kernel is made once");
+                assertEquals(before.size() + 1, after.size(), strategy + ": one new array, the output");
+
+                // In-place weight change as an optimizer makes it, seen after a training forward.
+                NDArray w3 = het.getParameters().get("weight3x3").getArray();
+                w3.set(TestSupport.randomFloats((int) w3.size(), 51));
+                try (NDManager step = m.newSubManager()) {
+                    het.forward(new ParameterStore(step, false), new NDList(m.create(x, shape)), true);
+                }
+                assertPrepared(het, m, input, x, shape, out, part, strategy + ", after a training forward");
+
+                // Other in-place writes: preparing again picks them up.
+                w3.set(TestSupport.randomFloats((int) w3.size(), 52));
+                het.prepareInference(true);
+                assertPrepared(het, m, input, x, shape, out, part, strategy + ", prepared again");
+            }
+        }
+    }
+
+    private static java.util.Set<String> uids(NDManager m) {
+        return m.getManagedArrays().stream().map(NDArray::getUid).collect(java.util.stream.Collectors.toSet());
+    }
+
+    private static void assertPrepared(HetConv het, NDManager m, NDArray input, float[] x, Shape shape, int out,
+                                       int part, String what) {
+        float[] w3 = het.getParameters().get("weight3x3").getArray().toFloatArray();
+        float[] w1 = het.getParameters().get("weight1x1").getArray().toFloatArray();
+        float[] b = het.getParameters().get("bias").getArray().toFloatArray();
+        float[] expected = reference(x, (int) shape.get(0), (int) shape.get(1), (int) shape.get(2), (int) shape.get(3),
+                w3, w1, b, out, part, 1);
+        TestSupport.assertClose(expected, TestSupport.infer(het, m, input).head().toFloatArray(), 1e-5);
     }
 
     @Test

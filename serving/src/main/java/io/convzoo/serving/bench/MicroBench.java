@@ -28,7 +28,8 @@ import java.util.function.Function;
  * Micro-benchmarks of the families whose cost is in one block, and of the grouped-conv form PyConv uses:
  * <ul>
  *   <li>HetConv 64→64 (p = 4, 32×32, batch 1): the seed's naive formulation (one conv per channel
- *       pair, 4096 convs), both {@link HetConv} strategies, and two dense 3×3 convs: one with (almost)
+ *       pair, 4096 convs), both {@link HetConv} strategies, HetConv prepared for inference (its dense
+ *       kernel made once, one conv per forward), and two dense 3×3 convs: one with (almost)
  *       the same MACs (21 input channels: 189 MACs per output against HetConv's 192; an odd channel
  *       count the engine runs slowly) and the 64→64 conv (3× the MACs); HetConv's time is compared
  *       with each at equal MACs (their time per MAC × HetConv's MACs);</li>
@@ -127,6 +128,11 @@ public final class MicroBench {
             Block sameMacs = Layers.conv3x3(c, 1, 1);
             cands.put("HetConv p=4 dense-kernel", Candidate.of(dense, m, x, hetMacs));
             cands.put("HetConv p=4 grouped+pointwise", Candidate.of(grouped, m, x, hetMacs));
+            // The inference preparation (zoo Inference.prepare): the dense kernel made once, one conv per forward.
+            HetConv prepared = new HetConv(c, c, part, 1, false, HetConv.Strategy.DENSE_KERNEL);
+            Candidate preparedCandidate = Candidate.of(prepared, m, x, hetMacs);
+            prepared.prepareInference(true);
+            cands.put("HetConv p=4 prepared for inference", preparedCandidate);
             cands.put("naive per-pair HetConv p=4 (4096 convs)", Candidate.of(naive, m, x, hetMacs));
             cands.put("dense 3x3 conv " + denseIn + "->64 (same MACs)",
                     Candidate.of(sameMacs, m, xDense, (long) c * 32 * 32 * denseIn * 9));

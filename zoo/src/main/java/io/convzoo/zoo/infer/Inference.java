@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import io.convzoo.blocks.BlockTree;
 import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.infer.InferencePreparable;
 import java.lang.reflect.Method;
 
 /**
@@ -13,7 +15,8 @@ import java.lang.reflect.Method;
  *
  * <ul>
  *   <li>{@link #prepare(Block)}: folds every conv + BatchNorm pair into one conv for eval-mode forwards
- *       (see {@link ConvBn}); the parameters are untouched and training still works.</li>
+ *       (see {@link ConvBn}) and switches on blocks' own preparations ({@link InferencePreparable}, e.g.
+ *       HetConv's kernel made once); the parameters are untouched and training still works.</li>
  *   <li>{@link #forward}: one eval forward whose intermediate arrays live in a sub-manager closed
  *       before returning (only the outputs survive, attached to the input's manager), with autograd
  *       recording off on the calling thread. Without the scope every intermediate would stay attached
@@ -32,11 +35,13 @@ public final class Inference {
      * foldable BatchNorms.
      */
     public static int prepare(Block model) {
+        BlockTree.findAll(model, InferencePreparable.class).forEach(b -> b.prepareInference(true));
         return ConvBn.enableFolding(model);
     }
 
     /** Undoes {@link #prepare}. */
     public static void unprepare(Block model) {
+        BlockTree.findAll(model, InferencePreparable.class).forEach(b -> b.prepareInference(false));
         ConvBn.disableFolding(model);
     }
 
