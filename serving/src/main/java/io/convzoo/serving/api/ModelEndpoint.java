@@ -7,6 +7,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -29,6 +30,13 @@ public final class ModelEndpoint implements AutoCloseable {
     private final BlockingQueue<Job> queue;
     private final List<Thread> workers = new ArrayList<>();
     private final Object admission = new Object();
+    /**
+     * One worker at a time forms a batch. When idle workers all polled the queue, the requests of one
+     * wave were spread over them and none filled its batch before the delay ran out (2 workers × batch 8
+     * at 8 clients: 0.68× the offline throughput); now the first free worker takes the wave, the next
+     * one the requests that come during its forward.
+     */
+    private final ReentrantLock forming = new ReentrantLock();
     private final LongAdder batches = new LongAdder();
     private volatile boolean accepting = true;
 
@@ -116,27 +124,18 @@ public final class ModelEndpoint implements AutoCloseable {
         try (BatchRunner runner = runners.get()) {
             List<Job> batch = new ArrayList<>(config.batchSize());
             while (true) {
-                Job first = queue.poll(50, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (!accepting && queue.isEmpty()) {
-                        return; // drained
-                    }
-                    continue;
+                boolean drained;
+                forming.lockInterruptibly();
+                try {
+                    drained = !collect(batch);
+                } finally {
+                    forming.unlock();
                 }
-                batch.clear();
-                batch.add(first);
-                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.maxBatchDelayMs());
-                while (batch.size() < config.batchSize()) {
-                    queue.drainTo(batch, config.batchSize() - batch.size());
-                    long left = deadline - System.nanoTime();
-                    if (batch.size() >= config.batchSize() || left <= 0) {
-                        break;
-                    }
-                    Job next = queue.poll(left, TimeUnit.NANOSECONDS);
-                    if (next == null) {
-                        break;
-                    }
-                    batch.add(next);
+                if (drained) {
+                    return;
+                }
+                if (batch.isEmpty()) {
+                    continue;
                 }
                 runBatch(runner, batch);
             }
@@ -147,6 +146,34 @@ public final class ModelEndpoint implements AutoCloseable {
         } finally {
             failLeftovers();
         }
+    }
+
+    /**
+     * Fills {@code batch} with the first waiting request and whatever follows within the batch delay,
+     * up to the batch size; leaves it empty when nothing came within 50 ms. False once the endpoint is
+     * closed and its queue empty (the worker may leave).
+     */
+    private boolean collect(List<Job> batch) throws InterruptedException {
+        batch.clear();
+        Job first = queue.poll(50, TimeUnit.MILLISECONDS);
+        if (first == null) {
+            return accepting || !queue.isEmpty();
+        }
+        batch.add(first);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.maxBatchDelayMs());
+        while (batch.size() < config.batchSize()) {
+            queue.drainTo(batch, config.batchSize() - batch.size());
+            long left = deadline - System.nanoTime();
+            if (batch.size() >= config.batchSize() || left <= 0) {
+                break;
+            }
+            Job next = queue.poll(left, TimeUnit.NANOSECONDS);
+            if (next == null) {
+                break;
+            }
+            batch.add(next);
+        }
+        return true;
     }
 
     private void runBatch(BatchRunner runner, List<Job> batch) {

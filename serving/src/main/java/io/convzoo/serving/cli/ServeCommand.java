@@ -43,7 +43,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "Port (default ${DEFAULT-VALUE}; 0 picks a free one).")
     int port = 8080;
 
-    @Option(names = "--workers", description = "Workers (predictors) per model (default: cores / 2, at least 1).")
+    @Option(names = "--workers", description = "Workers (predictors) per model (default: one per core, as "
+            + "TorchServe does; the cores are split between all workers' libtorch threads).")
     Integer workers;
 
     @Option(names = "--batch-size", description = "Largest batch (default ${DEFAULT-VALUE}).")
@@ -65,8 +66,11 @@ public final class ServeCommand implements Callable<Integer> {
     boolean untrained;
 
     ServingConfig config() {
-        ServingConfig c = ServingConfig.defaults();
-        return new ServingConfig(workers == null ? c.workers() : workers, batchSize, maxBatchDelayMs, queueSize, timeoutMs);
+        // One worker per core, one libtorch thread each (threadsPerWorker): on 2 cores at 16 clients, two
+        // workers served 693–714 req/s against 388–563 for one (docs/benchmarks.md). The embedded API keeps
+        // ServingConfig.defaults(), since there the engine's threads are the caller's.
+        int perModel = workers != null ? workers : Math.max(1, Runtime.getRuntime().availableProcessors());
+        return new ServingConfig(perModel, batchSize, maxBatchDelayMs, queueSize, timeoutMs);
     }
 
     /**
@@ -154,8 +158,8 @@ public final class ServeCommand implements Callable<Integer> {
                 + "offline comparison (default ${DEFAULT-VALUE}).")
         int compareRequests = 250;
 
-        @Option(names = "--workers", description = "Workers (default ${DEFAULT-VALUE}).")
-        int workers = 1;
+        @Option(names = "--workers", description = "Workers (default: one per core, as convzoo serve).")
+        int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
 
         @Option(names = "--batch-size", description = "Largest batch (default ${DEFAULT-VALUE}).")
         int batchSize = 8;

@@ -117,6 +117,27 @@ class InferenceServiceTest {
     }
 
     @Test
+    void oneWorkerAtATimeFormsABatch() throws Exception {
+        // Two idle workers, batch 8: a wave of 8 requests must become ONE batch of 8, not be spread over
+        // both workers (each then waiting out the delay for a batch that cannot fill).
+        GatedRunner runner = new GatedRunner();
+        runner.gate.countDown();
+        InferenceService service = InferenceService.builder().config(new ServingConfig(2, 8, 10_000, 16, 60_000))
+                .add(GatedRunner.model("fake"), () -> runner).build();
+        List<CompletableFuture<float[]>> wave = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            wave.add(service.infer("fake", new float[] {i, 0, 0, 0}));
+        }
+        for (int i = 0; i < 8; i++) {
+            float[] out = wave.get(i).get(30, TimeUnit.SECONDS);
+            assertEquals((float) i, out[0], "request " + i + " got its own answer");
+            assertEquals(8f, out[1], "request " + i + " ran in a batch of 8");
+        }
+        assertEquals(1, service.model("fake").batchesRun());
+        service.close();
+    }
+
+    @Test
     void timedOutRequestFailsAndIsNotRun() throws Exception {
         GatedRunner runner = new GatedRunner();
         InferenceService service = InferenceService.builder().config(new ServingConfig(1, 1, 0, 4, 200))
