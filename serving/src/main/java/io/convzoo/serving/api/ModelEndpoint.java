@@ -7,8 +7,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One served model: a bounded request queue and a pool of worker threads, each owning one
  * {@link BatchRunner} (one DJL predictor). A worker takes the first waiting request, waits at most
- * {@code maxBatchDelayMs} for more, up to {@code batchSize}, and runs them as one batch. Requests
+ * {@code maxBatchDelayMs} for more, up to {@code batchSize}, and runs them as one batch; one worker
+ * at a time forms a batch. Requests
  * whose caller already timed out are skipped. {@link #close()} refuses new requests, lets the
  * workers finish everything already queued, then closes the runners. Thread-safe.
  */
