@@ -9,7 +9,6 @@ import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.infer.ConvBn;
 import io.convzoo.blocks.infer.FoldingSequential;
@@ -124,7 +123,8 @@ public class PyConvResidual extends TracedBlock {
                                      PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Checks.requireNchw(NAME, x, expectedChannels());
-        // relu is a parameterless child (for names and shapes); its eval forward frees each conv output at once.
+        // The relu child gives names and shapes; ReLU is applied here so that an eval forward frees each
+        // conv output as soon as it is activated.
         NDArray out = ForwardArrays.reluOfFresh(ConvBn.forward(conv1, bn1, ps, x, training, params), training);
         NDArray next = ConvBn.forward(conv2, bn2, ps, out, training, params);
         ForwardArrays.release(training, new NDList(out));
