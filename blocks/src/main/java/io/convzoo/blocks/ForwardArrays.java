@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -59,6 +60,16 @@ public final class ForwardArrays {
     }
 
     /**
+     * The next step of a chain ({@link #step}) on {@code in}, whose arrays are then released: dead once
+     * read, except those of {@code chainInputs} (the caller's) and those the step passed through.
+     */
+    public static NDList next(boolean training, NDList in, NDList chainInputs, Function<NDList, NDList> body) {
+        NDList out = step(training, () -> body.apply(in));
+        release(training, in, chainInputs, out);
+        return out;
+    }
+
+    /**
      * In eval mode, closes the arrays of {@code consumed} (a step's input, now dead) except those also
      * in {@code kept} (by identity): the forward's own inputs and the step's outputs, which a step may
      * pass through unchanged.
@@ -85,6 +96,14 @@ public final class ForwardArrays {
             fresh.close();
         }
         return y;
+    }
+
+    /**
+     * A residual block's end, {@code relu(branch + shortcut)}: in eval the sum goes into the branch's
+     * own output (a fresh array nobody else holds; no autograd to protect) and is freed once activated.
+     */
+    public static NDArray residualRelu(NDArray branch, NDArray shortcut, boolean training) {
+        return reluOfFresh(training ? branch.add(shortcut) : branch.addi(shortcut), training);
     }
 
     /**

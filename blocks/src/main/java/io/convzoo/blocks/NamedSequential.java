@@ -30,9 +30,7 @@ public class NamedSequential extends TracedBlock {
                                      PairList<String, Object> params) {
         NDList current = inputs;
         for (Block child : children.values()) {
-            NDList in = current;
-            current = ForwardArrays.step(training, () -> child.forward(ps, in, training, params));
-            ForwardArrays.release(training, in, inputs, current);
+            current = ForwardArrays.next(training, current, inputs, in -> child.forward(ps, in, training, params));
         }
         return current;
     }

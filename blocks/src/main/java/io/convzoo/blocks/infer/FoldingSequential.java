@@ -34,16 +34,14 @@ public class FoldingSequential extends NamedSequential {
         for (int i = 0; i < blocks.size(); i++) {
             Block child = blocks.get(i);
             Block next = i + 1 < blocks.size() ? blocks.get(i + 1) : null;
-            NDList in = current;
             if (next instanceof BatchNorm && (child instanceof Conv2d || child instanceof PyConv || child instanceof DynamicConv2d)
                     && current.size() == 1) {
-                current = ForwardArrays.step(training,
-                        () -> new NDList(ConvBn.forward(child, next, ps, in.head(), training, params)));
+                current = ForwardArrays.next(training, current, inputs,
+                        in -> new NDList(ConvBn.forward(child, next, ps, in.head(), training, params)));
                 i++;
             } else {
-                current = ForwardArrays.step(training, () -> child.forward(ps, in, training, params));
+                current = ForwardArrays.next(training, current, inputs, in -> child.forward(ps, in, training, params));
             }
-            ForwardArrays.release(training, in, inputs, current);
         }
         return current;
     }

@@ -79,12 +79,12 @@ public class OctConvBn extends TracedBlock {
     private NDList forwardFolded(ParameterStore ps, NDList inputs, boolean training,
                                  PairList<String, Object> params) {
         Device device = inputs.head().getDevice();
-        ConvBn.SummedPaths high = ConvBn.summedPaths(conv.highOutPaths(), bnH, training, device);
+        List<Conv2d> highPaths = conv.highOutPaths();
+        ConvBn.SummedPaths high = ConvBn.summedPaths(highPaths, bnH, training, device);
         ConvBn.SummedPaths low = bnL == null ? null : ConvBn.summedPaths(conv.lowOutPaths(), bnL, training, device);
         if (high == null || (bnL != null && low == null)) {
             return null;
         }
-        List<Conv2d> highPaths = conv.highOutPaths();
         NDList y = conv.forwardPaths(inputs, (path, x) -> (highPaths.contains(path) ? high : low).apply(path, x));
         Block act = activation();
         if (act == null) {

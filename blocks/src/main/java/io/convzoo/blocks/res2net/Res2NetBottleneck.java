@@ -196,8 +196,7 @@ public final class Res2NetBottleneck extends TracedBlock {
             y = apply(se, ps, y, training, params);
         }
         NDArray shortcut = downsample != null ? apply(downsample, ps, x, training, params) : x;
-        // In eval mode y is a fresh array nobody else holds: add in place (no autograd to protect).
-        return new NDList(ForwardArrays.reluOfFresh(training ? y.add(shortcut) : y.addi(shortcut), training));
+        return new NDList(ForwardArrays.residualRelu(y, shortcut, training));
     }
 
     private static NDArray apply(Block block, ParameterStore ps, NDArray x, boolean training,

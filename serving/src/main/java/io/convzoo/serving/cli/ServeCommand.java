@@ -69,8 +69,13 @@ public final class ServeCommand implements Callable<Integer> {
         // One worker per core, one libtorch thread each (threadsPerWorker): on 2 cores at 16 clients, two
         // workers served 693–714 req/s against 388–563 for one (docs/benchmarks.md). The embedded API keeps
         // ServingConfig.defaults(), since there the engine's threads are the caller's.
-        int perModel = workers != null ? workers : Math.max(1, Runtime.getRuntime().availableProcessors());
-        return new ServingConfig(perModel, batchSize, maxBatchDelayMs, queueSize, timeoutMs);
+        return new ServingConfig(workers != null ? workers : defaultWorkers(), batchSize, maxBatchDelayMs, queueSize,
+                timeoutMs);
+    }
+
+    /** Workers per model when none are asked for: one per core. */
+    static int defaultWorkers() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     /**
@@ -160,7 +165,7 @@ public final class ServeCommand implements Callable<Integer> {
         int compareRequests = 1000;
 
         @Option(names = "--workers", description = "Workers (default: one per core, as convzoo serve).")
-        int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+        int workers = defaultWorkers();
 
         @Option(names = "--batch-size", description = "Largest batch (default ${DEFAULT-VALUE}).")
         int batchSize = 8;

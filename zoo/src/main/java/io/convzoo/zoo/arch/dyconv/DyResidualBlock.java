@@ -96,9 +96,7 @@ public final class DyResidualBlock extends TracedBlock {
             }
         }
         NDArray identity = downsample == null ? x : downsample.forward(ps, inputs, training, params).head();
-        // In eval mode the branch output is a fresh array nobody else holds: add in place.
-        NDArray sum = training ? current.head().add(identity) : current.head().addi(identity);
-        return new NDList(ForwardArrays.reluOfFresh(sum, training));
+        return new NDList(ForwardArrays.residualRelu(current.head(), identity, training));
     }
 
     @Override

@@ -74,22 +74,18 @@ public class OctBottleneck extends TracedBlock {
         // conv1 (an OctConv) validates the input; the sum is checked here on the arrays' shapes
         // (cheaper than re-tracing the whole block on every forward).
         // Each step's dead intermediates are freed as it ends (eval only, see ForwardArrays).
-        NDList y1 = ForwardArrays.step(training, () -> conv1.forward(ps, inputs, training, params));
-        NDList y2 = ForwardArrays.step(training, () -> conv2.forward(ps, y1, training, params));
-        ForwardArrays.release(training, y1, inputs, y2);
-        NDList y = ForwardArrays.step(training, () -> conv3.forward(ps, y2, training, params));
-        ForwardArrays.release(training, y2, inputs, y);
+        NDList y = ForwardArrays.step(training, () -> conv1.forward(ps, inputs, training, params));
+        y = ForwardArrays.next(training, y, inputs, in -> conv2.forward(ps, in, training, params));
+        y = ForwardArrays.next(training, y, inputs, in -> conv3.forward(ps, in, training, params));
         NDList identity = downsample != null
                 ? ForwardArrays.step(training, () -> downsample.forward(ps, inputs, training, params)) : inputs;
         requireResidual(y.getShapes(), identity.getShapes());
-        NDList sum = new NDList(y.size());
+        // Per frequency; the relu child gives names and shapes, as in the other residual blocks.
+        NDList out = new NDList(y.size());
         for (int i = 0; i < y.size(); i++) {
-            // In eval, into conv3's own output (no new buffer), as the other residual blocks do.
-            sum.add(training ? y.get(i).add(identity.get(i)) : y.get(i).addi(identity.get(i)));
+            out.add(ForwardArrays.residualRelu(y.get(i), identity.get(i), training));
         }
         ForwardArrays.release(training, identity, inputs);
-        NDList out = relu.forward(ps, sum, training, params);
-        ForwardArrays.release(training, sum, out);
         return out;
     }
 

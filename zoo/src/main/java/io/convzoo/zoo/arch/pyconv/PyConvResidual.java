@@ -135,9 +135,7 @@ public class PyConvResidual extends TracedBlock {
             ForwardArrays.release(training, new NDList(relued));
         }
         NDArray identity = downsample == null ? x : downsample.forward(ps, new NDList(x), training, params).head();
-        // In eval mode the branch output is a fresh array nobody else holds: add in place.
-        NDArray sum = training ? out.add(identity) : out.addi(identity);
-        return new NDList(ForwardArrays.reluOfFresh(sum, training));
+        return new NDList(ForwardArrays.residualRelu(out, identity, training));
     }
 
     private long expectedChannels() {

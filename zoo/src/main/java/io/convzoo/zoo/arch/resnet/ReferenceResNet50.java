@@ -87,7 +87,7 @@ public final class ReferenceResNet50 {
             y = ConvBn.forward(conv3, bn3, ps, y2, training, params);
             ForwardArrays.release(training, new NDList(y2));
             NDArray identity = downsample == null ? x : downsample.forward(ps, new NDList(x), training, params).head();
-            return new NDList(ForwardArrays.reluOfFresh(training ? y.add(identity) : y.addi(identity), training));
+            return new NDList(ForwardArrays.residualRelu(y, identity, training));
         }
 
         @Override
