@@ -86,7 +86,9 @@ public final class DynamicConvAttention extends TracedBlock {
         // Not logits.div(float): on CPU DJL wraps a Java scalar in a tensor that borrows a direct
         // buffer, freed once that temporary closes while autograd still holds it for the backward
         // (garbage gradients after a GC, then NaN). A native full() owns its memory.
-        NDArray scaled = logits.div(logits.getManager().full(new Shape(), temperature, logits.getDataType()));
+        // T = 1 (a trained DyConv's final temperature, CondConv's default) needs no division.
+        float t = temperature;
+        NDArray scaled = t == 1f ? logits : logits.div(logits.getManager().full(new Shape(), t, logits.getDataType()));
         NDArray weights = routing == DynamicConv2d.Routing.SOFTMAX ? scaled.softmax(1) : Activation.sigmoid(scaled);
         return new NDList(weights);
     }

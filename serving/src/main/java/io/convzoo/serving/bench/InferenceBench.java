@@ -28,7 +28,13 @@ public final class InferenceBench {
     /** One row of results. */
     public record Row(String model, String impl, int batch, double medianSeconds, double imagesPerSecond,
                       double gflops, Double ratioVsTorchscript, Double gflopsVsResnet50, long macsPerImage,
-                      double[] seconds) {}
+                      double[] seconds, Double ratioQ1, Double ratioQ3) {}
+
+    /**
+     * Median and quartiles of the per-round ratios {@code a[i] / b[i]}: the quartiles say how much the
+     * rounds disagree, so a median within them of 1.0 is no verdict either way.
+     */
+    public record RatioStats(double median, double q1, double q3) {}
 
     private static final java.lang.management.ThreadMXBean THREADS =
             java.lang.management.ManagementFactory.getThreadMXBean();
@@ -118,21 +124,24 @@ public final class InferenceBench {
             Double rn = resnetGflops.get(c.batch);
             double oursMedian = median(c.oursTimes);
             double g = gflops(m, c.batch, oursMedian);
+            RatioStats vsTrace = c.traced == null ? null : ratioStats(c.oursTimes, c.tracedTimes);
             rows.add(new Row(c.id, "ours", c.batch, oursMedian, c.batch / oursMedian, g,
-                    c.traced == null ? null : medianRatio(c.oursTimes, c.tracedTimes),
-                    rn == null ? null : g / rn, m, c.oursTimes));
+                    vsTrace == null ? null : vsTrace.median(), rn == null ? null : g / rn, m, c.oursTimes,
+                    vsTrace == null ? null : vsTrace.q1(), vsTrace == null ? null : vsTrace.q3()));
             if (c.plain != null) {
                 double pm = median(c.plainTimes);
                 double pg = gflops(m, c.batch, pm);
+                RatioStats plainVsTrace = c.traced == null ? null : ratioStats(c.plainTimes, c.tracedTimes);
                 rows.add(new Row(c.id, "ours-plain", c.batch, pm, c.batch / pm, pg,
-                        c.traced == null ? null : medianRatio(c.plainTimes, c.tracedTimes),
-                        rn == null ? null : pg / rn, m, c.plainTimes));
+                        plainVsTrace == null ? null : plainVsTrace.median(), rn == null ? null : pg / rn, m,
+                        c.plainTimes, plainVsTrace == null ? null : plainVsTrace.q1(),
+                        plainVsTrace == null ? null : plainVsTrace.q3()));
             }
             if (c.traced != null) {
                 double tm = median(c.tracedTimes);
                 double tg = gflops(m, c.batch, tm);
                 rows.add(new Row(c.id, "torchscript", c.batch, tm, c.batch / tm, tg, 1.0,
-                        rn == null ? null : tg / rn, m, c.tracedTimes));
+                        rn == null ? null : tg / rn, m, c.tracedTimes, null, null));
             }
         }
         return rows;
@@ -167,18 +176,25 @@ public final class InferenceBench {
     }
 
     static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        return quantile(values, 0.5);
     }
 
-    static double medianRatio(double[] a, double[] b) {
+    /** The {@code q} quantile, linear between the closest ranks (NumPy's default); q = 0.5 is the median. */
+    static double quantile(double[] values, double q) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        double rank = q * (v.length - 1);
+        int below = (int) Math.floor(rank);
+        int above = Math.min(below + 1, v.length - 1);
+        return v[below] + (rank - below) * (v[above] - v[below]);
+    }
+
+    static RatioStats ratioStats(double[] a, double[] b) {
         double[] r = new double[a.length];
         for (int i = 0; i < a.length; i++) {
             r[i] = a[i] / b[i];
         }
-        return median(r);
+        return new RatioStats(quantile(r, 0.5), quantile(r, 0.25), quantile(r, 0.75));
     }
 
     /** One model at one batch size: its implementations and their times per round. */

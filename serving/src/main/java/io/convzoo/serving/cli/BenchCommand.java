@@ -142,15 +142,17 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void printTable(List<InferenceBench.Row> rows) {
-        System.out.printf("%-20s %-12s %5s %10s %10s %9s %10s %10s%n", "model", "impl", "batch", "ms/batch",
-                "images/s", "GFLOP/s", "vs trace", "vs rn50");
+        System.out.printf("%-20s %-12s %5s %10s %10s %9s %10s %13s %10s%n", "model", "impl", "batch", "ms/batch",
+                "images/s", "GFLOP/s", "vs trace", "(quartiles)", "vs rn50");
         for (InferenceBench.Row r : rows) {
-            System.out.printf("%-20s %-12s %5d %10.1f %10.2f %9.1f %10s %10s%n", r.model(), r.impl(), r.batch(),
+            System.out.printf("%-20s %-12s %5d %10.1f %10.2f %9.1f %10s %13s %10s%n", r.model(), r.impl(), r.batch(),
                     r.medianSeconds() * 1e3, r.imagesPerSecond(), r.gflops(),
                     r.ratioVsTorchscript() == null ? "-" : String.format("%.3f", r.ratioVsTorchscript()),
+                    r.ratioQ1() == null ? "" : String.format("%.3f-%.3f", r.ratioQ1(), r.ratioQ3()),
                     r.gflopsVsResnet50() == null ? "-" : String.format("%.2f", r.gflopsVsResnet50()));
         }
-        System.out.println("vs trace: median over rounds of (our time / TorchScript time), lower is better; "
-                + "vs rn50: achieved GFLOP/s relative to our ResNet-50 at the same batch.");
+        System.out.println("vs trace: median over rounds of (our time / TorchScript time), lower is better, with the "
+                + "quartiles of the per-round ratios; vs rn50: achieved GFLOP/s relative to our ResNet-50 at the "
+                + "same batch.");
     }
 }

@@ -135,6 +135,8 @@ class InferencePrepTest {
     void dyResNetSmallKeepsLogits() {
         // Every conv but the stem's is dynamic: their BatchNorms are folded into the kernel bank.
         checkRegistered("dy_resnet_small", new Shape(2, 1, 28, 28), 12, 12);
+        // A batch of one takes the shorter path (no batch folding, the BatchNorm shift used as is).
+        checkRegistered("dy_resnet_small", new Shape(1, 1, 28, 28), 12, 12);
     }
 
     @Test
