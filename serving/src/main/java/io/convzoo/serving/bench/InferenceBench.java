@@ -95,7 +95,8 @@ public final class InferenceBench {
                     c.runAll(-1, w % 2 == 1);
                 }
             }
-            log.printf("warm-up done; %d rounds%n", options.rounds());
+            log.printf("warm-up done (JIT compiler idle after %d ms more); %d rounds%n",
+                    JitSettle.await(JIT_SETTLE_MAX_MILLIS), options.rounds());
             for (int r = 0; r < options.rounds(); r++) {
                 boolean reverse = r % 2 == 1;
                 for (int i = 0; i < cells.size(); i++) {
@@ -167,6 +168,7 @@ public final class InferenceBench {
         }
     }
 
+    private static final long JIT_SETTLE_MAX_MILLIS = 20_000;
     private static final int JIT_WARMUP_SIDE = 32;
     private static final int JIT_WARMUP_FORWARDS = 300;
     private static final long JIT_WARMUP_MAX_NANOS = 10_000_000_000L;

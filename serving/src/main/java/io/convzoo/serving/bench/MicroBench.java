@@ -202,6 +202,7 @@ public final class MicroBench {
 
     /** Interleaved rounds; returns the median milliseconds per candidate. */
     private static final int WARMUP_ROUNDS = 3;
+    private static final long JIT_SETTLE_MAX_MILLIS = 10_000;
 
     private static Map<String, Double> time(Map<String, Candidate> cands, int rounds, Map<String, Integer> maxRounds,
                                             PrintStream log) {
@@ -209,6 +210,9 @@ public final class MicroBench {
         cands.keySet().forEach(k -> times.put(k, new ArrayList<>()));
         // Untimed rounds first: one was too few (oneDNN primitive caches, the JIT, allocator arenas).
         for (int r = -WARMUP_ROUNDS; r < rounds; r++) {
+            if (r == 0) {
+                JitSettle.await(JIT_SETTLE_MAX_MILLIS);
+            }
             for (var e : cands.entrySet()) {
                 Integer cap = maxRounds.get(e.getKey());
                 if (cap != null && r >= cap) {
