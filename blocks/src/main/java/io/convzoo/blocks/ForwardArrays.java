@@ -107,6 +107,19 @@ public final class ForwardArrays {
     }
 
     /**
+     * {@code fresh + other}, where both are fresh outputs nobody else reads (two conv paths summed):
+     * in eval the sum goes into {@code fresh} and {@code other} is freed at once.
+     */
+    public static NDArray sumInto(NDArray fresh, NDArray other, boolean training) {
+        if (training) {
+            return fresh.add(other);
+        }
+        fresh.addi(other);
+        other.close();
+        return fresh;
+    }
+
+    /**
      * Marks arrays made during a forward but cached across forwards (folded kernels, index maps):
      * they must outlive the enclosing {@link #step}, which would otherwise close them.
      */

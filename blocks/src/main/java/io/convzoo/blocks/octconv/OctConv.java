@@ -8,6 +8,7 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.TracedBlock;
 import java.util.Arrays;
@@ -231,14 +232,16 @@ public class OctConv extends TracedBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
-        return forwardPaths(inputs, (conv, x) -> conv.forward(ps, new NDList(x), training, params).singletonOrThrow());
+        return forwardPaths(inputs, training,
+                (conv, x) -> conv.forward(ps, new NDList(x), training, params).singletonOrThrow());
     }
 
     /**
      * The forward with each path's convolution done by {@code pathConv} (e.g. a conv with a
-     * BatchNorm folded in): pooling, upsampling and the sums are this block's.
+     * BatchNorm folded in): pooling, upsampling and the sums are this block's. {@code pathConv} must
+     * return a fresh array: in eval the sums go into the first path's output and free the others.
      */
-    public NDList forwardPaths(NDList inputs, BiFunction<Conv2d, NDArray, NDArray> pathConv) {
+    public NDList forwardPaths(NDList inputs, boolean training, BiFunction<Conv2d, NDArray, NDArray> pathConv) {
         // Validates arity, ranks, channels and spatial sizes with the same messages as shape inference.
         Shape[] shapes = inputs.getShapes();
         if (!Arrays.equals(shapes, validatedInputShapes)) {
@@ -259,9 +262,9 @@ public class OctConv extends TracedBlock {
             }
             if (convL2h != null) {
                 NDArray l2h = pathConv.apply(convL2h, xl);
-                high = stride == 1 ? addUpsampled(high, l2h) : high.add(l2h);
+                high = stride == 1 ? addUpsampled(high, l2h, training) : ForwardArrays.sumInto(high, l2h, training);
             }
-            low = low == null ? l2l : l2l == null ? low : low.add(l2l);
+            low = low == null ? l2l : l2l == null ? low : ForwardArrays.sumInto(low, l2l, training);
         }
         return hasLowOut() ? new NDList(high, low) : new NDList(high);
     }
@@ -290,15 +293,25 @@ public class OctConv extends TracedBlock {
     /**
      * {@code high + upsample(low)} as ONE broadcast add: high (N, C, 2H, 2W) viewed as
      * (N, C, H, 2, W, 2) plus low viewed as (N, C, H, 1, W, 1), so the upsampled copy of low is never
-     * made (profiling showed the separate upsample at ~10% of an OctResNet-50 forward).
+     * made (profiling showed the separate upsample at ~10% of an OctResNet-50 forward). In eval the
+     * sum goes into {@code high} through its view (both must be fresh; {@code low} is freed).
      */
-    static NDArray addUpsampled(NDArray high, NDArray low) {
+    static NDArray addUpsampled(NDArray high, NDArray low, boolean training) {
         Shape s = low.getShape();
         long n = s.get(0);
         long c = s.get(1);
         long h = s.get(2);
         long w = s.get(3);
-        return high.reshape(n, c, h, 2, w, 2).add(low.reshape(n, c, h, 1, w, 1)).reshape(n, c, 2 * h, 2 * w);
+        NDArray lowView = low.reshape(n, c, h, 1, w, 1);
+        if (training) {
+            return high.reshape(n, c, h, 2, w, 2).add(lowView).reshape(n, c, 2 * h, 2 * w);
+        }
+        try (NDArray highView = high.reshape(n, c, h, 2, w, 2)) {
+            highView.addi(lowView);
+        }
+        lowView.close();
+        low.close();
+        return high;
     }
 
     @Override

@@ -85,7 +85,7 @@ public class OctConvBn extends TracedBlock {
         if (high == null || (bnL != null && low == null)) {
             return null;
         }
-        NDList y = conv.forwardPaths(inputs, (path, x) -> (highPaths.contains(path) ? high : low).apply(path, x));
+        NDList y = conv.forwardPaths(inputs, false, (path, x) -> (highPaths.contains(path) ? high : low).apply(path, x));
         Block act = activation();
         if (act == null) {
             return y;

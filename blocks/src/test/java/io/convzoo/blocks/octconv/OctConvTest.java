@@ -2,7 +2,9 @@ package io.convzoo.blocks.octconv;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -188,7 +190,16 @@ class OctConvTest {
             for (int i = 0; i < expected.length; i++) {
                 expected[i] += up[i];
             }
-            TestSupport.assertClose(expected, OctConv.addUpsampled(high, x).toFloatArray(), 1e-6);
+            // Training: a new array, the summands untouched.
+            NDArray sum = OctConv.addUpsampled(high, x, true);
+            TestSupport.assertClose(expected, sum.toFloatArray(), 1e-6);
+            assertNotSame(high, sum);
+            assertTrue(!x.isReleased() && !high.isReleased());
+            // Eval: the sum is written into high (a fresh conv output in a forward), low is freed.
+            NDArray inPlace = OctConv.addUpsampled(high, x, false);
+            assertSame(high, inPlace);
+            TestSupport.assertClose(expected, inPlace.toFloatArray(), 1e-6);
+            assertTrue(x.isReleased(), "the low summand is freed once added");
         }
     }
 
