@@ -4,6 +4,7 @@ import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.Batchifier;
 import ai.djl.translate.Translator;
@@ -25,7 +26,7 @@ public final class DjlBatchRunner implements BatchRunner {
     public DjlBatchRunner(ZooModel<?, ?> model) {
         // Inference preparation: conv+BN pairs run as one folded conv in eval forwards.
         Inference.prepare(model.getBlock());
-        this.predictor = model.newPredictor(new BatchTranslator());
+        this.predictor = model.newPredictor(new BatchTranslator(model.getBlock()));
     }
 
     @Override
@@ -42,6 +43,12 @@ public final class DjlBatchRunner implements BatchRunner {
 
     private static final class BatchTranslator implements Translator<Batch, float[][]> {
 
+        private final Block block;
+
+        BatchTranslator(Block block) {
+            this.block = block;
+        }
+
         @Override
         public NDList processInput(TranslatorContext ctx, Batch batch) {
             int n = batch.items().length;
@@ -53,7 +60,7 @@ public final class DjlBatchRunner implements BatchRunner {
             long[] dims = new long[batch.itemShape().length + 1];
             dims[0] = n;
             System.arraycopy(batch.itemShape(), 0, dims, 1, batch.itemShape().length);
-            return new NDList(ctx.getNDManager().create(flat, new Shape(dims)));
+            return new NDList(Inference.preparedInput(block, ctx.getNDManager().create(flat, new Shape(dims))));
         }
 
         @Override

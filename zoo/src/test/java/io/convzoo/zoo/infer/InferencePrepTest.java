@@ -1,6 +1,8 @@
 package io.convzoo.zoo.infer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -153,6 +155,28 @@ class InferencePrepTest {
         check("oct_custom", () -> io.convzoo.zoo.arch.octconv.OctResNet.custom("oct_custom", 16,
                 new int[] {1, 1, 1, 1}, new int[] {8, 16, 16, 16}, new ModelArgs(10, 3, false, Map.of())),
                 new Shape(1, 3, 64, 64), 29, 29);
+    }
+
+    @Test
+    void batchesOfEightRunChannelsLastAndKeepLogits() {
+        // From batch 8 a prepared model is given a channels-last input (ChannelsLast.pays): the whole
+        // forward, folding, in-place sums and octave views included, must still give the plain logits.
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block block = ReferenceResNet50.build(10);
+            Shape batch8 = new Shape(8, 3, 32, 32);
+            TestSupport.init(block, manager, batch8);
+            NDArray x = TestSupport.random(manager, batch8, 5);
+            assertSame(x, Inference.preparedInput(block, x), "not prepared: the input as is");
+            Inference.prepare(block);
+            assertNotSame(x, Inference.preparedInput(block, x), "prepared, batch 8: a channels-last copy");
+            NDArray one = TestSupport.random(manager, new Shape(1, 3, 32, 32), 5);
+            assertSame(one, Inference.preparedInput(block, one), "prepared, batch 1: the input as is");
+        }
+        check("oct_custom", () -> io.convzoo.zoo.arch.octconv.OctResNet.custom("oct_custom", 16,
+                new int[] {1, 1, 1, 1}, new int[] {8, 16, 16, 16}, new ModelArgs(10, 3, false, Map.of())),
+                new Shape(8, 3, 64, 64), 29, 29);
+        checkRegistered("res2net50_v1b", new Shape(8, 3, 32, 32), 87, 86);
+        check("resnet50", () -> ReferenceResNet50.build(10), new Shape(8, 3, 32, 32), 53, 53);
     }
 
     @Test
