@@ -7,16 +7,21 @@ import ai.djl.ndarray.types.Shape;
 /**
  * Channels-last (NHWC in memory, NCHW in shape) inputs for batched CPU inference. libtorch's convs,
  * pools and element-wise ops keep an input's memory format, so converting the network's input once
- * makes the whole forward run channels-last. Measured on this project's 2-core CPU, eval forwards with
- * 2 threads, each ratio channels-last / NCHW in alternating rounds: ResNet-50 1.15 at batch 1, 0.97
- * at batch 4, 0.83 at batch 8; PyConvResNet-50 1.13 at batch 1, 0.79 at batch 8; Res2Net-50 0.86 at
- * batch 8 (docs/benchmarks.md). Hence {@link #pays}: batches of 8 or more, on CPU. The values are the
- * same; only the summation order inside oneDNN's kernels changes (logits within ~1e-6 relative).
+ * makes the whole forward run channels-last. Measured on this project's 2-core CPU (eval forwards,
+ * 2 threads, channels-last time / NCHW time in alternating rounds, docs/benchmarks.md):
+ * <ul>
+ *   <li>batch 1: slower, 1.06–1.15 (ResNet-50, PyConvResNet-50, Res2Net-50, OctResNet-50);</li>
+ *   <li>batch 2: ResNet-50 1.04, OctResNet-50 0.87;</li>
+ *   <li>batch 4: faster for all four, 0.74–0.97;</li>
+ *   <li>batch 8: 0.79–0.86 (ResNet-50, PyConvResNet-50, Res2Net-50).</li>
+ * </ul>
+ * Hence {@link #pays}: batches of 4 or more, on CPU. The values are the same; only the summation order
+ * inside oneDNN's kernels changes (ResNet-50 logits agree to ~5e-7 relative).
  */
 public final class ChannelsLast {
 
     /** Smallest batch for which channels-last was faster. */
-    public static final long MIN_BATCH = 8;
+    public static final long MIN_BATCH = 4;
 
     private ChannelsLast() {}
 

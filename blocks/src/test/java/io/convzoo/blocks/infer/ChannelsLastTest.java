@@ -44,10 +44,12 @@ class ChannelsLastTest {
     }
 
     @Test
-    void paysFromBatchEightOnMultiChannelCpuInputs() {
+    void paysFromBatchFourOnMultiChannelCpuInputs() {
         try (NDManager m = NDManager.newBaseManager()) {
+            assertTrue(ChannelsLast.pays(m.zeros(new Shape(4, 3, 4, 4))));
             assertTrue(ChannelsLast.pays(m.zeros(new Shape(8, 3, 4, 4))));
-            assertFalse(ChannelsLast.pays(m.zeros(new Shape(7, 3, 4, 4))), "small batches were slower");
+            assertFalse(ChannelsLast.pays(m.zeros(new Shape(3, 3, 4, 4))), "small batches were slower");
+            assertFalse(ChannelsLast.pays(m.zeros(new Shape(1, 3, 4, 4))), "small batches were slower");
             assertFalse(ChannelsLast.pays(m.zeros(new Shape(8, 1, 4, 4))), "one channel: the same layout");
             assertFalse(ChannelsLast.pays(m.zeros(new Shape(8, 3, 4))), "not an image batch");
         }

@@ -21,9 +21,9 @@ import java.util.WeakHashMap;
  *   <li>{@link #prepare(Block)}: folds every conv + BatchNorm pair into one conv for eval-mode forwards
  *       (see {@link ConvBn}) and switches on blocks' own preparations ({@link InferencePreparable}, e.g.
  *       HetConv's kernel made once); the parameters are untouched and training still works.</li>
- *   <li>Channels-last inputs for prepared models at batches of 8 or more on CPU
+ *   <li>Channels-last inputs for prepared models at batches of 4 or more on CPU
  *       ({@link #preparedInput}, {@link ChannelsLast}): the whole forward then runs in that memory
- *       format, 14–21% faster at batch 8 on the ResNet-style families.</li>
+ *       format (at batch 4–8, 3–26% faster than NCHW on the ResNet-style families).</li>
  *   <li>{@link #forward}: one eval forward whose intermediate arrays live in a sub-manager closed
  *       before returning (only the outputs survive, attached to the input's manager), with autograd
  *       recording off on the calling thread. Without the scope every intermediate would stay attached

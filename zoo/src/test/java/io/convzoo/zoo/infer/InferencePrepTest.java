@@ -159,7 +159,7 @@ class InferencePrepTest {
 
     @Test
     void batchesOfEightRunChannelsLastAndKeepLogits() {
-        // From batch 8 a prepared model is given a channels-last input (ChannelsLast.pays): the whole
+        // From batch 4 a prepared model is given a channels-last input (ChannelsLast.pays): the whole
         // forward, folding, in-place sums and octave views included, must still give the plain logits.
         try (NDManager manager = NDManager.newBaseManager()) {
             Block block = ReferenceResNet50.build(10);
