@@ -33,9 +33,10 @@ public final class ChannelsLast {
     }
 
     /**
-     * A copy of 4-D {@code x} laid out channels-last, same shape and values. DJL has no memory-format
-     * argument, so the copy is made as a contiguous (N, H, W·C) array (W and C cannot be merged in
-     * NCHW memory, which forces the copy) and viewed back as (N, C, H, W).
+     * 4-D {@code x} laid out channels-last, same shape and values: a copy, unless W·C already lie
+     * together in x's memory (W = 1 or C = 1), where x's own storage is viewed. DJL has no
+     * memory-format argument, so the copy is made as a contiguous (N, H, W·C) array (W and C cannot be
+     * merged in NCHW memory, which forces the copy) and viewed back as (N, C, H, W).
      */
     public static NDArray of(NDArray x) {
         Shape s = x.getShape();
