@@ -177,6 +177,10 @@ class InferencePrepTest {
                 new Shape(8, 3, 64, 64), 29, 29);
         checkRegistered("res2net50_v1b", new Shape(8, 3, 32, 32), 87, 86);
         check("resnet50", () -> ReferenceResNet50.build(10), new Shape(8, 3, 32, 32), 53, 53);
+        // PyConv levels (grouped and block-diagonal) and the dynamic convs, whose batch folding
+        // returns to NCHW: stem + 16 bottlenecks x 3 + 4 downsamples; stem + 8 basic blocks x 2 + 3.
+        checkRegistered("pyconvresnet50", new Shape(4, 3, 32, 32), 53, 53);
+        checkRegistered("dy_resnet18", new Shape(4, 3, 32, 32), 20, 20);
     }
 
     @Test
