@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * One served model: a bounded request queue and a pool of worker threads, each owning one
  * {@link BatchRunner} (one DJL predictor). A worker takes the first waiting request, waits at most
  * {@code maxBatchDelayMs} for more, up to {@code batchSize}, and runs them as one batch; one worker
- * at a time forms a batch. Requests whose caller already timed out are skipped. {@link #close()} refuses new requests, lets the
- * workers finish everything already queued, then closes the runners. Thread-safe.
+ * at a time forms a batch. Requests whose caller already timed out are skipped. {@link #close()}
+ * refuses new requests, lets the workers finish everything already queued, then closes the runners.
+ * Thread-safe.
  */
 public final class ModelEndpoint implements AutoCloseable {
 

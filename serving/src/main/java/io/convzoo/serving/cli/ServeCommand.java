@@ -90,14 +90,15 @@ public final class ServeCommand implements Callable<Integer> {
     /** Loads the models and starts the server (used by {@link #call()} and tests). */
     public ConvZooHttpServer start() throws IOException {
         List<String> ids = models.isEmpty() ? defaultModels() : models;
+        ServingConfig config = config();
         // As TorchServe does: split the cores between the workers' intra-op thread pools, unless
         // the user chose (read once, when the engine starts with the first model load).
         if (System.getProperty("ai.djl.pytorch.num_threads") == null && System.getenv("OMP_NUM_THREADS") == null) {
-            int perWorker = threadsPerWorker(Runtime.getRuntime().availableProcessors(), config().workers(), ids.size());
+            int perWorker = threadsPerWorker(Runtime.getRuntime().availableProcessors(), config.workers(), ids.size());
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(perWorker));
         }
         ids.forEach(ModelRegistry::get); // an unknown id fails before anything loads
-        InferenceService.Builder builder = InferenceService.builder().config(config());
+        InferenceService.Builder builder = InferenceService.builder().config(config);
         try {
             for (String id : ids) {
                 builder.addZooModel(id, untrained);

@@ -149,16 +149,19 @@ class InferencePrepTest {
         checkRegistered("oct_resnet_small", new Shape(2, 1, 28, 28), 43, 43);
     }
 
-    @Test
-    void octResNetImagenetLayoutKeepsLogits() {
-        // The official layout (stride-2 OctConvs, low path into layer4's first block), reduced planes.
-        check("oct_custom", () -> io.convzoo.zoo.arch.octconv.OctResNet.custom("oct_custom", 16,
-                new int[] {1, 1, 1, 1}, new int[] {8, 16, 16, 16}, new ModelArgs(10, 3, false, Map.of())),
-                new Shape(1, 3, 64, 64), 29, 29);
+    /** The official OctResNet layout (stride-2 OctConvs, low path into layer4's first block), reduced planes. */
+    private static Block officialOctLayout() {
+        return io.convzoo.zoo.arch.octconv.OctResNet.custom("oct_custom", 16, new int[] {1, 1, 1, 1},
+                new int[] {8, 16, 16, 16}, new ModelArgs(10, 3, false, Map.of()));
     }
 
     @Test
-    void batchesOfEightRunChannelsLastAndKeepLogits() {
+    void octResNetImagenetLayoutKeepsLogits() {
+        check("oct_custom", InferencePrepTest::officialOctLayout, new Shape(1, 3, 64, 64), 29, 29);
+    }
+
+    @Test
+    void batchesOfFourOrMoreRunChannelsLastAndKeepLogits() {
         // From batch 4 a prepared model is given a channels-last input (ChannelsLast.pays): the whole
         // forward, folding, in-place sums and octave views included, must still give the plain logits.
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -172,9 +175,7 @@ class InferencePrepTest {
             NDArray one = TestSupport.random(manager, new Shape(1, 3, 32, 32), 5);
             assertSame(one, Inference.preparedInput(block, one), "prepared, batch 1: the input as is");
         }
-        check("oct_custom", () -> io.convzoo.zoo.arch.octconv.OctResNet.custom("oct_custom", 16,
-                new int[] {1, 1, 1, 1}, new int[] {8, 16, 16, 16}, new ModelArgs(10, 3, false, Map.of())),
-                new Shape(8, 3, 64, 64), 29, 29);
+        check("oct_custom", InferencePrepTest::officialOctLayout, new Shape(8, 3, 64, 64), 29, 29);
         checkRegistered("res2net50_v1b", new Shape(8, 3, 32, 32), 87, 86);
         check("resnet50", () -> ReferenceResNet50.build(10), new Shape(8, 3, 32, 32), 53, 53);
         // PyConv levels (grouped and block-diagonal) and the dynamic convs, whose batch folding
