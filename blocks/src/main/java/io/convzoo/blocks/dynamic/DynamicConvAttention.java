@@ -1,15 +1,18 @@
 package io.convzoo.blocks.dynamic;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ForwardArrays;
+import io.convzoo.blocks.SpatialMean;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.TracedBlock;
 
@@ -35,6 +38,8 @@ public final class DynamicConvAttention extends TracedBlock {
     private final Conv2d fc1;
     private final Conv2d fc2;
     private volatile float temperature;
+    private NDArray inverseTemperature;
+    private float inverseTemperatureOf;
 
     DynamicConvAttention(int inChannels, double ratio, int kernels, float temperature,
                          DynamicConv2d.Routing routing) {
@@ -80,17 +85,43 @@ public final class DynamicConvAttention extends TracedBlock {
         NDArray x = inputs.head();
         Checks.requireNchw(NAME, x, inChannels);
         long n = x.getShape().get(0);
-        NDArray pooled = Pool.globalAvgPool2d(x).reshape(n, inChannels, 1, 1);
+        NDArray pooled = SpatialMean.of(x);
         NDArray hidden = Activation.relu(fc1.forward(ps, new NDList(pooled), training, params).head());
         NDArray logits = fc2.forward(ps, new NDList(hidden), training, params).head().reshape(n, kernels);
         // Not logits.div(float): on CPU DJL wraps a Java scalar in a tensor that borrows a direct
         // buffer, freed once that temporary closes while autograd still holds it for the backward
         // (garbage gradients after a GC, then NaN). A native full() owns its memory.
-        // T = 1 (a trained DyConv's final temperature, CondConv's default) needs no division.
+        // T = 1 (a trained DyConv's final temperature, CondConv's default) needs no division; an eval
+        // forward multiplies its own fresh logits in place by a kept 1/T.
         float t = temperature;
-        NDArray scaled = t == 1f ? logits : logits.div(logits.getManager().full(new Shape(), t, logits.getDataType()));
+        NDArray scaled;
+        if (t == 1f) {
+            scaled = logits;
+        } else if (training) {
+            scaled = logits.div(logits.getManager().full(new Shape(), t, logits.getDataType()));
+        } else {
+            scaled = logits.muli(inverseTemperature(t, x.getDevice()));
+        }
         NDArray weights = routing == DynamicConv2d.Routing.SOFTMAX ? scaled.softmax(1) : Activation.sigmoid(scaled);
         return new NDList(weights);
+    }
+
+    /** 1/T as a scalar on {@code device}, in fc2's weight type, kept until T, device or type change. */
+    private synchronized NDArray inverseTemperature(float t, Device device) {
+        NDArray weight = fc2.getParameters().get("weight").getArray();
+        DataType type = weight.getDataType();
+        NDArray cached = inverseTemperature;
+        if (cached == null || cached.isReleased() || inverseTemperatureOf != t || !cached.getDevice().equals(device)
+                || cached.getDataType() != type) {
+            if (cached != null) {
+                cached.close();
+            }
+            cached = weight.getManager().full(new Shape(), 1f / t, type, device);
+            ForwardArrays.keep(cached);
+            inverseTemperature = cached;
+            inverseTemperatureOf = t;
+        }
+        return cached;
     }
 
     @Override

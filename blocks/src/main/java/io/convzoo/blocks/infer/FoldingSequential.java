@@ -10,13 +10,14 @@ import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.pyconv.PyConv;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A {@link NamedSequential} (same children, names and parameters) that runs each conv directly
  * followed by a BatchNorm as one {@link ConvBn} pair, so that the inference preparation can fold
- * them (stems: conv1, bn1; shortcuts: downsample 0, 1). Without folding it computes exactly what
- * NamedSequential computes.
+ * them (stems: conv1, bn1, also when conv1 is itself a sequence ending in a conv; shortcuts:
+ * downsample 0, 1). Without folding it computes exactly what NamedSequential computes.
  */
 public class FoldingSequential extends NamedSequential {
 
@@ -29,21 +30,45 @@ public class FoldingSequential extends NamedSequential {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
-        List<Block> blocks = children.values();
+        return forward(ps, inputs, null, training, params);
+    }
+
+    /**
+     * Runs the children, then {@code trailingBn} when not null, as one sequence: a BatchNorm that
+     * follows a nested FoldingSequential ending in a conv (the v1b deep stem's {@code conv1}, then
+     * {@code bn1}) pairs with that last conv.
+     */
+    private NDList forward(ParameterStore ps, NDList inputs, Block trailingBn, boolean training,
+                           PairList<String, Object> params) {
+        List<Block> blocks = new ArrayList<>(children.values());
+        if (trailingBn != null) {
+            blocks.add(trailingBn);
+        }
         NDList current = inputs;
         for (int i = 0; i < blocks.size(); i++) {
             Block child = blocks.get(i);
             Block next = i + 1 < blocks.size() ? blocks.get(i + 1) : null;
-            if (next instanceof BatchNorm && (child instanceof Conv2d || child instanceof PyConv || child instanceof DynamicConv2d)
-                    && current.size() == 1) {
+            if (next instanceof BatchNorm && isConv(child) && current.size() == 1) {
                 current = ForwardArrays.next(training, current, inputs,
                         in -> new NDList(ConvBn.forward(child, next, ps, in.head(), training, params)));
+                i++;
+            } else if (next instanceof BatchNorm && child instanceof FoldingSequential nested && nested.endsWithConv()) {
+                current = ForwardArrays.next(training, current, inputs,
+                        in -> nested.forward(ps, in, next, training, params));
                 i++;
             } else {
                 current = ForwardArrays.next(training, current, inputs, in -> child.forward(ps, in, training, params));
             }
         }
         return current;
+    }
+
+    private static boolean isConv(Block block) {
+        return block instanceof Conv2d || block instanceof PyConv || block instanceof DynamicConv2d;
+    }
+
+    private boolean endsWithConv() {
+        return !children.isEmpty() && isConv(children.valueAt(children.size() - 1));
     }
 
 }

@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.SpatialMean;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.TracedBlock;
 
@@ -49,8 +49,7 @@ public final class SqueezeExcite extends TracedBlock {
                                      PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Checks.requireNchw(NAME, x, channels);
-        // PyTorch-engine mean takes one axis; global average pooling gives (N, C) in one op.
-        NDArray squeezed = Pool.globalAvgPool2d(x).reshape(x.getShape().get(0), channels, 1, 1);
+        NDArray squeezed = SpatialMean.of(x);
         NDArray hidden = Activation.relu(fc1.forward(ps, new NDList(squeezed), training, params).head());
         NDArray gate = Activation.sigmoid(fc2.forward(ps, new NDList(hidden), training, params).head());
         return new NDList(x.mul(gate));

@@ -165,6 +165,37 @@ class DynamicConv2dTest {
     }
 
     @Test
+    void evalAttentionFollowsEveryTemperatureChange() {
+        // softmax(z / T) is proportional to softmax(z)^(1/T): the T = 1 weights give the reference
+        // for T = 2 and T = 4, so the kept 1/T of eval forwards must be remade on each change.
+        try (NDManager m = NDManager.newBaseManager()) {
+            DynamicConv2d dc = new Config(2, 4, 4, 3, 1, 1, 1, 1, true, 4, SOFTMAX).build();
+            TestSupport.init(dc, m, new Shape(2, 4, 6, 6));
+            sharpenAttention(dc);
+            NDArray x = TestSupport.random(m, new Shape(2, 4, 6, 6), 3);
+            dc.setTemperature(1f);
+            float[] base = attention(dc, m, x);
+            for (float t : new float[] {2f, 4f, 2f}) {
+                dc.setTemperature(t);
+                float[] expected = new float[base.length];
+                for (int b = 0; b < 2; b++) {
+                    double sum = 0;
+                    for (int k = 0; k < 4; k++) {
+                        sum += Math.pow(base[b * 4 + k], 1.0 / t);
+                    }
+                    for (int k = 0; k < 4; k++) {
+                        expected[b * 4 + k] = (float) (Math.pow(base[b * 4 + k], 1.0 / t) / sum);
+                    }
+                }
+                TestSupport.assertClose(expected, attention(dc, m, x), 1e-5);
+                float[] training = dc.getAttention().forward(new ParameterStore(m, false), new NDList(x), true)
+                        .head().toFloatArray();
+                TestSupport.assertClose(expected, training, 1e-5);
+            }
+        }
+    }
+
+    @Test
     void officialAnnealingStepsDownByThreeToOne() {
         DynamicConv2d dc = new Config(1, 4, 4, 3, 1, 1, 1, 1, false, 4, SOFTMAX).build();
         List<Float> seen = new ArrayList<>();
