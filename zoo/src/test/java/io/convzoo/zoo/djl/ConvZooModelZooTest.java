@@ -3,6 +3,8 @@ package io.convzoo.zoo.djl;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,11 +23,15 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ModelZoo;
 import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.TranslatorContext;
 import io.convzoo.blocks.TestSupport;
+import io.convzoo.blocks.infer.ConvBn;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.UnknownModelException;
+import io.convzoo.zoo.infer.Inference;
 import java.awt.image.BufferedImage;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -100,6 +106,49 @@ class ConvZooModelZooTest {
     }
 
     @Test
+    void loadedModelsArePreparedForInference() throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = TestSupport.random(m, new Shape(4, 3, 28, 28), 5);
+            try (ZooModel<NDList, NDList> model = res2netSmall(Map.of());
+                 Predictor<NDList, NDList> predictor = model.newPredictor()) {
+                float[] prepared = predictor.predict(new NDList(x)).head().toFloatArray();
+                assertEquals(45, ConvBn.foldedCount(model.getBlock()), "every BatchNorm runs folded");
+                // The predictor's input of a prepared model is its channels-last copy from batch 4.
+                assertNotSame(x, model.getTranslator().processInput(context(model), new NDList(x)).head());
+                NDArray one = x.get("0:1");
+                assertSame(one, model.getTranslator().processInput(context(model), new NDList(one)).head());
+
+                Inference.unprepare(model.getBlock());
+                assertSame(x, model.getTranslator().processInput(context(model), new NDList(x)).head());
+                float[] plain = predictor.predict(new NDList(x)).head().toFloatArray();
+                assertEquals(4 * 10, plain.length);
+                TestSupport.assertClose(plain, prepared, 1e-4);
+            }
+            try (ZooModel<NDList, NDList> model = res2netSmall(Map.of("prepare", "false"));
+                 Predictor<NDList, NDList> predictor = model.newPredictor()) {
+                predictor.predict(new NDList(x));
+                assertEquals(0, ConvBn.foldedCount(model.getBlock()), "prepare=false keeps conv + BatchNorm");
+                assertSame(x, model.getTranslator().processInput(context(model), new NDList(x)).head());
+            }
+        }
+    }
+
+    private static ZooModel<NDList, NDList> res2netSmall(Map<String, String> arguments) throws Exception {
+        Criteria.Builder<NDList, NDList> b = Criteria.builder().setTypes(NDList.class, NDList.class)
+                .optGroupId("io.convzoo").optArtifactId("res2net_small").optArgument("pretrained", "false")
+                .optArgument("inputChannels", 3);
+        arguments.forEach(b::optArgument);
+        return b.build().loadModel();
+    }
+
+    /** The one thing a translator may ask of its context here: the model's block. */
+    private static TranslatorContext context(ZooModel<?, ?> model) {
+        return (TranslatorContext) Proxy.newProxyInstance(TranslatorContext.class.getClassLoader(),
+                new Class<?>[] {TranslatorContext.class},
+                (proxy, method, args) -> "getBlock".equals(method.getName()) ? model.getBlock() : null);
+    }
+
+    @Test
     void filterThatMatchesNothingIsNotFound() {
         Criteria<NDList, NDList> criteria = Criteria.builder()
                 .setTypes(NDList.class, NDList.class)
@@ -143,6 +192,8 @@ class ConvZooModelZooTest {
                         .optGroupId("io.convzoo")
                         .optArtifactId(spec.id())
                         .optFilter("dataset", "fashion-mnist")
+                        // The plain forward, to compare bit for bit; folding is checked elsewhere.
+                        .optArgument("prepare", "false")
                         .build();
                 try (ZooModel<NDList, NDList> model = criteria.loadModel();
                      Predictor<NDList, NDList> predictor = model.newPredictor()) {
