@@ -175,11 +175,10 @@ public final class Res2NetBottleneck extends TracedBlock {
         NDArray sp = null;
         for (int i = 0; i < convs.size(); i++) {
             boolean summed = i > 0 && !stage;
-            NDArray in = summed ? sp.add(splits.get(i)) : splits.get(i);
+            // In eval the sum goes into split i, a view of conv1's output that nothing else reads; sp
+            // itself stays for the concat.
+            NDArray in = !summed ? splits.get(i) : training ? sp.add(splits.get(i)) : splits.get(i).addi(sp);
             sp = ForwardArrays.reluOfFresh(ConvBn.forward(convs.get(i), bns.get(i), ps, in, training, params), training);
-            if (summed) {
-                ForwardArrays.release(training, new NDList(in));
-            }
             groups.add(sp);
         }
         if (scale > 1) {
