@@ -4,18 +4,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.pooling.Pool;
 
-/** The mean over H and W of an (N, C, H, W) array, kept as (N, C, 1, 1), in one native op. */
+/** The mean over H and W of an (N, C, H, W) array, kept as (N, C, 1, 1): a squeeze-excite or attention input. */
 public final class SpatialMean {
 
     private SpatialMean() {}
 
     /**
-     * One average pool whose window is the whole map. DJL's global average pool gives (N, C), which a
-     * squeeze-excite or attention branch reshapes back to (N, C, 1, 1): two more native calls each.
+     * DJL's global average pool, which gives (N, C), reshaped to (N, C, 1, 1). An average pool whose
+     * window is the whole map gives that shape in one native call, but libtorch runs it 3–8× slower
+     * on NCHW inputs (384 vs 49 µs at (1, 256, 56, 56)); a mean over W then over H was slower still
+     * on channels-last inputs.
      */
     public static NDArray of(NDArray x) {
         Shape s = x.getShape();
-        Shape window = new Shape(s.get(2), s.get(3));
-        return Pool.avgPool2d(x, window, window, new Shape(0, 0), false, true);
+        return Pool.globalAvgPool2d(x).reshape(s.get(0), s.get(1), 1, 1);
     }
 }
