@@ -12,8 +12,8 @@ import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.ForwardArrays;
-import io.convzoo.blocks.SpatialMean;
 import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.SpatialMean;
 import io.convzoo.blocks.TracedBlock;
 
 /**

@@ -8,8 +8,8 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.SpatialMean;
 import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.SpatialMean;
 import io.convzoo.blocks.TracedBlock;
 
 /**
