@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.pooling.Pool;
 
-/** The mean over H and W of an (N, C, H, W) array, kept as (N, C, 1, 1) */
+/** The mean over H and W of an (N, C, H, W) array, kept as (N, C, 1, 1). */
 public final class SpatialMean {
 
     private SpatialMean() {}
