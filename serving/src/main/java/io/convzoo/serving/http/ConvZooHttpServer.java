@@ -155,15 +155,15 @@ public final class ConvZooHttpServer implements AutoCloseable {
     // ---------------------------------------------------------------- routing
 
     private void handle(HttpExchange ex) {
-        long start = System.nanoTime();
-        String metricModel = "";
+        RequestMetric metric = new RequestMetric(service, System.nanoTime());
+        ex.setAttribute(RequestMetric.ATTRIBUTE, metric);
         int status;
         try {
             String path = ex.getRequestURI().getRawPath();
             String[] seg = Arrays.stream(path.split("/")).filter(s -> !s.isEmpty())
                     .map(s -> URLDecoder.decode(s, StandardCharsets.UTF_8)).toArray(String[]::new);
             String method = ex.getRequestMethod();
-            metricModel = servedModelNamedIn(seg);
+            metric.model = servedModelNamedIn(seg);
             status = route(ex, method, seg);
         } catch (HttpError e) {
             if (e.status == 413) {
@@ -184,7 +184,31 @@ public final class ConvZooHttpServer implements AutoCloseable {
             ex.close();
         }
         if (status > 0) {
-            service.metrics().recordRequest(metricModel, status, System.nanoTime() - start);
+            metric.record(status);
+        }
+    }
+
+    /**
+     * One request's metric, recorded once: by {@link #send} just before the response goes out (so a
+     * client that reads /metrics after its answer sees its request counted), else after the handler.
+     */
+    private static final class RequestMetric {
+        static final String ATTRIBUTE = "convzoo.requestMetric";
+        private final InferenceService service;
+        private final long start;
+        private String model = "";
+        private boolean recorded;
+
+        RequestMetric(InferenceService service, long start) {
+            this.service = service;
+            this.start = start;
+        }
+
+        void record(int status) {
+            if (!recorded) {
+                recorded = true;
+                service.metrics().recordRequest(model, status, System.nanoTime() - start);
+            }
         }
     }
 
@@ -532,6 +556,9 @@ public final class ConvZooHttpServer implements AutoCloseable {
     }
 
     private static int send(HttpExchange ex, int status, String contentType, byte[] bytes) {
+        if (ex.getAttribute(RequestMetric.ATTRIBUTE) instanceof RequestMetric metric) {
+            metric.record(status);
+        }
         try {
             ex.getResponseHeaders().set("Content-Type", contentType);
             ex.getResponseHeaders().set("Cache-Control", "no-store");
