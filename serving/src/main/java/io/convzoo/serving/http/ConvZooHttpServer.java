@@ -30,10 +30,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -156,7 +158,8 @@ public final class ConvZooHttpServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) {
         RequestMetric metric = new RequestMetric(service, System.nanoTime());
-        ex.setAttribute(RequestMetric.ATTRIBUTE, metric);
+        // Not an exchange attribute: the JDK server shares those among all exchanges of a context.
+        RequestMetric.PENDING.put(ex, metric);
         int status;
         try {
             String path = ex.getRequestURI().getRawPath();
@@ -181,6 +184,7 @@ public final class ConvZooHttpServer implements AutoCloseable {
             LOG.error("unexpected error on {} {}", ex.getRequestMethod(), ex.getRequestURI(), e);
             status = sendError(ex, 500, "InternalServerError", "internal error: " + e);
         } finally {
+            RequestMetric.PENDING.remove(ex);
             ex.close();
         }
         if (status > 0) {
@@ -193,11 +197,12 @@ public final class ConvZooHttpServer implements AutoCloseable {
      * client that reads /metrics after its answer sees its request counted), else after the handler.
      */
     private static final class RequestMetric {
-        static final String ATTRIBUTE = "convzoo.requestMetric";
+        /** The metric of each exchange being handled, by exchange identity. */
+        static final Map<HttpExchange, RequestMetric> PENDING = new ConcurrentHashMap<>();
         private final InferenceService service;
         private final long start;
-        private String model = "";
-        private boolean recorded;
+        private final AtomicBoolean recorded = new AtomicBoolean();
+        private volatile String model = "";
 
         RequestMetric(InferenceService service, long start) {
             this.service = service;
@@ -205,8 +210,7 @@ public final class ConvZooHttpServer implements AutoCloseable {
         }
 
         void record(int status) {
-            if (!recorded) {
-                recorded = true;
+            if (recorded.compareAndSet(false, true)) {
                 service.metrics().recordRequest(model, status, System.nanoTime() - start);
             }
         }
@@ -556,7 +560,8 @@ public final class ConvZooHttpServer implements AutoCloseable {
     }
 
     private static int send(HttpExchange ex, int status, String contentType, byte[] bytes) {
-        if (ex.getAttribute(RequestMetric.ATTRIBUTE) instanceof RequestMetric metric) {
+        RequestMetric metric = RequestMetric.PENDING.get(ex);
+        if (metric != null) {
             metric.record(status);
         }
         try {
