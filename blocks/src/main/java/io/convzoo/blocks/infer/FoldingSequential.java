@@ -40,8 +40,9 @@ public class FoldingSequential extends NamedSequential {
      */
     private NDList forward(ParameterStore ps, NDList inputs, Block trailingBn, boolean training,
                            PairList<String, Object> params) {
-        List<Block> blocks = new ArrayList<>(children.values());
+        List<Block> blocks = children.values();
         if (trailingBn != null) {
+            blocks = new ArrayList<>(blocks); // values() is the children's own list
             blocks.add(trailingBn);
         }
         NDList current = inputs;

@@ -36,8 +36,8 @@ public class ConvZooBlockFactory implements BlockFactory {
     /** The spec's defaults overridden by the given arguments; DJL's own keys are ignored. */
     public static ModelArgs argumentsFor(ModelSpec spec, Map<String, ?> arguments) {
         Map<String, Object> own = new java.util.LinkedHashMap<>(arguments);
-        for (String djlKey : new String[] {MODEL_ID, "pretrained", "prepare", "blockFactory", "translatorFactory",
-                "application", "engine", "topK"}) {
+        for (String djlKey : new String[] {MODEL_ID, ConvZooModelLoader.PRETRAINED, ConvZooModelLoader.PREPARE,
+                "blockFactory", "translatorFactory", "application", "engine", "topK"}) {
             own.remove(djlKey);
         }
         return ModelArgs.fromMap(own, spec.defaults());
