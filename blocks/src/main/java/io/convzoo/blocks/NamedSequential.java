@@ -6,13 +6,20 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
+import io.convzoo.blocks.script.ScriptedForward;
+import java.util.List;
 
 /**
  * A sequence of blocks whose children carry chosen names (DJL's SequentialBlock names them after
  * their class). Named children give parameter paths that mirror the official PyTorch module names,
  * e.g. {@code layer1.0.conv1.weight}.
  */
-public class NamedSequential extends TracedBlock {
+public class NamedSequential extends TracedBlock implements Scriptable {
+
+    /** Set on a prepared model's root: its eval forwards then run as one TorchScript module. */
+    private volatile ScriptedForward scripted;
 
     /** Appends {@code block} under {@code name}; returns this for chaining. */
     public NamedSequential add(String name, Block block) {
@@ -25,12 +32,53 @@ public class NamedSequential extends TracedBlock {
         return children.size();
     }
 
+    /**
+     * Runs this block's eval forwards through {@code scripted} (null: block by block again). The
+     * inference preparation sets it on a model's root; training forwards always run block by block
+     * and make the script stale.
+     */
+    public void setScriptedForward(ScriptedForward scripted) {
+        ScriptedForward old = this.scripted;
+        this.scripted = scripted;
+        if (old != null && old != scripted) {
+            old.invalidate();
+        }
+    }
+
+    /** The scripted forward set by {@link #setScriptedForward}, or null. */
+    public ScriptedForward getScriptedForward() {
+        return scripted;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        ScriptedForward s = scripted;
+        if (s == null) {
+            return forwardChildren(ps, inputs, training, params);
+        }
+        if (training) {
+            s.invalidate();
+            return forwardChildren(ps, inputs, true, params);
+        }
+        return s.forward(inputs, () -> forwardChildren(ps, inputs, false, params));
+    }
+
+    /** The children's forward, one after the other. */
+    protected NDList forwardChildren(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
         NDList current = inputs;
         for (Block child : children.values()) {
             current = ForwardArrays.next(training, current, inputs, in -> child.forward(ps, in, training, params));
+        }
+        return current;
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        List<String> current = inputs;
+        for (Block child : children.values()) {
+            current = w.emit(child, current);
         }
         return current;
     }

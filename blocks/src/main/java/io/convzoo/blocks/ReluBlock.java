@@ -7,6 +7,9 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
+import java.util.List;
 
 /**
  * ReLU on every array of its input (one array, or an octave (high, low) pair), whose output shapes
@@ -14,7 +17,7 @@ import ai.djl.util.PairList;
  * the lambda on freshly allocated zero arrays, which made shape inference of a full network at
  * 224×224 cost seconds.
  */
-public class ReluBlock extends AbstractBlock {
+public class ReluBlock extends AbstractBlock implements Scriptable {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
@@ -24,6 +27,11 @@ public class ReluBlock extends AbstractBlock {
             out.add(Activation.relu(x));
         }
         return out;
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        return inputs.stream().map(w::relu).toList();
     }
 
     @Override

@@ -14,6 +14,9 @@ import io.convzoo.blocks.ConvMath;
 import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.MacCounted;
 import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
 import io.convzoo.blocks.TemperatureAnnealed;
 import java.util.List;
 
@@ -32,7 +35,7 @@ import java.util.List;
  * towards 1 during training); {@link Routing#SIGMOID} is CondConv-style routing with independent
  * per-kernel gates (default temperature 1, i.e. plain {@code sigmoid(z)}).
  */
-public final class DynamicConv2d extends TracedBlock implements MacCounted, TemperatureAnnealed {
+public final class DynamicConv2d extends TracedBlock implements MacCounted, TemperatureAnnealed, Scriptable {
 
     /** How the attention logits become kernel weights. */
     public enum Routing {
@@ -226,6 +229,42 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
         NDArray y = Conv2d.conv2d(folded, mixed, mixedBias, new Shape(stride, stride),
                 new Shape(padding, padding), new Shape(dilation, dilation), (int) (n * groups)).head();
         return n == 1 ? y : y.reshape(n, outChannels, outputLength(h), outputLength(w));
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        String x = w.share(inputs.get(0));
+        String bank = w.let(w.constant(weight) + ".reshape([" + kernels + ", -1])");
+        return List.of(emitMix(w, x, bank, bias == null ? null : w.constant(bias), null));
+    }
+
+    /** The script of {@link #forwardFolded} with the pair's folded arrays ({@link ConvBn.FoldedPair}). */
+    public String emitFolded(ScriptWriter w, String x, ConvBn.FoldedPair folded) {
+        w.share(x);
+        List<NDArray> weights = folded.weights();
+        return emitMix(w, x, w.constant(weights.get(0)), weights.size() > 1 ? w.constant(weights.get(1)) : null,
+                w.constant(folded.biases().get(0)));
+    }
+
+    /** The script of {@link #mixAndConvolve}, for any batch size. */
+    private String emitMix(ScriptWriter w, String x, String bank, String biasBank, String shift) {
+        String att = w.emit(attention, x);
+        String n = w.let(x + ".size(0)");
+        String mixed = w.let("torch.mm(" + att + ", " + bank + ").reshape([-1, " + (inChannels / groups) + ", "
+                + kernelSize + ", " + kernelSize + "])");
+        String mixedBias = biasBank == null ? null : w.let("torch.mm(" + att + ", " + biasBank + ")");
+        if (shift != null) {
+            mixedBias = mixedBias != null ? w.let("torch.add(" + mixedBias + ", " + shift + ")")
+                    : w.let(shift + ".repeat([" + n + "])");
+        }
+        if (mixedBias != null) {
+            mixedBias = w.let(mixedBias + ".reshape([-1])");
+        }
+        String folded = w.let("torch.flatten(" + x + ", 0, 1).unsqueeze(0)");
+        String y = w.let("torch.conv2d(" + folded + ", " + mixed + ", " + (mixedBias == null ? "None" : mixedBias)
+                + ", " + ScriptWriter.ints(stride, stride) + ", " + ScriptWriter.ints(padding, padding) + ", "
+                + ScriptWriter.ints(dilation, dilation) + ", " + n + " * " + groups + ")");
+        return w.let(y + ".reshape([" + n + ", " + outChannels + ", " + y + ".size(2), " + y + ".size(3)])");
     }
 
     @Override

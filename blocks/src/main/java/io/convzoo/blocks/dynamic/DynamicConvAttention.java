@@ -15,6 +15,9 @@ import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.SpatialMean;
 import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
+import java.util.List;
 
 /**
  * The kernel attention of dynamic convolution, structured and named as the official
@@ -27,7 +30,7 @@ import io.convzoo.blocks.TracedBlock;
  * {@code int(C * ratio) + 1}, except {@code K} when the input has exactly 3 channels (an RGB
  * image).
  */
-public final class DynamicConvAttention extends TracedBlock {
+public final class DynamicConvAttention extends TracedBlock implements Scriptable {
 
     private static final String NAME = "DynamicConvAttention";
 
@@ -122,6 +125,19 @@ public final class DynamicConvAttention extends TracedBlock {
             inverseTemperatureOf = t;
         }
         return cached;
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        String pooled = w.let("torch.adaptive_avg_pool2d(" + inputs.get(0) + ", [1, 1])");
+        String hidden = w.relu(w.conv(fc1, pooled));
+        String logits = w.let("torch.flatten(" + w.conv(fc2, hidden) + ", 1)");
+        float t = w.watch(this::getTemperature);
+        if (t != 1f) {
+            logits = w.let("torch.mul_(" + logits + ", " + ScriptWriter.literal(1f / t) + ")");
+        }
+        return List.of(w.let((routing == DynamicConv2d.Routing.SOFTMAX ? "torch.softmax(" + logits + ", 1)"
+                : "torch.sigmoid(" + logits + ")")));
     }
 
     @Override

@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.convzoo.blocks.ForwardArrays;
+import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.conv.BlockDiagonalConv;
 import io.convzoo.blocks.pyconv.PyConv;
@@ -117,7 +118,8 @@ public final class ConvBn {
     }
 
     /**
-     * Drops the folded arrays under {@code root} so that the next eval forward folds the current
+     * Drops the folded arrays under {@code root}, and the TorchScript module of a scripted root
+     * ({@link io.convzoo.blocks.script.ScriptedForward}), so that the next eval forward uses the current
      * parameter values again. Needed after parameter values were changed IN PLACE outside a training
      * forward (e.g. a weight loader writing into the existing arrays); replaced arrays and
      * training-mode forwards are detected without it.
@@ -125,6 +127,9 @@ public final class ConvBn {
     public static void refresh(Block root) {
         if (root instanceof BatchNorm) {
             invalidate(root);
+        }
+        if (root instanceof NamedSequential seq && seq.getScriptedForward() != null) {
+            seq.getScriptedForward().invalidate(); // its module holds copies of the parameters too
         }
         for (Pair<String, Block> child : root.getChildren()) {
             refresh(child.getValue());
@@ -147,6 +152,35 @@ public final class ConvBn {
     /** Whether folding is enabled for this BatchNorm. */
     public static boolean isFoldingEnabled(Block bn) {
         return ENABLED.containsKey(bn);
+    }
+
+    /**
+     * The folded conv(s) of {@code bn}'s pair as the prepared eval forward runs them on {@code device},
+     * or null when that forward has not folded it (folding off, not foldable, not made yet, or stale).
+     * The arrays stay owned by the pair; a script of the model refers to them ({@code ScriptWriter}).
+     */
+    public static FoldedPair foldedPair(Block bn, Device device) {
+        Folded[] f = ENABLED.get(bn);
+        if (f == null || f.length != 1 || !f[0].isCurrent(device)) {
+            return null;
+        }
+        Folded folded = f[0];
+        return new FoldedPair(folded.convs, folded.weights, folded.biases, folded.groups, folded.dynamic);
+    }
+
+    /**
+     * A pair's folded arrays. Static convs: {@code weights.get(i)}, {@code biases.get(i)} (may be null)
+     * and {@code groups.get(i)} replace {@code convs.get(i)} (the levels of a PyConv, concatenated; or
+     * an OctConv's summed paths, the shift in the first path's bias). Dynamic conv: {@code weights} is
+     * the scaled bank (K, rest) then, when the conv has biases, the scaled biases (K, out), and
+     * {@code biases.get(0)} the shift added after mixing.
+     */
+    public record FoldedPair(List<Conv2d> convs, List<NDArray> weights, List<NDArray> biases, List<Integer> groups,
+                             DynamicConv2d dynamic) { }
+
+    /** A BatchNorm's epsilon (DJL keeps it private), or null where it cannot be read. */
+    public static Float epsilon(BatchNorm bn) {
+        return BatchNormFields.epsilon(bn);
     }
 
     private static void invalidate(Block bn) {

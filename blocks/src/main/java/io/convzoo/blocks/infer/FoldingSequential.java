@@ -10,6 +10,7 @@ import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.pyconv.PyConv;
+import io.convzoo.blocks.script.ScriptWriter;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,9 +29,37 @@ public class FoldingSequential extends NamedSequential {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+    protected NDList forwardChildren(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
         return forward(ps, inputs, null, training, params);
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        return emitScript(w, inputs, null);
+    }
+
+    /** The script of {@link #forward}: the same pairs, each written by {@link ScriptWriter#convBn}. */
+    private List<String> emitScript(ScriptWriter w, List<String> inputs, Block trailingBn) {
+        List<Block> blocks = new ArrayList<>(children.values());
+        if (trailingBn != null) {
+            blocks.add(trailingBn);
+        }
+        List<String> current = inputs;
+        for (int i = 0; i < blocks.size(); i++) {
+            Block child = blocks.get(i);
+            Block next = i + 1 < blocks.size() ? blocks.get(i + 1) : null;
+            if (next instanceof BatchNorm && isConv(child) && current.size() == 1) {
+                current = List.of(w.convBn(child, next, current.get(0)));
+                i++;
+            } else if (next instanceof BatchNorm && child instanceof FoldingSequential nested && nested.endsWithConv()) {
+                current = nested.emitScript(w, current, next);
+                i++;
+            } else {
+                current = w.emit(child, current);
+            }
+        }
+        return current;
     }
 
     /**

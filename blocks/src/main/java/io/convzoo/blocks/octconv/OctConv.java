@@ -1,5 +1,7 @@
 package io.convzoo.blocks.octconv;
 
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -47,7 +49,7 @@ import java.util.stream.Stream;
  * size) the block throws an {@link IllegalArgumentException} naming itself, the shapes and the
  * reason, before anything reaches the engine.
  */
-public class OctConv extends TracedBlock {
+public class OctConv extends TracedBlock implements Scriptable {
 
     private final int inChannels;
     private final int outChannels;
@@ -267,6 +269,54 @@ public class OctConv extends TracedBlock {
             low = low == null ? l2l : l2l == null ? low : ForwardArrays.sumInto(low, l2l, training);
         }
         return hasLowOut() ? new NDList(high, low) : new NDList(high);
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        return emitPaths(w, inputs, (conv, x) -> w.conv(conv, x));
+    }
+
+    /**
+     * The script of {@link #forwardPaths}: the same pooling, paths and sums, each path written by
+     * {@code pathConv}, which must give a fresh variable.
+     */
+    public List<String> emitPaths(ScriptWriter w, List<String> inputs, BiFunction<Conv2d, String, String> pathConv) {
+        if (inputs.size() != inputArity()) {
+            throw new UnsupportedOperationException(name + " takes " + inputArity() + " arrays, got " + inputs.size());
+        }
+        String xh = w.share(inputs.get(0));
+        String xl = hasLowIn() ? w.share(inputs.get(1)) : null;
+        if (stride == 2) {
+            xh = w.share(scriptPool(w, xh));
+        }
+        String high = pathConv.apply(convH2h, xh);
+        String low = convH2l != null ? pathConv.apply(convH2l, scriptPool(w, xh)) : null;
+        if (xl != null) {
+            String l2l = convL2l == null ? null : pathConv.apply(convL2l, stride == 2 ? scriptPool(w, xl) : xl);
+            if (convL2h != null) {
+                String l2h = pathConv.apply(convL2h, xl);
+                high = stride == 1 ? scriptAddUpsampled(w, high, l2h) : w.add(high, l2h);
+            }
+            low = low == null ? l2l : l2l == null ? low : w.add(low, l2l);
+        }
+        return hasLowOut() ? List.of(high, low) : List.of(high);
+    }
+
+    private static String scriptPool(ScriptWriter w, String x) {
+        return w.let("torch.avg_pool2d(" + x + ", [2, 2], [2, 2], [0, 0], False, True, None)");
+    }
+
+    /** The script of {@link #addUpsampled}: the broadcast add through (N, C, H, 2, W, 2) views. */
+    private static String scriptAddUpsampled(ScriptWriter w, String high, String low) {
+        String s = w.let(low + ".size()");
+        String highView = "[" + s + "[0], " + s + "[1], " + s + "[2], 2, " + s + "[3], 2]";
+        String lowView = low + ".reshape([" + s + "[0], " + s + "[1], " + s + "[2], 1, " + s + "[3], 1])";
+        if (w.isFresh(high)) {
+            w.statement("torch.add_(" + high + ".reshape(" + highView + "), " + lowView + ")");
+            return high;
+        }
+        return w.let("torch.add(" + high + ".reshape(" + highView + "), " + lowView + ").reshape([" + s + "[0], " + s
+                + "[1], 2 * " + s + "[2], 2 * " + s + "[3]])");
     }
 
     /** The paths summed into the high-frequency output, conv_h2h first. */

@@ -1,5 +1,7 @@
 package io.convzoo.blocks.octconv;
 
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -20,7 +22,7 @@ import java.util.List;
  * children {@code conv}, {@code bn_h} and, when the conv has a low-frequency output, {@code bn_l}.
  * Reads and returns arrays with the same (high[, low]) convention as {@link OctConv}.
  */
-public class OctConvBn extends TracedBlock {
+public class OctConvBn extends TracedBlock implements Scriptable {
 
     private final OctConv conv;
     private final BatchNorm bnH;
@@ -93,6 +95,26 @@ public class OctConvBn extends TracedBlock {
         NDList out = act.forward(ps, y, false, params);
         ForwardArrays.release(false, y, out); // the path sums, dead once activated
         return out;
+    }
+
+    /** The script of the eval forward: the folded paths when the prepared forward folded both BatchNorms. */
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        ConvBn.FoldedPair high = ConvBn.foldedPair(bnH, w.device());
+        ConvBn.FoldedPair low = bnL == null ? null : ConvBn.foldedPair(bnL, w.device());
+        List<String> y;
+        if (high != null && (bnL == null || low != null)) {
+            y = conv.emitPaths(w, inputs, (path, x) -> {
+                ConvBn.FoldedPair pair = high.convs().contains(path) ? high : low;
+                return w.foldedConv(pair, pair.convs().indexOf(path), x);
+            });
+        } else {
+            List<String> raw = w.emit(conv, inputs);
+            y = bnL == null ? List.of(w.emit(bnH, raw.get(0)))
+                    : List.of(w.emit(bnH, raw.get(0)), w.emit(bnL, raw.get(1)));
+        }
+        Block act = activation();
+        return act == null ? y : w.emit(act, y);
     }
 
     private NDArray finish(ParameterStore ps, BatchNorm bn, NDArray x, boolean training,

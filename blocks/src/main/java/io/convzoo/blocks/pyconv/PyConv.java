@@ -1,5 +1,7 @@
 package io.convzoo.blocks.pyconv;
 
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -36,7 +38,7 @@ import java.util.List;
  *         .build();
  * }</pre>
  */
-public class PyConv extends TracedBlock {
+public class PyConv extends TracedBlock implements Scriptable {
 
     static final String NAME = "PyConv";
 
@@ -147,6 +149,17 @@ public class PyConv extends TracedBlock {
                     conv.getDilation(), conv.getGroups()));
         }
         return new NDList(outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 1));
+    }
+
+    /** The levels as plain grouped convs (the folded form, with a BatchNorm, is written by the pair). */
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        String x = w.share(inputs.get(0));
+        List<String> outs = new ArrayList<>();
+        for (Conv2d conv : convs) {
+            outs.add(w.conv(conv, x));
+        }
+        return List.of(outs.size() == 1 ? outs.get(0) : w.let("torch.cat(" + ScriptWriter.list(outs) + ", 1)"));
     }
 
     @Override

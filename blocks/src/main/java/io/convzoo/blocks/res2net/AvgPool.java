@@ -1,5 +1,8 @@
 package io.convzoo.blocks.res2net;
 
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
+import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -15,7 +18,7 @@ import io.convzoo.blocks.ConvMath;
  * count_include_pad), as a parameter-free block. Unlike a lambda pooling block its output shape is
  * computed in closed form, so shape inference of a deep network allocates no arrays.
  */
-public final class AvgPool extends AbstractBlock {
+public final class AvgPool extends AbstractBlock implements Scriptable {
 
     private static final String NAME = "AvgPool";
 
@@ -65,6 +68,13 @@ public final class AvgPool extends AbstractBlock {
         NDArray ones = x.getManager().ones(new Shape(1, 1, x.getShape().get(2), x.getShape().get(3)),
                 x.getDataType(), x.getDevice());
         return new NDList(pooled.div(pool(ones)));
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        return List.of(w.let("torch.avg_pool2d(" + inputs.get(0) + ", " + ScriptWriter.ints(kernel, kernel) + ", "
+                + ScriptWriter.ints(stride, stride) + ", " + ScriptWriter.ints(padding, padding) + ", "
+                + (ceilMode ? "True" : "False") + ", " + (countIncludePad ? "True" : "False") + ", None)"));
     }
 
     private NDArray pool(NDArray x) {

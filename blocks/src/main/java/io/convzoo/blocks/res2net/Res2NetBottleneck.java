@@ -1,5 +1,7 @@
 package io.convzoo.blocks.res2net;
 
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -45,7 +47,7 @@ import java.util.List;
  * stride 1, where the official code has a kernel = stride pool (1×1 at stride 1: the same result).
  * Note: DJL's PyTorch JNI ignores avg-pool count_include_pad; {@link AvgPool} compensates.
  */
-public final class Res2NetBottleneck extends TracedBlock {
+public final class Res2NetBottleneck extends TracedBlock implements Scriptable {
 
     /** Output channels per plane. */
     public static final int EXPANSION = 4;
@@ -196,6 +198,31 @@ public final class Res2NetBottleneck extends TracedBlock {
         }
         NDArray shortcut = downsample != null ? apply(downsample, ps, x, training, params) : x;
         return new NDList(ForwardArrays.residualRelu(y, shortcut, training));
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        String x = w.share(inputs.get(0));
+        String out = w.relu(w.convBn(conv1, bn1, x));
+        List<String> splits = scale == 1 ? List.of(out) : w.unpack("torch.split(" + out + ", " + width + ", 1)", scale);
+        List<String> groups = new ArrayList<>();
+        String sp = null;
+        for (int i = 0; i < convs.size(); i++) {
+            String in = i > 0 && !stage ? w.add(splits.get(i), sp) : splits.get(i);
+            sp = w.relu(w.convBn(convs.get(i), bns.get(i), in));
+            groups.add(sp);
+        }
+        if (scale > 1) {
+            String last = splits.get(scale - 1);
+            groups.add(stage ? w.emit(pool, last) : last);
+        }
+        String merged = groups.size() == 1 ? groups.get(0) : w.let("torch.cat(" + ScriptWriter.list(groups) + ", 1)");
+        String y = w.convBn(conv3, bn3, merged);
+        if (se != null) {
+            y = w.emit(se, y);
+        }
+        String shortcut = downsample != null ? w.emit(downsample, x) : x;
+        return List.of(w.relu(w.add(y, shortcut)));
     }
 
     private static NDArray apply(Block block, ParameterStore ps, NDArray x, boolean training,

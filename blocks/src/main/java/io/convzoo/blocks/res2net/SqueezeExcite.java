@@ -1,5 +1,9 @@
 package io.convzoo.blocks.res2net;
 
+import ai.djl.nn.convolutional.Conv2d;
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
+import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -18,7 +22,7 @@ import io.convzoo.blocks.TracedBlock;
  * {@link #reducedChannels(int)} channels, ReLU, 1×1 conv {@code fc2} with bias back to C, sigmoid
  * gate that scales the input. Child names match timm's state_dict keys ({@code se.fc1.weight}, …).
  */
-public final class SqueezeExcite extends TracedBlock {
+public final class SqueezeExcite extends TracedBlock implements Scriptable {
 
     private static final String NAME = "SqueezeExcite";
 
@@ -53,6 +57,15 @@ public final class SqueezeExcite extends TracedBlock {
         NDArray hidden = Activation.relu(fc1.forward(ps, new NDList(squeezed), training, params).head());
         NDArray gate = Activation.sigmoid(fc2.forward(ps, new NDList(hidden), training, params).head());
         return new NDList(x.mul(gate));
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        String x = inputs.get(0);
+        String squeezed = w.let("torch.adaptive_avg_pool2d(" + x + ", [1, 1])");
+        String hidden = w.relu(w.conv((Conv2d) fc1, squeezed));
+        String gate = w.let("torch.sigmoid(" + w.conv((Conv2d) fc2, hidden) + ")");
+        return List.of(w.let((w.isFresh(x) ? "torch.mul_(" : "torch.mul(") + x + ", " + gate + ")"));
     }
 
     @Override

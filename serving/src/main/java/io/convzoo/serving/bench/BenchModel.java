@@ -64,21 +64,37 @@ abstract class BenchModel implements AutoCloseable {
         return ModelSummary.of(buildBlock(id), new Shape(1, inputChannels(id), s, s)).macs();
     }
 
-    /** Our block with random weights and random BatchNorm statistics, prepared for inference or plain. */
+    /** How our model runs its eval forwards. */
+    enum Variant {
+        /** Prepared, as one TorchScript module written from its blocks (what the zoo's loaders give). */
+        SCRIPTED("ours"),
+        /** Prepared (folded BatchNorms, channels-last batches), block by block. */
+        BLOCKS("ours-blocks"),
+        /** Not prepared: the training-time forward in eval mode. */
+        PLAIN("ours-plain");
+
+        final String label;
+
+        Variant(String label) {
+            this.label = label;
+        }
+    }
+
+    /** Our block with random weights and random BatchNorm statistics, run as {@link Variant}. */
     static final class Ours extends BenchModel {
         private final NDManager manager;
         private final Block block;
         private final ParameterStore ps;
 
-        Ours(String id, NDManager parent, boolean prepared) {
-            super(id, prepared ? "ours" : "ours-plain");
+        Ours(String id, NDManager parent, Variant variant) {
+            super(id, variant.label);
             manager = parent.newSubManager();
             block = buildBlock(id);
             int s = inputSize(id);
             block.initialize(manager, DataType.FLOAT32, new Shape(1, inputChannels(id), s, s));
             randomizeBatchNormStatistics(block, manager);
-            if (prepared) {
-                Inference.prepare(block);
+            if (variant != Variant.PLAIN) {
+                Inference.prepare(block, variant == Variant.SCRIPTED);
             }
             ps = new ParameterStore(manager, false);
         }

@@ -23,7 +23,7 @@ public final class InferenceBench {
 
     /** Options of one run. */
     public record Options(List<String> models, List<Integer> batches, int rounds, int warmup, Path torchscriptDir,
-                          boolean plainToo, boolean cpuClock, Integer size) {}
+                          boolean blocksToo, boolean plainToo, boolean cpuClock, Integer size) {}
 
     /** One row of results. */
     public record Row(String model, String impl, int batch, double medianSeconds, double imagesPerSecond,
@@ -59,13 +59,16 @@ public final class InferenceBench {
         try {
             for (String id : options.models()) {
                 macs.put(id, BenchModel.macsPerImage(id));
-                BenchModel.Ours ours = new BenchModel.Ours(id, manager, true);
+                BenchModel.Ours ours = new BenchModel.Ours(id, manager, BenchModel.Variant.SCRIPTED);
                 all.add(ours);
-                BenchModel.Ours plain = null;
-                if (options.plainToo()) {
-                    plain = new BenchModel.Ours(id, manager, false);
-                    all.add(plain);
+                List<BenchModel> variants = new ArrayList<>();
+                if (options.blocksToo()) {
+                    variants.add(new BenchModel.Ours(id, manager, BenchModel.Variant.BLOCKS));
                 }
+                if (options.plainToo()) {
+                    variants.add(new BenchModel.Ours(id, manager, BenchModel.Variant.PLAIN));
+                }
+                all.addAll(variants);
                 for (int batch : options.batches()) {
                     Path file = BenchModel.Traced.find(options.torchscriptDir(), id, batch);
                     BenchModel.Traced traced = null;
@@ -80,7 +83,7 @@ public final class InferenceBench {
                     int s = options.size() != null ? options.size() : BenchModel.inputSize(id);
                     NDArray x = manager.randomNormal(0f, 1f, new Shape(batch, BenchModel.inputChannels(id), s, s),
                             DataType.FLOAT32);
-                    cells.add(new Cell(id, batch, x, ours, plain, traced, options.rounds(), options.cpuClock()));
+                    cells.add(new Cell(id, batch, x, ours, variants, traced, options.rounds(), options.cpuClock()));
                 }
                 log.printf("loaded %s (%s)%n", id, cells.get(cells.size() - 1).traced == null ? "no trace" : "with trace");
             }
@@ -116,33 +119,30 @@ public final class InferenceBench {
         Map<Integer, Double> resnetGflops = new LinkedHashMap<>();
         for (Cell c : cells) {
             if (c.id.equals(BenchModel.RESNET50)) {
-                resnetGflops.put(c.batch, gflops(macs.get(c.id), c.batch, median(c.oursTimes)));
+                resnetGflops.put(c.batch, gflops(macs.get(c.id), c.batch, median(c.timesOf(c.ours))));
             }
         }
         List<Row> rows = new ArrayList<>();
         for (Cell c : cells) {
             long m = macs.get(c.id);
             Double rn = resnetGflops.get(c.batch);
-            double oursMedian = median(c.oursTimes);
-            double g = gflops(m, c.batch, oursMedian);
-            RatioStats vsTrace = c.traced == null ? null : ratioStats(c.oursTimes, c.tracedTimes);
-            rows.add(new Row(c.id, "ours", c.batch, oursMedian, c.batch / oursMedian, g,
-                    vsTrace == null ? null : vsTrace.median(), rn == null ? null : g / rn, m, c.oursTimes,
-                    vsTrace == null ? null : vsTrace.q1(), vsTrace == null ? null : vsTrace.q3()));
-            if (c.plain != null) {
-                double pm = median(c.plainTimes);
-                double pg = gflops(m, c.batch, pm);
-                RatioStats plainVsTrace = c.traced == null ? null : ratioStats(c.plainTimes, c.tracedTimes);
-                rows.add(new Row(c.id, "ours-plain", c.batch, pm, c.batch / pm, pg,
-                        plainVsTrace == null ? null : plainVsTrace.median(), rn == null ? null : pg / rn, m,
-                        c.plainTimes, plainVsTrace == null ? null : plainVsTrace.q1(),
-                        plainVsTrace == null ? null : plainVsTrace.q3()));
+            List<BenchModel> mine = new ArrayList<>();
+            mine.add(c.ours);
+            mine.addAll(c.variants);
+            for (BenchModel ours : mine) {
+                double[] t = c.timesOf(ours);
+                double med = median(t);
+                double g = gflops(m, c.batch, med);
+                RatioStats vsTrace = c.traced == null ? null : ratioStats(t, c.timesOf(c.traced));
+                rows.add(new Row(c.id, ours.label, c.batch, med, c.batch / med, g,
+                        vsTrace == null ? null : vsTrace.median(), rn == null ? null : g / rn, m, t,
+                        vsTrace == null ? null : vsTrace.q1(), vsTrace == null ? null : vsTrace.q3()));
             }
             if (c.traced != null) {
-                double tm = median(c.tracedTimes);
+                double tm = median(c.timesOf(c.traced));
                 double tg = gflops(m, c.batch, tm);
                 rows.add(new Row(c.id, "torchscript", c.batch, tm, c.batch / tm, tg, 1.0,
-                        rn == null ? null : tg / rn, m, c.tracedTimes, null, null));
+                        rn == null ? null : tg / rn, m, c.timesOf(c.traced), null, null));
             }
         }
         return rows;
@@ -205,25 +205,28 @@ public final class InferenceBench {
         final int batch;
         final NDArray x;
         final BenchModel ours;
-        final BenchModel plain;
+        /** Our other variants timed alongside (block by block, unprepared), in the order given. */
+        final List<BenchModel> variants;
         final BenchModel traced;
-        final double[] plainTimes;
-        final double[] tracedTimes;
-        final double[] oursTimes;
+        final Map<BenchModel, double[]> times = new java.util.IdentityHashMap<>();
         final boolean cpuClock;
 
-        Cell(String id, int batch, NDArray x, BenchModel ours, BenchModel plain, BenchModel traced, int rounds,
-             boolean cpuClock) {
+        Cell(String id, int batch, NDArray x, BenchModel ours, List<BenchModel> variants, BenchModel traced,
+             int rounds, boolean cpuClock) {
             this.cpuClock = cpuClock;
             this.id = id;
             this.batch = batch;
             this.x = x;
             this.ours = ours;
-            this.plain = plain;
+            this.variants = variants;
             this.traced = traced;
-            this.oursTimes = new double[rounds];
-            this.plainTimes = new double[rounds];
-            this.tracedTimes = new double[rounds];
+            for (BenchModel m : order()) {
+                times.put(m, new double[rounds]);
+            }
+        }
+
+        double[] timesOf(BenchModel m) {
+            return times.get(m);
         }
 
         /** Wall clock, or with one intra-op thread this thread's CPU time (robust on a busy machine). */
@@ -231,15 +234,18 @@ public final class InferenceBench {
             return cpuClock ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
         }
 
-        void runAll(int round, boolean reverse) {
+        private List<BenchModel> order() {
             List<BenchModel> order = new ArrayList<>();
             order.add(ours);
-            if (plain != null) {
-                order.add(plain);
-            }
+            order.addAll(variants);
             if (traced != null) {
                 order.add(traced);
             }
+            return order;
+        }
+
+        void runAll(int round, boolean reverse) {
+            List<BenchModel> order = order();
             if (reverse) {
                 java.util.Collections.reverse(order);
             }
@@ -248,7 +254,7 @@ public final class InferenceBench {
                 m.forward(x);
                 double s = (now() - t0) / 1e9;
                 if (round >= 0) {
-                    (m == ours ? oursTimes : m == plain ? plainTimes : tracedTimes)[round] = s;
+                    times.get(m)[round] = s;
                 }
             }
         }

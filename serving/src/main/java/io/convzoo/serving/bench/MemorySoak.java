@@ -40,7 +40,7 @@ public final class MemorySoak {
         int every = Math.max(1, forwards / 100);
         List<double[]> samples = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (BenchModel.Ours model = new BenchModel.Ours(id, manager, true)) {
+        try (BenchModel.Ours model = new BenchModel.Ours(id, manager, BenchModel.Variant.SCRIPTED)) {
             int s = BenchModel.inputSize(id);
             NDArray x = manager.randomNormal(0f, 1f, new Shape(1, BenchModel.inputChannels(id), s, s), DataType.FLOAT32);
             double afterWarmup = 0;

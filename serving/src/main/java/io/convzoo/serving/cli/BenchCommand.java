@@ -46,7 +46,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Directory of TorchScript traces <id>.pt (tools/make_torchscript_traces.py).")
     Path torchscriptDir;
 
-    @Option(names = "--plain", description = "Also time our models without the inference preparation.")
+    @Option(names = "--blocks", description = "Also time our models prepared but run block by block "
+            + "(row ours-blocks), not as the TorchScript module written from their blocks.")
+    boolean blocks;
+
+    @Option(names = "--plain", description = "Also time our models without the inference preparation (row ours-plain).")
     boolean plain;
 
     @Option(names = "--threads", defaultValue = "2",
@@ -97,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 List<String> ids = selectedModels();
                 InferenceBench bench = new InferenceBench(new InferenceBench.Options(ids, batches, rounds, warmup,
-                        torchscriptDir, plain, cpuClock, size));
+                        torchscriptDir, blocks, plain, cpuClock, size));
                 List<InferenceBench.Row> rows = bench.run(manager, System.err);
                 result = rows;
                 if (!json) {

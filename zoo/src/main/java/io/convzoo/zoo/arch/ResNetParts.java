@@ -1,14 +1,10 @@
 package io.convzoo.zoo.arch;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.Blocks;
-import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.pooling.Pool;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.script.ScriptedLambda;
 
 /**
  * The pieces every ResNet-style family shares, named as in the official code: the ImageNet stem
@@ -38,7 +34,7 @@ public final class ResNetParts {
 
     /** 3×3 max pool, stride 2, padding 1. */
     public static Block maxPool3x3s2() {
-        return Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1));
+        return ScriptedLambda.maxPool2d(3, 2, 1);
     }
 
     /** Adds the head: avgpool (global average, flattened) and fc. */
@@ -49,11 +45,11 @@ public final class ResNetParts {
 
     /** Global average pool to (N, C). */
     public static Block globalAvgPool() {
-        return new LambdaBlock(list -> new NDList(Pool.globalAvgPool2d(list.head())), "globalAvgPool");
+        return ScriptedLambda.globalAvgPool();
     }
 
     /** Identity, for residual branches without a downsample. */
     public static Block identity() {
-        return Blocks.identityBlock();
+        return ScriptedLambda.identity();
     }
 }

@@ -1,5 +1,7 @@
 package io.convzoo.zoo.arch.dyconv;
 
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -24,7 +26,7 @@ import java.util.List;
  * bn3][, downsample.0, downsample.1]}. Each conv is followed by its BN and a ReLU, except the last,
  * whose output is added to the identity (or the downsampled input) before the final ReLU.
  */
-public final class DyResidualBlock extends TracedBlock {
+public final class DyResidualBlock extends TracedBlock implements Scriptable {
 
     private final String name;
     private final int inChannels;
@@ -97,6 +99,20 @@ public final class DyResidualBlock extends TracedBlock {
         }
         NDArray identity = downsample == null ? x : downsample.forward(ps, inputs, training, params).head();
         return new NDList(ForwardArrays.residualRelu(current.head(), identity, training));
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        String x = w.share(inputs.get(0));
+        String y = x;
+        for (int i = 0; i < convs.size(); i++) {
+            y = w.convBn(convs.get(i), norms.get(i), y);
+            if (i < convs.size() - 1) {
+                y = w.relu(y);
+            }
+        }
+        String identity = downsample == null ? x : w.emit(downsample, x);
+        return List.of(w.relu(w.add(y, identity)));
     }
 
     @Override

@@ -1,5 +1,9 @@
 package io.convzoo.zoo.arch.octconv;
 
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
+import java.util.ArrayList;
+import java.util.List;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -24,7 +28,7 @@ import io.convzoo.blocks.ReluBlock;
  * <p>Reads and returns (high[, low]) lists as {@link OctConv} does: two arrays when
  * {@code alphaIn > 0} (resp. {@code alphaOut > 0}), else one.
  */
-public class OctBottleneck extends TracedBlock {
+public class OctBottleneck extends TracedBlock implements Scriptable {
 
     /** Output channels per plane, as the official Bottleneck. */
     public static final int EXPANSION = 4;
@@ -86,6 +90,21 @@ public class OctBottleneck extends TracedBlock {
             out.add(ForwardArrays.residualRelu(y.get(i), identity.get(i), training));
         }
         ForwardArrays.release(training, identity, inputs);
+        return out;
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        inputs.forEach(w::share);
+        List<String> y = w.emit(conv3, w.emit(conv2, w.emit(conv1, inputs)));
+        List<String> identity = downsample != null ? w.emit(downsample, inputs) : inputs;
+        if (identity.size() != y.size()) {
+            throw new UnsupportedOperationException(name + ": residual and shortcut arity differ");
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < y.size(); i++) {
+            out.add(w.relu(w.add(y.get(i), identity.get(i))));
+        }
         return out;
     }
 

@@ -1,5 +1,8 @@
 package io.convzoo.zoo.arch.pyconv;
 
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
+import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -13,7 +16,7 @@ import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.infer.ConvBn;
 import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.blocks.pyconv.PyConv;
-import io.convzoo.zoo.arch.ResNetParts;
+import io.convzoo.blocks.script.ScriptedLambda;
 
 /**
  * A residual block of PyConvResNet / PyConvHGResNet, with the official module names.
@@ -30,7 +33,7 @@ import io.convzoo.zoo.arch.ResNetParts;
  * channel change it is max pool 3×3/s (pad 1) → 1×1 conv → BN (children 0, 1, 2); with only a
  * channel change 1×1 conv → BN (children 0, 1); with only a stride a bare max pool; else identity.
  */
-public class PyConvResidual extends TracedBlock {
+public class PyConvResidual extends TracedBlock implements Scriptable {
 
     /** Which official residual block. */
     public enum Kind { BOTTLENECK, BASIC }
@@ -104,8 +107,7 @@ public class PyConvResidual extends TracedBlock {
     }
 
     private static Block maxPool(int stride) {
-        return stride == 2 ? ResNetParts.maxPool3x3s2()
-                : ai.djl.nn.pooling.Pool.maxPool2dBlock(new Shape(3, 3), new Shape(stride, stride), new Shape(1, 1));
+        return ScriptedLambda.maxPool2d(3, stride, 1);
     }
 
     /** Bottleneck or basic. */
@@ -136,6 +138,17 @@ public class PyConvResidual extends TracedBlock {
         }
         NDArray identity = downsample == null ? x : downsample.forward(ps, new NDList(x), training, params).head();
         return new NDList(ForwardArrays.residualRelu(out, identity, training));
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        String x = w.share(inputs.get(0));
+        String out = w.convBn(conv2, bn2, w.relu(w.convBn(conv1, bn1, x)));
+        if (kind == Kind.BOTTLENECK) {
+            out = w.convBn(conv3, bn3, w.relu(out));
+        }
+        String identity = downsample == null ? x : w.emit(downsample, x);
+        return List.of(w.relu(w.add(out, identity)));
     }
 
     private long expectedChannels() {

@@ -13,6 +13,9 @@ import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TracedBlock;
 import io.convzoo.blocks.infer.ConvBn;
 import io.convzoo.blocks.infer.FoldingSequential;
+import io.convzoo.blocks.script.ScriptWriter;
+import io.convzoo.blocks.script.Scriptable;
+import java.util.List;
 import io.convzoo.zoo.arch.ResNetParts;
 
 /**
@@ -46,7 +49,7 @@ public final class ReferenceResNet50 {
     }
 
     /** torchvision's Bottleneck: conv1 1×1, conv2 3×3 (stride), conv3 1×1 to planes·4, each with BN. */
-    public static final class Bottleneck extends TracedBlock {
+    public static final class Bottleneck extends TracedBlock implements Scriptable {
 
         static final int EXPANSION = 4;
         private static final String NAME = "Bottleneck";
@@ -88,6 +91,16 @@ public final class ReferenceResNet50 {
             ForwardArrays.release(training, new NDList(y2));
             NDArray identity = downsample == null ? x : downsample.forward(ps, new NDList(x), training, params).head();
             return new NDList(ForwardArrays.residualRelu(y, identity, training));
+        }
+
+        @Override
+        public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+            String x = w.share(inputs.get(0));
+            String y = w.relu(w.convBn(conv1, bn1, x));
+            y = w.relu(w.convBn(conv2, bn2, y));
+            y = w.convBn(conv3, bn3, y);
+            String identity = downsample == null ? x : w.emit(downsample, x);
+            return List.of(w.relu(w.add(y, identity)));
         }
 
         @Override

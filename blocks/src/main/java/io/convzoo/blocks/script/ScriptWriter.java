@@ -1,0 +1,259 @@
+package io.convzoo.blocks.script;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import io.convzoo.blocks.infer.ConvBn;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * Builds the TorchScript source of a model's eval forward: one statement per engine op, tensors as
+ * graph constants. Blocks write themselves through {@link Scriptable}; DJL's own layers (Conv2d,
+ * BatchNorm, Linear, SequentialBlock) are written here. A conv + BatchNorm pair whose folded conv
+ * the prepared Java forward made ({@link ConvBn#foldedPair}) is written as that folded conv, with the
+ * same arrays, so the script computes exactly what the prepared forward computes.
+ */
+public final class ScriptWriter {
+
+    private final Device device;
+    private final StringBuilder body = new StringBuilder();
+    private final List<NDArray> constants = new ArrayList<>();
+    private final Map<NDArray, String> constantNames = new IdentityHashMap<>();
+    private final Set<String> fresh = new HashSet<>();
+    private final List<Supplier<Object>> watched = new ArrayList<>();
+    private final List<Object> watchedValues = new ArrayList<>();
+    private int nextVariable;
+
+    /** A writer for a model whose arrays live on {@code device}. */
+    public ScriptWriter(Device device) {
+        this.device = device;
+    }
+
+    /** The device the model's arrays (and so the script's constants) are on. */
+    public Device device() {
+        return device;
+    }
+
+    /** The name the script refers to {@code array} by (one constant per array). */
+    public String constant(NDArray array) {
+        return constantNames.computeIfAbsent(array, a -> {
+            constants.add(a);
+            return "CONSTANTS.c" + (constants.size() - 1);
+        });
+    }
+
+    /** {@code constant(p.getArray())}. */
+    public String constant(Parameter p) {
+        return constant(p.getArray());
+    }
+
+    /**
+     * Records a value other than a parameter array that the script bakes in (a temperature): the
+     * script is stale once {@code state} returns something else ({@link #isCurrent}).
+     */
+    public <T> T watch(Supplier<T> state) {
+        T value = state.get();
+        @SuppressWarnings("unchecked")
+        Supplier<Object> untyped = (Supplier<Object>) state;
+        watched.add(untyped);
+        watchedValues.add(value);
+        return value;
+    }
+
+    /** Whether every {@link #watch watched} value is still what the script was written with. */
+    boolean isCurrent() {
+        for (int i = 0; i < watched.size(); i++) {
+            if (!Objects.equals(watched.get(i).get(), watchedValues.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A float as a TorchScript literal that parses back to the same float. */
+    public static String literal(float value) {
+        return Float.toString(value);
+    }
+
+    /** Assigns {@code expression} to a new variable, which its writer may modify in place; returns its name. */
+    public String let(String expression) {
+        String name = "v" + nextVariable++;
+        statement(name + " = " + expression);
+        fresh.add(name);
+        return name;
+    }
+
+    /** Writes {@code count} new variables unpacked from {@code expression} (a tuple or list of tensors). */
+    public List<String> unpack(String expression, int count) {
+        List<String> names = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            names.add("v" + nextVariable++);
+        }
+        statement(String.join(", ", names) + ", = " + expression);
+        fresh.addAll(names);
+        return names;
+    }
+
+    /** Writes one statement of the forward body. */
+    public void statement(String line) {
+        body.append("    ").append(line).append('\n');
+    }
+
+    /** Whether {@code variable} was made by the script and is read by one consumer only (may be modified in place). */
+    public boolean isFresh(String variable) {
+        return fresh.contains(variable);
+    }
+
+    /** Marks {@code variable} as read more than once: nothing may modify it in place any more. */
+    public String share(String variable) {
+        fresh.remove(variable);
+        return variable;
+    }
+
+    /** relu, in place when {@code variable} is fresh. */
+    public String relu(String variable) {
+        return isFresh(variable) ? let("torch.relu_(" + variable + ")") : let("torch.relu(" + variable + ")");
+    }
+
+    /** {@code a + b} written into {@code a} when it is fresh. */
+    public String add(String a, String b) {
+        return isFresh(a) ? let("torch.add_(" + a + ", " + b + ")") : let("torch.add(" + a + ", " + b + ")");
+    }
+
+    /** Writes {@code block}'s eval forward of {@code inputs}. */
+    public List<String> emit(Block block, List<String> inputs) {
+        if (block instanceof Scriptable s) {
+            return s.emitScript(this, inputs);
+        }
+        if (block instanceof SequentialBlock seq) {
+            List<String> current = inputs;
+            for (Block child : seq.getChildren().values()) {
+                current = emit(child, current);
+            }
+            return current;
+        }
+        String x = single(block, inputs);
+        if (block instanceof Conv2d conv) {
+            return List.of(conv(conv, x));
+        }
+        if (block instanceof BatchNorm bn) {
+            return List.of(batchNorm(bn, x));
+        }
+        if (block instanceof Linear linear) {
+            Parameter bias = linear.getParameters().contains("bias") ? linear.getParameters().get("bias") : null;
+            return List.of(let("torch.linear(" + x + ", " + constant(linear.getParameters().get("weight")) + ", "
+                    + (bias == null ? "None" : constant(bias)) + ")"));
+        }
+        throw new UnsupportedOperationException("no TorchScript form for " + block.getClass().getName());
+    }
+
+    /** {@link #emit} of a block with one input and one output. */
+    public String emit(Block block, String input) {
+        return single(block, emit(block, List.of(input)));
+    }
+
+    /**
+     * {@code bn(conv(x))}: the folded conv the prepared forward runs when there is one on this device,
+     * otherwise the conv and then the BatchNorm.
+     */
+    public String convBn(Block conv, Block bn, String x) {
+        ConvBn.FoldedPair folded = ConvBn.foldedPair(bn, device);
+        if (folded == null) {
+            return emit(bn, emit(conv, x));
+        }
+        if (folded.dynamic() != null) {
+            return folded.dynamic().emitFolded(this, x, folded);
+        }
+        List<String> levels = new ArrayList<>();
+        for (int i = 0; i < folded.convs().size(); i++) {
+            levels.add(foldedConv(folded, i, x));
+        }
+        return levels.size() == 1 ? levels.get(0) : let("torch.cat([" + String.join(", ", levels) + "], 1)");
+    }
+
+    /** The {@code i}-th folded conv of {@code folded} applied to {@code x}. */
+    public String foldedConv(ConvBn.FoldedPair folded, int i, String x) {
+        Conv2d c = folded.convs().get(i);
+        NDArray bias = folded.biases().get(i);
+        return conv2d(x, constant(folded.weights().get(i)), bias == null ? "None" : constant(bias), c.getStride(),
+                c.getPadding(), c.getDilation(), folded.groups().get(i));
+    }
+
+    /** A DJL conv with its own weight and bias. */
+    public String conv(Conv2d conv, String x) {
+        Parameter bias = conv.isIncludeBias() ? conv.getParameters().get("bias") : null;
+        return conv2d(x, constant(conv.getParameters().get("weight")), bias == null ? "None" : constant(bias),
+                conv.getStride(), conv.getPadding(), conv.getDilation(), conv.getGroups());
+    }
+
+    /** {@code torch.conv2d} with the given constants' names. */
+    public String conv2d(String x, String weight, String bias, Shape stride, Shape padding, Shape dilation,
+                         int groups) {
+        return let("torch.conv2d(" + x + ", " + weight + ", " + bias + ", " + ints(stride) + ", " + ints(padding)
+                + ", " + ints(dilation) + ", " + groups + ")");
+    }
+
+    /** An eval-mode BatchNorm over channels (running statistics). */
+    public String batchNorm(BatchNorm bn, String x) {
+        return let("torch.batch_norm(" + x + ", " + constant(bn.getParameters().get("gamma")) + ", "
+                + constant(bn.getParameters().get("beta")) + ", " + constant(bn.getParameters().get("runningMean"))
+                + ", " + constant(bn.getParameters().get("runningVar")) + ", False, 0.1, "
+                + ConvBn.epsilon(bn) + ", True)");
+    }
+
+    /** A TorchScript int list, e.g. {@code [1, 1]}. */
+    public static String ints(Shape shape) {
+        return ints(shape.getShape());
+    }
+
+    /** A TorchScript int list, e.g. {@code [1, 1]}. */
+    public static String ints(long... values) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < values.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(values[i]);
+        }
+        return sb.append(']').toString();
+    }
+
+    /** A TorchScript list of tensors, e.g. {@code [v1, v2]}. */
+    public static String list(List<String> variables) {
+        return variables.stream().collect(Collectors.joining(", ", "[", "]"));
+    }
+
+    private static String single(Block block, List<String> values) {
+        if (values.size() != 1) {
+            throw new UnsupportedOperationException(block.getClass().getSimpleName() + " takes or gives one array, got "
+                    + values.size());
+        }
+        return values.get(0);
+    }
+
+    /** The forward body (ends with its return statement once {@link #returns} was called). */
+    String body() {
+        return body.toString();
+    }
+
+    /** Ends the body: returns {@code variable}. */
+    void returns(String variable) {
+        statement("return " + variable);
+    }
+
+    /** The constants, in the order of their names. */
+    List<NDArray> constants() {
+        return constants;
+    }
+}
