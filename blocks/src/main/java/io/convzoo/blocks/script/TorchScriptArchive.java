@@ -51,11 +51,12 @@ public final class TorchScriptArchive {
                 + "  def forward(self: __torch__." + MODULE + "." + className + ",\n"
                 + "    x: Tensor) -> Tensor:\n"
                 + forwardBody;
+        byte[] constantsPickle = constantsTuple(constants); // checks the types before anything is written
         try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
             put(zip, "version", VERSION.getBytes(StandardCharsets.US_ASCII));
             put(zip, "data.pkl", moduleObject(className));
             put(zip, "code/__torch__/" + MODULE + ".py", code.getBytes(StandardCharsets.UTF_8));
-            put(zip, "constants.pkl", constantsTuple(constants));
+            put(zip, "constants.pkl", constantsPickle);
             for (int i = 0; i < constants.size(); i++) {
                 put(zip, "constants/" + i, storageBytes(constants.get(i)));
             }

@@ -24,8 +24,11 @@ public final class DjlBatchRunner implements BatchRunner {
     record Batch(float[][] items, long[] itemShape) {}
 
     public DjlBatchRunner(ZooModel<?, ?> model) {
-        // Inference preparation: conv+BN pairs run as one folded conv in eval forwards.
-        Inference.prepare(model.getBlock());
+        // Inference preparation (folded conv+BN pairs, one TorchScript module), unless the loader did it
+        // already with the caller's own settings.
+        if (!Inference.isPrepared(model.getBlock())) {
+            Inference.prepare(model.getBlock());
+        }
         this.predictor = model.newPredictor(new BatchTranslator(model.getBlock()));
     }
 

@@ -46,6 +46,13 @@ public class ConvZooModelLoader implements ModelLoader {
      */
     public static final String PREPARE = "prepare";
 
+    /**
+     * Argument: with {@link #PREPARE}, run eval forwards as one TorchScript module written from the
+     * model's blocks (default true; made at the first eval forward and checked against it, see
+     * {@link Inference#prepare(Block, boolean)}); {@code false} runs the prepared model block by block.
+     */
+    public static final String SCRIPT = "script";
+
     private final ModelSpec spec;
     private final MRL mrl;
 
@@ -123,7 +130,7 @@ public class ConvZooModelLoader implements ModelLoader {
                 initializeUntrained(block, model, args, spec.inputSize());
             }
             if (Boolean.parseBoolean(String.valueOf(given.getOrDefault(PREPARE, "true")))) {
-                Inference.prepare(block);
+                Inference.prepare(block, Boolean.parseBoolean(String.valueOf(given.getOrDefault(SCRIPT, "true"))));
             }
             Translator<I, O> translator = new InferenceTranslator<>(factory.newInstance(criteria.getInputClass(),
                     criteria.getOutputClass(), model, arguments));

@@ -1,0 +1,158 @@
+package io.convzoo.blocks.script;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
+import ai.djl.training.ParameterStore;
+import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.TestSupport;
+import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.infer.FoldingSequential;
+import io.convzoo.blocks.res2net.Res2NetBottleneck;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A prepared model whose eval forwards run as one TorchScript module: same logits as block by block,
+ * made again whenever what it was written from changes, and never in the way of a clear error.
+ */
+class ScriptedForwardTest {
+
+    private static final double TOLERANCE = 1e-4;
+
+    private static FoldingSequential model() {
+        FoldingSequential net = new FoldingSequential();
+        net.add("block", Res2NetBottleneck.builder().inChannels(8).planes(8).stride(2).build());
+        net.add("conv", Layers.conv(12, 3, 1, 1, 1, 1, false));
+        net.add("bn", Layers.batchNorm());
+        net.add("relu", Layers.relu());
+        net.add("pool", ScriptedLambda.maxPool2d(3, 2, 1));
+        net.add("gap", ScriptedLambda.globalAvgPool());
+        net.add("fc", Linear.builder().setUnits(5).build());
+        return net;
+    }
+
+    /** Random BatchNorm statistics and affine parameters, written into the existing arrays. */
+    private static void randomizeBatchNorms(Block block, long seed) {
+        long s = seed;
+        for (var p : block.getParameters()) {
+            String key = p.getKey();
+            NDArray a = p.getValue().getArray();
+            float[] v = TestSupport.randomFloats((int) a.size(), s++);
+            if (key.endsWith("runningVar") || key.endsWith("gamma")) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = 0.5f + Math.abs(v[i]);
+                }
+                a.set(v);
+            } else if (key.endsWith("runningMean") || key.endsWith("beta")) {
+                a.set(v);
+            }
+        }
+    }
+
+    private static float[] eval(Block net, NDManager manager, NDArray x) {
+        return net.forward(new ParameterStore(manager, false), new NDList(x), false).head().toFloatArray();
+    }
+
+    /** The logits of {@code net} block by block (its scripted forward switched off for the call). */
+    private static float[] blockByBlock(NamedSequential net, NDManager manager, NDArray x) {
+        ScriptedForward scripted = net.getScriptedForward();
+        net.setScriptedForward(null);
+        try {
+            return eval(net, manager, x);
+        } finally {
+            net.setScriptedForward(scripted);
+        }
+    }
+
+    @Test
+    void scriptedLogitsMatchAndFollowEveryChange() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            FoldingSequential net = model();
+            TestSupport.init(net, manager, new Shape(2, 8, 16, 16));
+            randomizeBatchNorms(net, 1);
+            ConvBn.enableFolding(net);
+            NDArray x = TestSupport.random(manager, new Shape(2, 8, 16, 16), 7);
+            NDArray other = TestSupport.random(manager, new Shape(1, 8, 20, 20), 8);
+            float[] expected = blockByBlock(net, manager, x);
+            float[] expectedOther = blockByBlock(net, manager, other);
+
+            ScriptedForward scripted = new ScriptedForward(net, "test model");
+            net.setScriptedForward(scripted);
+            TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE); // block by block, then compiled
+            assertTrue(scripted.isCompiledFor(x.getDevice()), "compiled at the first eval forward");
+            TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE);
+            TestSupport.assertClose(expectedOther, eval(net, manager, other), TOLERANCE);
+            assertTrue(scripted.isCompiledFor(x.getDevice()), "another batch and size run the same module");
+
+            // A wrong input gets the blocks' own message, not a TorchScript error, and keeps the module.
+            NDArray wrong = TestSupport.random(manager, new Shape(1, 5, 16, 16), 9);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> eval(net, manager, wrong));
+            assertTrue(e.getMessage().contains("C=8"), e.getMessage());
+            assertTrue(scripted.isCompiledFor(x.getDevice()));
+
+            // Values written in place: refresh (what weight loaders call) drops the module.
+            Parameter fcWeight = null;
+            for (var p : net.getParameters()) {
+                if (p.getKey().endsWith("fc_weight")) {
+                    fcWeight = p.getValue();
+                }
+            }
+            fcWeight.getArray().muli(2);
+            ConvBn.refresh(net);
+            assertFalse(scripted.isCompiledFor(x.getDevice()), "refresh drops the module");
+            float[] doubled = blockByBlock(net, manager, x);
+            assertTrue(maxDiff(expected, doubled) > 1e-3, "the new weights change the logits");
+            TestSupport.assertClose(doubled, eval(net, manager, x), TOLERANCE);
+            TestSupport.assertClose(doubled, eval(net, manager, x), TOLERANCE);
+            assertTrue(scripted.isCompiledFor(x.getDevice()), "made again from the current values");
+
+            // A replaced parameter array (loading parameters makes new arrays) is seen without refresh.
+            java.io.ByteArrayOutputStream saved = new java.io.ByteArrayOutputStream();
+            fcWeight.save(new java.io.DataOutputStream(saved));
+            fcWeight.load(manager, new java.io.DataInputStream(new java.io.ByteArrayInputStream(saved.toByteArray())));
+            assertFalse(scripted.isCompiledFor(x.getDevice()), "a replaced array makes the module stale");
+            TestSupport.assertClose(doubled, eval(net, manager, x), TOLERANCE);
+            TestSupport.assertClose(doubled, eval(net, manager, x), TOLERANCE);
+            assertTrue(scripted.isCompiledFor(x.getDevice()));
+
+            // A training forward (optimizer steps write in place) drops it too.
+            net.forward(new ParameterStore(manager, false), new NDList(x), true);
+            assertFalse(scripted.isCompiledFor(x.getDevice()), "a training forward makes the module stale");
+        }
+    }
+
+    @Test
+    void modelWithoutScriptFormRunsBlockByBlock() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NamedSequential net = new NamedSequential()
+                    .add("conv", Layers.conv(4, 3, 1, 1, 1, 1, true))
+                    .add("pool", Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2))); // a DJL lambda: opaque
+            TestSupport.init(net, manager, new Shape(1, 3, 8, 8));
+            NDArray x = TestSupport.random(manager, new Shape(1, 3, 8, 8), 3);
+            float[] expected = eval(net, manager, x);
+            ScriptedForward scripted = new ScriptedForward(net, "opaque");
+            net.setScriptedForward(scripted);
+            TestSupport.assertClose(expected, eval(net, manager, x), 0);
+            TestSupport.assertClose(expected, eval(net, manager, x), 0);
+            assertFalse(scripted.isCompiledFor(x.getDevice()), "a lambda block has no script form");
+        }
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+}

@@ -1,0 +1,108 @@
+package io.convzoo.zoo.infer;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.TestSupport;
+import io.convzoo.blocks.dynamic.DynamicConv2d;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.arch.resnet.ReferenceResNet50;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every zoo architecture runs its prepared eval forward as one TorchScript module written from its
+ * blocks, with the logits of the block-by-block prepared forward: at batch 1 (NCHW) and batch 4
+ * (channels-last), ImageNet variants at 32×32 to keep the run short (every block still runs).
+ */
+class ScriptedModelsTest {
+
+    private static final int IMAGENET_TEST_SIZE = 32;
+
+    @Test
+    void everyRegisteredModelIsScriptedWithTheSameLogits() {
+        for (ModelSpec spec : ModelRegistry.all()) {
+            int size = Math.min(spec.inputSize(), IMAGENET_TEST_SIZE);
+            check(spec.id(), spec::build, spec.defaults().inputChannels(), size);
+        }
+    }
+
+    @Test
+    void referenceResNet50IsScriptedWithTheSameLogits() {
+        check("resnet50", () -> ReferenceResNet50.build(1000), 3, IMAGENET_TEST_SIZE);
+    }
+
+    @Test
+    void changedTemperatureMakesTheModuleAgain() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block net = ModelRegistry.get("dy_resnet_small").build();
+            Shape shape = new Shape(2, 1, 28, 28);
+            TestSupport.init(net, manager, shape);
+            InferencePrepTest.randomizeBatchNorms(net, manager, 1);
+            NDArray x = TestSupport.random(manager, shape, 5);
+            ParameterStore ps = new ParameterStore(manager, false);
+            Inference.prepare(net);
+            Inference.forward(net, ps, x);
+            NamedSequential root = (NamedSequential) net;
+            assertTrue(root.getScriptedForward().isCompiledFor(x.getDevice()));
+            float[] before = Inference.forward(net, ps, x).head().toFloatArray();
+
+            DynamicConv2d.setTemperatureEverywhere(net, 7f);
+            assertFalse(root.getScriptedForward().isCompiledFor(x.getDevice()), "the temperature is baked in");
+            float[] blocks = Inference.forward(net, ps, x).head().toFloatArray(); // block by block, then made
+            assertTrue(root.getScriptedForward().isCompiledFor(x.getDevice()));
+            float[] scripted = Inference.forward(net, ps, x).head().toFloatArray();
+            TestSupport.assertClose(blocks, scripted, 1e-4);
+            assertTrue(maxDiff(before, blocks) > 1e-4, "the temperature changes the logits");
+        }
+    }
+
+    private static void check(String id, Supplier<Block> builder, int channels, int size) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block net = builder.get();
+            TestSupport.init(net, manager, new Shape(1, channels, size, size));
+            InferencePrepTest.randomizeBatchNorms(net, manager, 1);
+            ParameterStore ps = new ParameterStore(manager, false);
+            NDArray single = TestSupport.random(manager, new Shape(1, channels, size, size), 2);
+            NDArray four = TestSupport.random(manager, new Shape(4, channels, size, size), 3);
+
+            Inference.prepare(net, false);
+            float[] singleBlocks = Inference.forward(net, ps, single).head().toFloatArray();
+            float[] fourBlocks = Inference.forward(net, ps, four).head().toFloatArray();
+
+            Inference.prepare(net, true);
+            Inference.forward(net, ps, single); // block by block, then the module is made
+            assertTrue(((NamedSequential) net).getScriptedForward().isCompiledFor(single.getDevice()),
+                    id + ": compiled to one TorchScript module");
+            assertClose(id + " batch 1", singleBlocks, Inference.forward(net, ps, single).head().toFloatArray());
+            assertClose(id + " batch 4", fourBlocks, Inference.forward(net, ps, four).head().toFloatArray());
+            assertTrue(((NamedSequential) net).getScriptedForward().isCompiledFor(single.getDevice()),
+                    id + ": batch 4 channels-last ran the same module");
+        }
+    }
+
+    /** Within 1e-4 of the largest logit (the exactness bound, relative for big random logits). */
+    private static void assertClose(String what, float[] expected, float[] actual) {
+        double scale = 1;
+        for (float v : expected) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        double diff = maxDiff(expected, actual);
+        assertTrue(diff <= 1e-4 * scale, what + ": scripted logits differ by " + diff + " (largest " + scale + ")");
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+}
