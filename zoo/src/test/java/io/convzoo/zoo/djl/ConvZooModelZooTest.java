@@ -1,9 +1,12 @@
 package io.convzoo.zoo.djl;
 
+import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.script.ScriptedForward;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -113,6 +116,9 @@ class ConvZooModelZooTest {
                  Predictor<NDList, NDList> predictor = model.newPredictor()) {
                 float[] prepared = predictor.predict(new NDList(x)).head().toFloatArray();
                 assertEquals(45, ConvBn.foldedCount(model.getBlock()), "every BatchNorm runs folded");
+                ScriptedForward scripted = ((NamedSequential) model.getBlock()).getScriptedForward();
+                assertTrue(scripted.isCompiledFor(x.getDevice()), "eval forwards run one TorchScript module");
+                TestSupport.assertClose(prepared, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-4);
                 // The predictor's input of a prepared model is its channels-last copy from batch 4.
                 assertNotSame(x, model.getTranslator().processInput(context(model), new NDList(x)).head());
                 NDArray one = x.get("0:1");
@@ -123,6 +129,13 @@ class ConvZooModelZooTest {
                 float[] plain = predictor.predict(new NDList(x)).head().toFloatArray();
                 assertEquals(4 * 10, plain.length);
                 TestSupport.assertClose(plain, prepared, 1e-4);
+            }
+            try (ZooModel<NDList, NDList> model = res2netSmall(Map.of("script", "false"));
+                 Predictor<NDList, NDList> predictor = model.newPredictor()) {
+                predictor.predict(new NDList(x));
+                predictor.predict(new NDList(x));
+                assertEquals(45, ConvBn.foldedCount(model.getBlock()), "script=false still folds");
+                assertNull(((NamedSequential) model.getBlock()).getScriptedForward(), "script=false runs block by block");
             }
             try (ZooModel<NDList, NDList> model = res2netSmall(Map.of("prepare", "false"));
                  Predictor<NDList, NDList> predictor = model.newPredictor()) {
