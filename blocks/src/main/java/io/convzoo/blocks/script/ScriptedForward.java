@@ -6,17 +6,18 @@ import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
-import io.convzoo.blocks.ForwardArrays;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +60,7 @@ public final class ScriptedForward {
             return blockByBlock.get();
         }
         Device device = inputs.head().getDevice();
-        Compiled c = current(device);
+        Compiled c = acquire(device);
         if (c != null) {
             try {
                 return c.module.getBlock().forward(new ParameterStore(), inputs, false);
@@ -67,6 +68,8 @@ public final class ScriptedForward {
                 // An input the script cannot take (wrong channels, too small): the blocks' own checks
                 // name the problem, or they compute what the model computes.
                 return blockByBlock.get();
+            } finally {
+                release(c);
             }
         }
         NDList reference = blockByBlock.get();
@@ -81,27 +84,41 @@ public final class ScriptedForward {
     /** Drops the compiled module (a training forward, parameters written in place, preparation off). */
     public synchronized void invalidate() {
         if (compiled != null) {
-            compiled.module.close();
+            compiled.retired = true;
+            closeIfUnused(compiled);
             compiled = null;
         }
         failedOn = null;
     }
 
     /** Whether eval forwards on {@code device} currently run the compiled module. */
-    public boolean isCompiledFor(Device device) {
-        return current(device) != null;
+    public synchronized boolean isCompiledFor(Device device) {
+        Compiled c = compiled;
+        if (c != null && !c.isCurrent(device)) {
+            invalidate();
+        }
+        return compiled != null;
     }
 
-    private synchronized Compiled current(Device device) {
-        Compiled c = compiled;
-        if (c == null) {
+    /** The current module for {@code device}, counted as in use until {@link #release}; or null. */
+    private synchronized Compiled acquire(Device device) {
+        if (!isCompiledFor(device)) {
             return null;
         }
-        if (c.isCurrent(device)) {
-            return c;
+        compiled.users++;
+        return compiled;
+    }
+
+    /** A forward on {@code c} ended; a module dropped meanwhile is closed by its last user. */
+    private synchronized void release(Compiled c) {
+        c.users--;
+        closeIfUnused(c);
+    }
+
+    private static void closeIfUnused(Compiled c) {
+        if (c.retired && c.users == 0) {
+            c.close();
         }
-        invalidate();
-        return null;
     }
 
     private void compile(NDArray input, NDArray reference, Device device) {
@@ -159,11 +176,34 @@ public final class ScriptedForward {
         }
     }
 
-    /** A loaded module and what it was made from. */
-    private record Compiled(Model module, Device device, ScriptWriter writer,
-                            List<Pair<Parameter, NDArray>> sources) {
+    /**
+     * A loaded module and what it was made from. Its native memory goes with the model's: it is
+     * attached to the manager of the model's parameters, so closing the model closes it too.
+     */
+    private static final class Compiled {
+        final Model module;
+        final Device device;
+        final ScriptWriter writer;
+        final List<Pair<Parameter, NDArray>> sources;
+        final NDManager owner;
+        final String resourceId = UUID.randomUUID().toString();
+        int users;
+        boolean retired;
+
+        Compiled(Model module, Device device, ScriptWriter writer, List<Pair<Parameter, NDArray>> sources) {
+            this.module = module;
+            this.device = device;
+            this.writer = writer;
+            this.sources = sources;
+            NDArray first = sources.isEmpty() ? null : sources.get(0).getValue();
+            this.owner = first == null ? null : first.getManager();
+            if (owner != null) {
+                owner.attachInternal(resourceId, module);
+            }
+        }
+
         boolean isCurrent(Device d) {
-            if (!device.equals(d) || !writer.isCurrent()) {
+            if (!device.equals(d) || !writer.isCurrent() || (owner != null && !owner.isOpen())) {
                 return false;
             }
             for (Pair<Parameter, NDArray> s : sources) {
@@ -173,6 +213,13 @@ public final class ScriptedForward {
                 }
             }
             return true;
+        }
+
+        void close() {
+            if (owner != null && owner.isOpen()) {
+                owner.detachInternal(resourceId);
+            }
+            module.close();
         }
     }
 }

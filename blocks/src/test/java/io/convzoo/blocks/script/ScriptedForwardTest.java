@@ -131,6 +131,51 @@ class ScriptedForwardTest {
         }
     }
 
+    /**
+     * One thread predicts while another keeps dropping and remaking the module (a weight reload
+     * beside a serving worker): every prediction keeps the right logits (a module still running is
+     * closed only by its last user).
+     */
+    @Test
+    void predictionsStayCorrectWhileAnotherThreadRemakesTheModule() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            FoldingSequential net = model();
+            TestSupport.init(net, manager, new Shape(1, 8, 16, 16));
+            randomizeBatchNorms(net, 1);
+            ConvBn.enableFolding(net);
+            NDArray x = TestSupport.random(manager, new Shape(1, 8, 16, 16), 7);
+            float[] expected = blockByBlock(net, manager, x);
+            net.setScriptedForward(new ScriptedForward(net, "shared model"));
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread predictor = new Thread(() -> {
+                try (NDManager local = manager.newSubManager()) {
+                    for (int i = 0; i < 300; i++) {
+                        try (NDManager step = local.newSubManager()) {
+                            NDArray xi = x.duplicate();
+                            xi.attach(step);
+                            TestSupport.assertClose(expected, eval(net, step, xi), TOLERANCE);
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            predictor.start();
+            for (int i = 0; i < 20 && predictor.isAlive(); i++) {
+                ConvBn.refresh(net);
+                try (NDManager step = manager.newSubManager()) {
+                    eval(net, step, x.duplicate());
+                }
+            }
+            predictor.join();
+            if (failure.get() != null) {
+                throw new AssertionError("predicting thread failed", failure.get());
+            }
+            TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE);
+            assertTrue(net.getScriptedForward().isCompiledFor(x.getDevice()));
+        }
+    }
+
     @Test
     void modelWithoutScriptFormRunsBlockByBlock() {
         try (NDManager manager = NDManager.newBaseManager()) {
