@@ -3,6 +3,7 @@ package io.convzoo.blocks;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.pooling.Pool;
+import io.convzoo.blocks.script.ScriptWriter;
 
 /** The mean over H and W of an (N, C, H, W) array, kept as (N, C, 1, 1). */
 public final class SpatialMean {
@@ -18,5 +19,10 @@ public final class SpatialMean {
     public static NDArray of(NDArray x) {
         Shape s = x.getShape();
         return Pool.globalAvgPool2d(x).reshape(s.get(0), s.get(1), 1, 1);
+    }
+
+    /** The same in a script ({@code ScriptWriter}): the adaptive pool DJL's global pool runs, to 1×1. */
+    public static String script(ScriptWriter w, String x) {
+        return w.let("torch.adaptive_avg_pool2d(" + x + ", [1, 1])");
     }
 }

@@ -129,7 +129,7 @@ public final class DynamicConvAttention extends TracedBlock implements Scriptabl
 
     @Override
     public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        String pooled = w.let("torch.adaptive_avg_pool2d(" + inputs.get(0) + ", [1, 1])");
+        String pooled = SpatialMean.script(w, inputs.get(0));
         String hidden = w.relu(w.conv(fc1, pooled));
         String logits = w.let("torch.flatten(" + w.conv(fc2, hidden) + ", 1)");
         float t = w.watch(this::getTemperature);

@@ -59,7 +59,11 @@ public final class ConvBn {
             } else {
                 Folded f = folded(conv, bn, x.getDevice());
                 if (f != null) {
-                    return f.apply(ps, x, params);
+                    try {
+                        return f.apply(ps, x, params);
+                    } finally {
+                        done(f);
+                    }
                 }
             }
         }
@@ -72,6 +76,7 @@ public final class ConvBn {
      * in an eval-mode forward with folding enabled for {@code bn}, the paths with the BatchNorm folded
      * in (every path's weight scaled, the shift added once, to the first path's bias); otherwise null,
      * and the caller runs its convs and {@code bn} as usual. A training-mode call drops any folded copy.
+     * The caller hands a non-null result back to {@link #done} once its paths have run.
      */
     public static SummedPaths summedPaths(List<Conv2d> paths, Block bn, boolean training, Device device) {
         if (ENABLED.isEmpty()) {
@@ -82,6 +87,13 @@ public final class ConvBn {
             return null;
         }
         return foldedOrNull(bn, device, () -> Folded.make(paths, null, true, (BatchNorm) bn, device));
+    }
+
+    /** Ends a use of {@link #summedPaths}' result: folded arrays dropped meanwhile are freed by their last user. */
+    public static void done(SummedPaths paths) {
+        if (paths instanceof Folded f) {
+            done(f);
+        }
     }
 
     /** Convs with one BatchNorm folded into them whose outputs the caller sums, see {@link #summedPaths}. */
@@ -98,7 +110,9 @@ public final class ConvBn {
     public static int enableFolding(Block root) {
         int n = 0;
         if (root instanceof BatchNorm) {
-            release(ENABLED.put(root, NOT_YET));
+            synchronized (ENABLED) {
+                release(ENABLED.put(root, NOT_YET));
+            }
             n++;
         }
         for (Pair<String, Block> child : root.getChildren()) {
@@ -110,7 +124,9 @@ public final class ConvBn {
     /** Undoes {@link #enableFolding}: plain conv + BatchNorm again, folded arrays released. */
     public static void disableFolding(Block root) {
         if (root instanceof BatchNorm) {
-            release(ENABLED.remove(root));
+            synchronized (ENABLED) {
+                release(ENABLED.remove(root));
+            }
         }
         for (Pair<String, Block> child : root.getChildren()) {
             disableFolding(child.getValue());
@@ -184,16 +200,34 @@ public final class ConvBn {
     }
 
     private static void invalidate(Block bn) {
-        Folded[] f = ENABLED.get(bn);
-        if (f != null && f.length > 0) {
-            ENABLED.put(bn, NOT_YET);
-            release(f);
+        synchronized (ENABLED) {
+            Folded[] f = ENABLED.get(bn);
+            if (f != null && f.length > 0) {
+                ENABLED.put(bn, NOT_YET);
+                release(f);
+            }
         }
     }
 
+    /**
+     * Drops folded arrays (under ENABLED's lock). Ones still in use by a forward on another thread
+     * (weights reloaded or a training step beside a predicting thread) are freed by their last user.
+     */
     private static void release(Folded[] folded) {
         if (folded != null) {
             for (Folded f : folded) {
+                f.retired = true;
+                if (f.users == 0) {
+                    f.close();
+                }
+            }
+        }
+    }
+
+    private static void done(Folded f) {
+        synchronized (ENABLED) {
+            f.users--;
+            if (f.retired && f.users == 0) {
                 f.close();
             }
         }
@@ -210,17 +244,24 @@ public final class ConvBn {
                 return null;
             }
             if (cached.length == 1 && cached[0].isCurrent(device)) {
+                cached[0].users++;
                 return cached[0];
             }
             release(cached);
             Folded f = maker.get();
             ENABLED.put(bn, f == null ? NOT_YET : new Folded[] {f});
+            if (f != null) {
+                f.users++;
+            }
             return f;
         }
     }
 
     /** One folded conv (or several, for the levels of a PyConv) and the parameter arrays it came from. */
     private static final class Folded implements SummedPaths {
+        /** Forwards running with these arrays, and whether they were dropped; guarded by ENABLED. */
+        private int users;
+        private boolean retired;
         private final List<Conv2d> convs;
         /** Groups each folded weight is run with: 1 where it was spread into a dense kernel. */
         private final List<Integer> groups;

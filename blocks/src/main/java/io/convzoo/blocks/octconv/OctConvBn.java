@@ -84,10 +84,16 @@ public class OctConvBn extends TracedBlock implements Scriptable {
         List<Conv2d> highPaths = conv.highOutPaths();
         ConvBn.SummedPaths high = ConvBn.summedPaths(highPaths, bnH, training, device);
         ConvBn.SummedPaths low = bnL == null ? null : ConvBn.summedPaths(conv.lowOutPaths(), bnL, training, device);
-        if (high == null || (bnL != null && low == null)) {
-            return null;
+        NDList y;
+        try {
+            if (high == null || (bnL != null && low == null)) {
+                return null;
+            }
+            y = conv.forwardPaths(inputs, false, (path, x) -> (highPaths.contains(path) ? high : low).apply(path, x));
+        } finally {
+            ConvBn.done(high);
+            ConvBn.done(low);
         }
-        NDList y = conv.forwardPaths(inputs, false, (path, x) -> (highPaths.contains(path) ? high : low).apply(path, x));
         Block act = activation();
         if (act == null) {
             return y;

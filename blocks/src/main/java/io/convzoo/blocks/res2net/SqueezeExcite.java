@@ -62,7 +62,7 @@ public final class SqueezeExcite extends TracedBlock implements Scriptable {
     @Override
     public List<String> emitScript(ScriptWriter w, List<String> inputs) {
         String x = inputs.get(0);
-        String squeezed = w.let("torch.adaptive_avg_pool2d(" + x + ", [1, 1])");
+        String squeezed = SpatialMean.script(w, x);
         String hidden = w.relu(w.conv((Conv2d) fc1, squeezed));
         String gate = w.let("torch.sigmoid(" + w.conv((Conv2d) fc2, hidden) + ")");
         return List.of(w.let((w.isFresh(x) ? "torch.mul_(" : "torch.mul(") + x + ", " + gate + ")"));

@@ -18,6 +18,9 @@ import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.infer.ConvBn;
 import io.convzoo.blocks.infer.FoldingSequential;
+import io.convzoo.blocks.dynamic.DynamicConv2d;
+import io.convzoo.blocks.octconv.OctConv;
+import io.convzoo.blocks.pyconv.PyConv;
 import io.convzoo.blocks.res2net.Res2NetBottleneck;
 import org.junit.jupiter.api.Test;
 
@@ -29,9 +32,20 @@ class ScriptedForwardTest {
 
     private static final double TOLERANCE = 1e-4;
 
+    /**
+     * Every scriptable block the zoo models do not exercise unfolded: a v1b Res2Net stage with
+     * squeeze-excite, a dynamic conv and a PyConv without BatchNorm, two plain OctConvs (into and out
+     * of the octave pair, with the upsample-add).
+     */
     private static FoldingSequential model() {
         FoldingSequential net = new FoldingSequential();
-        net.add("block", Res2NetBottleneck.builder().inChannels(8).planes(8).stride(2).build());
+        net.add("block", Res2NetBottleneck.builder().inChannels(8).planes(8).stride(2)
+                .shortcut(Res2NetBottleneck.Shortcut.V1B).squeezeExcite(true).build());
+        net.add("dynamic", DynamicConv2d.builder().setInChannels(32).setOutChannels(16).setKernelSize(3)
+                .optPadding(1).optTemperature(4f).build());
+        net.add("pyconv", PyConv.builder().addLevel(8, 3, 1).addLevel(8, 5, 4).build());
+        net.add("octIn", OctConv.builder().setChannels(16, 16).setKernel(3).optPadding(1).optAlpha(0, 0.5).build());
+        net.add("octOut", OctConv.builder().setChannels(16, 16).setKernel(3).optPadding(1).optAlpha(0.5, 0).build());
         net.add("conv", Layers.conv(12, 3, 1, 1, 1, 1, false));
         net.add("bn", Layers.batchNorm());
         net.add("relu", Layers.relu());
