@@ -55,6 +55,15 @@ class ScriptedForwardTest {
         return net;
     }
 
+    /** {@link #model()} initialized for {@code input}, random BatchNorm statistics, folding on. */
+    private static FoldingSequential preparedModel(NDManager manager, Shape input) {
+        FoldingSequential net = model();
+        TestSupport.init(net, manager, input);
+        randomizeBatchNorms(net, 1);
+        ConvBn.enableFolding(net);
+        return net;
+    }
+
     /** Random BatchNorm statistics and affine parameters, written into the existing arrays. */
     private static void randomizeBatchNorms(Block block, long seed) {
         long s = seed;
@@ -91,10 +100,7 @@ class ScriptedForwardTest {
     @Test
     void scriptedLogitsMatchAndFollowEveryChange() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            FoldingSequential net = model();
-            TestSupport.init(net, manager, new Shape(2, 8, 16, 16));
-            randomizeBatchNorms(net, 1);
-            ConvBn.enableFolding(net);
+            FoldingSequential net = preparedModel(manager, new Shape(2, 8, 16, 16));
             NDArray x = TestSupport.random(manager, new Shape(2, 8, 16, 16), 7);
             NDArray other = TestSupport.random(manager, new Shape(1, 8, 20, 20), 8);
             float[] expected = blockByBlock(net, manager, x);
@@ -153,10 +159,7 @@ class ScriptedForwardTest {
     @Test
     void predictionsStayCorrectWhileAnotherThreadRemakesTheModule() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            FoldingSequential net = model();
-            TestSupport.init(net, manager, new Shape(1, 8, 16, 16));
-            randomizeBatchNorms(net, 1);
-            ConvBn.enableFolding(net);
+            FoldingSequential net = preparedModel(manager, new Shape(1, 8, 16, 16));
             NDArray x = TestSupport.random(manager, new Shape(1, 8, 16, 16), 7);
             float[] expected = blockByBlock(net, manager, x);
             net.setScriptedForward(new ScriptedForward(net, "shared model"));
