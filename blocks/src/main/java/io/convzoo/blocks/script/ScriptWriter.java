@@ -37,15 +37,10 @@ public final class ScriptWriter {
     private final List<Supplier<Object>> watched = new ArrayList<>();
     private final List<Object> watchedValues = new ArrayList<>();
     private int nextVariable;
-    /** Whether convs take a following ReLU or residual add into one oneDNN op (CPU only). */
-    private final boolean fuse;
-    /** The last conv, not written yet: a ReLU or add right after it may still fuse into it. */
-    private PendingConv pending;
 
     /** A writer for a model whose arrays live on {@code device}. */
     public ScriptWriter(Device device) {
         this.device = device;
-        this.fuse = !device.isGpu();
     }
 
     /** The device the model's arrays (and so the script's constants) are on. */
@@ -115,7 +110,6 @@ public final class ScriptWriter {
 
     /** Writes one statement of the forward body. */
     public void statement(String line) {
-        flush();
         body.append("    ").append(line).append('\n');
     }
 
@@ -132,20 +126,11 @@ public final class ScriptWriter {
 
     /** relu, in place when {@code variable} is fresh. */
     public String relu(String variable) {
-        if (pending != null && pending.name.equals(variable) && !pending.relu) {
-            pending.relu = true;
-            return variable;
-        }
         return isFresh(variable) ? let("torch.relu_(" + variable + ")") : let("torch.relu(" + variable + ")");
     }
 
-    /** {@code a + b}: fused into the conv that just made one of them, else written into {@code a} when it is fresh. */
+    /** {@code a + b} written into {@code a} when it is fresh. */
     public String add(String a, String b) {
-        if (pending != null && pending.other == null && !pending.relu
-                && (pending.name.equals(a) || pending.name.equals(b))) {
-            pending.other = pending.name.equals(a) ? b : a;
-            return pending.name;
-        }
         return isFresh(a) ? let("torch.add_(" + a + ", " + b + ")") : let("torch.add(" + a + ", " + b + ")");
     }
 
@@ -218,69 +203,8 @@ public final class ScriptWriter {
     /** {@code torch.conv2d} with the given constants' names. */
     public String conv2d(String x, String weight, String bias, Shape stride, Shape padding, Shape dilation,
                          int groups) {
-        if (!fuse) {
-            return let("torch.conv2d(" + x + ", " + weight + ", " + bias + ", " + ints(stride) + ", "
-                    + ints(padding) + ", " + ints(dilation) + ", " + groups + ")");
-        }
-        flush();
-        String name = "v" + nextVariable++;
-        fresh.add(name);
-        pending = new PendingConv(name, x, weight, bias, ints(stride), ints(padding), ints(dilation), groups);
-        return name;
-    }
-
-    /**
-     * Writes the pending conv: plain, or as oneDNN's fused conv ({@code mkldnn::_convolution_pointwise},
-     * what PyTorch's CPU graph compilers emit) with the ReLU and/or the residual add that followed it,
-     * one pass over the output instead of two or three.
-     */
-    private void flush() {
-        PendingConv p = pending;
-        if (p == null) {
-            return;
-        }
-        pending = null;
-        String geometry = p.weight + ", " + p.bias + ", " + p.padding + ", " + p.stride + ", " + p.dilation + ", "
-                + p.groups;
-        String noScalars = "annotate(List[Optional[number]], [])";
-        String expression;
-        if (p.other != null) {
-            expression = "ops.mkldnn._convolution_pointwise(" + p.x + ", " + p.other + ", " + geometry + ", \"add\", 1.0, "
-                    + (p.relu ? "\"relu\"" : "None") + ", " + noScalars + ", \"\")";
-        } else if (p.relu) {
-            expression = "ops.mkldnn._convolution_pointwise(" + p.x + ", " + geometry + ", \"relu\", " + noScalars
-                    + ", \"\")";
-        } else {
-            expression = "torch.conv2d(" + p.x + ", " + p.weight + ", " + p.bias + ", " + p.stride + ", " + p.padding
-                    + ", " + p.dilation + ", " + p.groups + ")";
-        }
-        body.append("    ").append(p.name).append(" = ").append(expression).append('\n');
-    }
-
-    /** A conv whose statement waits for what follows it. */
-    private static final class PendingConv {
-        final String name;
-        final String x;
-        final String weight;
-        final String bias;
-        final String stride;
-        final String padding;
-        final String dilation;
-        final int groups;
-        String other;
-        boolean relu;
-
-        PendingConv(String name, String x, String weight, String bias, String stride, String padding, String dilation,
-                    int groups) {
-            this.name = name;
-            this.x = x;
-            this.weight = weight;
-            this.bias = bias;
-            this.stride = stride;
-            this.padding = padding;
-            this.dilation = dilation;
-            this.groups = groups;
-        }
+        return let("torch.conv2d(" + x + ", " + weight + ", " + bias + ", " + ints(stride) + ", " + ints(padding)
+                + ", " + ints(dilation) + ", " + groups + ")");
     }
 
     /** An eval-mode BatchNorm over channels (running statistics). */
@@ -320,7 +244,6 @@ public final class ScriptWriter {
 
     /** The forward body (ends with its return statement once {@link #returns} was called). */
     String body() {
-        flush();
         return body.toString();
     }
 
