@@ -141,14 +141,23 @@ public final class ConvBn {
      * training-mode forwards are detected without it.
      */
     public static void refresh(Block root) {
-        if (root instanceof BatchNorm) {
-            invalidate(root);
-        }
+        dropFolded(root);
         if (root instanceof NamedSequential seq && seq.getScriptedForward() != null) {
             seq.getScriptedForward().invalidate(); // its module holds copies of the parameters too
         }
+    }
+
+    /**
+     * Frees the folded arrays under {@code root}; folding stays enabled and the next block-by-block
+     * eval forward makes them again. A scripted model calls it once its TorchScript module holds the
+     * folded weights, so that they are not kept twice.
+     */
+    public static void dropFolded(Block root) {
+        if (root instanceof BatchNorm) {
+            invalidate(root);
+        }
         for (Pair<String, Block> child : root.getChildren()) {
-            refresh(child.getValue());
+            dropFolded(child.getValue());
         }
     }
 

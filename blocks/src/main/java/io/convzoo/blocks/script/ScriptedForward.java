@@ -11,6 +11,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import io.convzoo.blocks.infer.ConvBn;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -144,6 +145,10 @@ public final class ScriptedForward {
             }
             compiled = new Compiled(module, device, w, parameters(root));
             module = null;
+            // The module has its own copy of the folded weights: the Java ones are made again only if
+            // a forward runs block by block.
+            w.constants().clear();
+            ConvBn.dropFolded(root);
         } catch (IOException | RuntimeException | ai.djl.MalformedModelException e) {
             failedOn = device;
             LOG.warn("{}: runs block by block, no TorchScript module ({})", name, e.getMessage());

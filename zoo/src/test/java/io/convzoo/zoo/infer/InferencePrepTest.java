@@ -46,7 +46,7 @@ class InferencePrepTest {
             NDArray x = TestSupport.random(manager, input, 7);
             float[] plain = Inference.forward(block, ps, x).head().toFloatArray();
 
-            int foldable = Inference.prepare(block);
+            int foldable = Inference.prepare(block, false); // block by block: the folding itself
             assertEquals(expectedBatchNorms, foldable, name + ": BatchNorms seen by the preparation");
             float[] prepared = Inference.forward(block, ps, x).head().toFloatArray();
             assertEquals(expectedFolded, ConvBn.foldedCount(block), name + ": BatchNorms folded into their conv");
@@ -57,7 +57,7 @@ class InferencePrepTest {
             randomizeBatchNorms(block, manager, 2);
             Inference.unprepare(block);
             float[] plain2 = Inference.forward(block, ps, x).head().toFloatArray();
-            Inference.prepare(block);
+            Inference.prepare(block, false);
             Inference.forward(block, ps, x);
             randomizeBatchNorms(block, manager, 3);
             ConvBn.refresh(block);
@@ -170,7 +170,7 @@ class InferencePrepTest {
             TestSupport.init(block, manager, batch8);
             NDArray x = TestSupport.random(manager, batch8, 5);
             assertSame(x, Inference.preparedInput(block, x), "not prepared: the input as is");
-            Inference.prepare(block);
+            Inference.prepare(block, false);
             assertNotSame(x, Inference.preparedInput(block, x), "prepared, batch 8: a channels-last copy");
             NDArray one = TestSupport.random(manager, new Shape(1, 3, 32, 32), 5);
             assertSame(one, Inference.preparedInput(block, one), "prepared, batch 1: the input as is");
@@ -207,7 +207,7 @@ class InferencePrepTest {
             randomizeBatchNorms(block, manager, 1);
             ParameterStore ps = new ParameterStore(manager, false);
             NDArray x = TestSupport.random(manager, input, 7);
-            Inference.prepare(block);
+            Inference.prepare(block, false);
             Inference.forward(block, ps, x);
             // A training forward updates running statistics in place; the next eval forward must refold.
             try (NDManager scope = manager.newSubManager()) {
@@ -223,7 +223,7 @@ class InferencePrepTest {
             // Loading parameters replaces the arrays: the folded convs must follow without refresh.
             java.io.ByteArrayOutputStream saved = new java.io.ByteArrayOutputStream();
             block.saveParameters(new java.io.DataOutputStream(saved));
-            Inference.prepare(block);
+            Inference.prepare(block, false);
             randomizeBatchNorms(block, manager, 5);
             ConvBn.refresh(block);
             float[] other = Inference.forward(block, ps, x).head().toFloatArray();
