@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * input matches the reference within 1e-4 (relative to the largest logit). The model's parameters
  * stay the source of truth: any training-mode forward, any replaced parameter array, a changed
  * watched value (a temperature) or a new device makes it stale, and the next eval forward makes it
- * again. A model that cannot be written (a block without a script form, another engine) keeps
- * running block by block; so does the rest of the session after a failed check.
+ * again. A model that cannot be written (a block without a script form, another engine), or whose
+ * module fails the check, keeps running block by block until it changes (one warning each time).
  */
 public final class ScriptedForward {
 
