@@ -76,11 +76,7 @@ public class NamedSequential extends TracedBlock implements Scriptable {
 
     @Override
     public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        List<String> current = inputs;
-        for (Block child : children.values()) {
-            current = w.emit(child, current);
-        }
-        return current;
+        return w.emitSequence(children.values(), inputs);
     }
 
     @Override

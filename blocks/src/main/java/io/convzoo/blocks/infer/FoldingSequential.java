@@ -13,6 +13,7 @@ import io.convzoo.blocks.pyconv.PyConv;
 import io.convzoo.blocks.script.ScriptWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToIntFunction;
 
 /**
  * A {@link NamedSequential} (same children, names and parameters) that runs each conv directly
@@ -34,34 +35,6 @@ public class FoldingSequential extends NamedSequential {
         return forward(ps, inputs, null, training, params);
     }
 
-    @Override
-    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        return emitScript(w, inputs, null);
-    }
-
-    /** The script of {@link #forward}: the same pairs, each written by {@link ScriptWriter#convBn}. */
-    private List<String> emitScript(ScriptWriter w, List<String> inputs, Block trailingBn) {
-        List<Block> blocks = new ArrayList<>(children.values());
-        if (trailingBn != null) {
-            blocks.add(trailingBn);
-        }
-        List<String> current = inputs;
-        for (int i = 0; i < blocks.size(); i++) {
-            Block child = blocks.get(i);
-            Block next = i + 1 < blocks.size() ? blocks.get(i + 1) : null;
-            if (next instanceof BatchNorm && isConv(child) && current.size() == 1) {
-                current = List.of(w.convBn(child, next, current.get(0)));
-                i++;
-            } else if (next instanceof BatchNorm && child instanceof FoldingSequential nested && nested.endsWithConv()) {
-                current = nested.emitScript(w, current, next);
-                i++;
-            } else {
-                current = w.emit(child, current);
-            }
-        }
-        return current;
-    }
-
     /**
      * Runs the children, then {@code trailingBn} when not null, as one sequence: a BatchNorm that
      * follows a nested FoldingSequential ending in a conv (the v1b deep stem's {@code conv1}, then
@@ -69,25 +42,81 @@ public class FoldingSequential extends NamedSequential {
      */
     private NDList forward(ParameterStore ps, NDList inputs, Block trailingBn, boolean training,
                            PairList<String, Object> params) {
+        return walk(inputs, trailingBn, NDList::size, new Steps<>() {
+            @Override
+            public NDList pair(Block conv, Block bn, NDList current) {
+                return ForwardArrays.next(training, current, inputs,
+                        in -> new NDList(ConvBn.forward(conv, bn, ps, in.head(), training, params)));
+            }
+
+            @Override
+            public NDList nested(FoldingSequential nested, Block bn, NDList current) {
+                return ForwardArrays.next(training, current, inputs, in -> nested.forward(ps, in, bn, training, params));
+            }
+
+            @Override
+            public NDList single(Block block, NDList current) {
+                return ForwardArrays.next(training, current, inputs, in -> block.forward(ps, in, training, params));
+            }
+        });
+    }
+
+    @Override
+    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
+        return emitScript(w, inputs, null);
+    }
+
+    /** The script of {@link #forward}: the same steps, each pair written by {@link ScriptWriter#convBn}. */
+    private List<String> emitScript(ScriptWriter w, List<String> inputs, Block trailingBn) {
+        return walk(inputs, trailingBn, List::size, new Steps<>() {
+            @Override
+            public List<String> pair(Block conv, Block bn, List<String> current) {
+                return List.of(w.convBn(conv, bn, current.get(0)));
+            }
+
+            @Override
+            public List<String> nested(FoldingSequential nested, Block bn, List<String> current) {
+                return nested.emitScript(w, current, bn);
+            }
+
+            @Override
+            public List<String> single(Block block, List<String> current) {
+                return w.emit(block, current);
+            }
+        });
+    }
+
+    /** What one step of the sequence does with the values so far: arrays in the forward, variables in a script. */
+    private interface Steps<T> {
+        /** A conv directly followed by its BatchNorm. */
+        T pair(Block conv, Block bn, T current);
+
+        /** A nested FoldingSequential ending in a conv, then the BatchNorm that pairs with that conv. */
+        T nested(FoldingSequential nested, Block bn, T current);
+
+        /** Any other child. */
+        T single(Block block, T current);
+    }
+
+    /** The one place that decides the steps, so that a forward and its script always pair alike. */
+    private <T> T walk(T inputs, Block trailingBn, ToIntFunction<T> arity, Steps<T> steps) {
         List<Block> blocks = children.values();
         if (trailingBn != null) {
             blocks = new ArrayList<>(blocks); // values() is the children's own list
             blocks.add(trailingBn);
         }
-        NDList current = inputs;
+        T current = inputs;
         for (int i = 0; i < blocks.size(); i++) {
             Block child = blocks.get(i);
             Block next = i + 1 < blocks.size() ? blocks.get(i + 1) : null;
-            if (next instanceof BatchNorm && isConv(child) && current.size() == 1) {
-                current = ForwardArrays.next(training, current, inputs,
-                        in -> new NDList(ConvBn.forward(child, next, ps, in.head(), training, params)));
+            if (next instanceof BatchNorm && isConv(child) && arity.applyAsInt(current) == 1) {
+                current = steps.pair(child, next, current);
                 i++;
             } else if (next instanceof BatchNorm && child instanceof FoldingSequential nested && nested.endsWithConv()) {
-                current = ForwardArrays.next(training, current, inputs,
-                        in -> nested.forward(ps, in, next, training, params));
+                current = steps.nested(nested, next, current);
                 i++;
             } else {
-                current = ForwardArrays.next(training, current, inputs, in -> child.forward(ps, in, training, params));
+                current = steps.single(child, current);
             }
         }
         return current;

@@ -303,7 +303,7 @@ public class OctConv extends TracedBlock implements Scriptable {
     }
 
     private static String scriptPool(ScriptWriter w, String x) {
-        return w.let("torch.avg_pool2d(" + x + ", [2, 2], [2, 2], [0, 0], False, True, None)");
+        return w.avgPool2d(x, 2, 2, 0, false, true);
     }
 
     /** The script of {@link #addUpsampled}: the broadcast add through (N, C, H, 2, W, 2) views. */

@@ -72,9 +72,7 @@ public final class AvgPool extends AbstractBlock implements Scriptable {
 
     @Override
     public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        return List.of(w.let("torch.avg_pool2d(" + inputs.get(0) + ", " + ScriptWriter.ints(kernel, kernel) + ", "
-                + ScriptWriter.ints(stride, stride) + ", " + ScriptWriter.ints(padding, padding) + ", "
-                + (ceilMode ? "True" : "False") + ", " + (countIncludePad ? "True" : "False") + ", None)"));
+        return List.of(w.avgPool2d(inputs.get(0), kernel, stride, padding, ceilMode, countIncludePad));
     }
 
     private NDArray pool(NDArray x) {

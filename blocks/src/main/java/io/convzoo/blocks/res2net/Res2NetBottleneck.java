@@ -222,7 +222,7 @@ public final class Res2NetBottleneck extends TracedBlock implements Scriptable {
             y = w.emit(se, y);
         }
         String shortcut = downsample != null ? w.emit(downsample, x) : x;
-        return List.of(w.relu(w.add(y, shortcut)));
+        return List.of(w.residualRelu(y, shortcut));
     }
 
     private static NDArray apply(Block block, ParameterStore ps, NDArray x, boolean training,

@@ -134,17 +134,34 @@ public final class ScriptWriter {
         return isFresh(a) ? let("torch.add_(" + a + ", " + b + ")") : let("torch.add(" + a + ", " + b + ")");
     }
 
+    /** {@code relu(branch + shortcut)}, the residual ending, as {@code ForwardArrays.residualRelu} runs it. */
+    public String residualRelu(String branch, String shortcut) {
+        return relu(add(branch, shortcut));
+    }
+
+    /** An average pool with square window, as PyTorch's {@code AvgPool2d} (divisor left at its default). */
+    public String avgPool2d(String x, int kernel, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
+        return let("torch.avg_pool2d(" + x + ", " + ints(kernel, kernel) + ", " + ints(stride, stride) + ", "
+                + ints(padding, padding) + ", " + (ceilMode ? "True" : "False") + ", "
+                + (countIncludePad ? "True" : "False") + ", None)");
+    }
+
+    /** Writes {@code blocks} one after the other, each fed the previous one's outputs. */
+    public List<String> emitSequence(Iterable<Block> blocks, List<String> inputs) {
+        List<String> current = inputs;
+        for (Block block : blocks) {
+            current = emit(block, current);
+        }
+        return current;
+    }
+
     /** Writes {@code block}'s eval forward of {@code inputs}. */
     public List<String> emit(Block block, List<String> inputs) {
         if (block instanceof Scriptable s) {
             return s.emitScript(this, inputs);
         }
         if (block instanceof SequentialBlock seq) {
-            List<String> current = inputs;
-            for (Block child : seq.getChildren().values()) {
-                current = emit(child, current);
-            }
-            return current;
+            return emitSequence(seq.getChildren().values(), inputs);
         }
         String x = single(block, inputs);
         if (block instanceof Conv2d conv) {

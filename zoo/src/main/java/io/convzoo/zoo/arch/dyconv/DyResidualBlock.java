@@ -112,7 +112,7 @@ public final class DyResidualBlock extends TracedBlock implements Scriptable {
             }
         }
         String identity = downsample == null ? x : w.emit(downsample, x);
-        return List.of(w.relu(w.add(y, identity)));
+        return List.of(w.residualRelu(y, identity));
     }
 
     @Override

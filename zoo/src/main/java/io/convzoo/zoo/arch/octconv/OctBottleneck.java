@@ -103,7 +103,7 @@ public class OctBottleneck extends TracedBlock implements Scriptable {
         }
         List<String> out = new ArrayList<>();
         for (int i = 0; i < y.size(); i++) {
-            out.add(w.relu(w.add(y.get(i), identity.get(i))));
+            out.add(w.residualRelu(y.get(i), identity.get(i)));
         }
         return out;
     }

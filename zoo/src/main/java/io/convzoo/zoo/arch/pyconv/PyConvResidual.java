@@ -148,7 +148,7 @@ public class PyConvResidual extends TracedBlock implements Scriptable {
             out = w.convBn(conv3, bn3, w.relu(out));
         }
         String identity = downsample == null ? x : w.emit(downsample, x);
-        return List.of(w.relu(w.add(out, identity)));
+        return List.of(w.residualRelu(out, identity));
     }
 
     private long expectedChannels() {

@@ -100,7 +100,7 @@ public final class ReferenceResNet50 {
             y = w.relu(w.convBn(conv2, bn2, y));
             y = w.convBn(conv3, bn3, y);
             String identity = downsample == null ? x : w.emit(downsample, x);
-            return List.of(w.relu(w.add(y, identity)));
+            return List.of(w.residualRelu(y, identity));
         }
 
         @Override
