@@ -1,6 +1,8 @@
 package io.convzoo.blocks.dynamic;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -26,7 +28,8 @@ import java.util.List;
  * (kaijieshi7/Dynamic-convolution-Pytorch): a bank of K kernels, shape
  * {@code (K, out, in/groups, k, k)} with an optional bias {@code (K, out)}, mixed per sample by the
  * {@link DynamicConvAttention} weights; the mixed kernels are applied to the whole batch by ONE
- * grouped convolution (the batch folded into the channel axis, {@code groups * N} groups).
+ * grouped convolution (the batch folded into the channel axis, {@code groups * N} groups), or, for a
+ * 1×1 unpadded ungrouped conv, by ONE batched matmul.
  *
  * <p>Parameter names follow the official module: {@code weight}, {@code bias},
  * {@code attention.fc1.weight}, {@code attention.fc2.weight}, {@code attention.fc2.bias}.
@@ -49,6 +52,9 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
     public static final float OFFICIAL_INITIAL_TEMPERATURE = 34f;
 
     private static final String NAME = "DynamicConv2d";
+
+    /** Kernel elements per sample (out · in/g · k · k) from which a CPU batch convolves sample by sample. */
+    static final long SAMPLE_BY_SAMPLE_MIN_KERNEL = 256L * 256 * 9;
 
     private final int inChannels;
     private final int outChannels;
@@ -206,29 +212,72 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
     }
 
     /**
-     * Mixes the bank per sample and runs one grouped conv over the batch folded into channels. A batch
-     * of one is already in that layout: its reshapes and the shift's tiling are skipped (each is a
-     * native call, and DY-ResNet-50 has 52 dynamic convs).
+     * Mixes the bank per sample, then convolves: a batch of one with its own kernel (no reshapes of
+     * the input: each is a native call, and DY-ResNet-50 has 52 dynamic convs); a larger batch as ONE
+     * batched matmul for a pointwise conv, sample by sample for a large kernel on the CPU, else as ONE
+     * grouped conv with the batch folded into channels.
      */
     private NDArray mixAndConvolve(NDArray x, NDArray att, NDArray bank, NDArray biasBank, NDArray shift) {
         Shape s = x.getShape();
         long n = s.get(0);
-        long h = s.get(2);
-        long w = s.get(3);
-        // (N, K) x (K, out * in/g * k * k): one mixed kernel set per sample, stacked along out.
-        NDArray mixed = att.matMul(bank).reshape(n * outChannels, inChannels / groups, kernelSize, kernelSize);
-        NDArray mixedBias = biasBank == null ? null : att.matMul(biasBank);
+        // (N, K) x (K, out * in/g * k * k): one mixed kernel set per sample.
+        NDArray mixed = att.matMul(bank);
+        NDArray bias = biasBank == null ? null : att.matMul(biasBank); // (N, out)
         if (shift != null) {
-            mixedBias = mixedBias != null ? mixedBias.add(shift) : n == 1 ? shift : shift.tile(n);
+            bias = bias == null ? shift : bias.add(shift); // (N, out), or (out) shared by all samples
         }
-        if (mixedBias != null && mixedBias.getShape().dimension() != 1) {
-            mixedBias = mixedBias.reshape(n * outChannels);
+        if (n == 1) {
+            return convolve(x, mixed, bias == null || bias.getShape().dimension() == 1 ? bias : bias.reshape(-1));
         }
+        if (isPointwise()) {
+            NDArray sampled = stride == 1 ? x : x.get(":, :, ::" + stride + ", ::" + stride);
+            NDArray y = mixed.reshape(n, outChannels, inChannels).matMul(sampled.reshape(n, inChannels, -1));
+            if (bias != null) {
+                y = y.addi(bias.expandDims(-1));
+            }
+            return y.reshape(n, outChannels, outputLength(s.get(2)), outputLength(s.get(3)));
+        }
+        if (convolvesSampleBySample(x.getDevice())) {
+            NDList samples = new NDList((int) n);
+            boolean sharedBias = bias == null || bias.getShape().dimension() == 1;
+            for (long b = 0; b < n; b++) {
+                samples.add(convolve(x.get(b + ":" + (b + 1)), mixed.get(b), sharedBias ? bias : bias.get(b)));
+            }
+            return NDArrays.concat(samples, 0);
+        }
+        NDArray batchBias = bias == null ? null : bias.getShape().dimension() == 1 ? bias.tile(n) : bias.reshape(-1);
         // Fold the batch into channels: sample b only sees its own channel block via groups = N * groups.
-        NDArray folded = n == 1 ? x : x.reshape(1, n * inChannels, h, w);
-        NDArray y = Conv2d.conv2d(folded, mixed, mixedBias, new Shape(stride, stride),
-                new Shape(padding, padding), new Shape(dilation, dilation), (int) (n * groups)).head();
-        return n == 1 ? y : y.reshape(n, outChannels, outputLength(h), outputLength(w));
+        NDArray y = Conv2d.conv2d(x.reshape(1, n * inChannels, s.get(2), s.get(3)),
+                mixed.reshape(n * outChannels, inChannels / groups, kernelSize, kernelSize), batchBias,
+                new Shape(stride, stride), new Shape(padding, padding), new Shape(dilation, dilation),
+                (int) (n * groups)).head();
+        return y.reshape(n, outChannels, outputLength(s.get(2)), outputLength(s.get(3)));
+    }
+
+    /** One sample's conv with its mixed kernel set (out · in/g · k · k elements) and bias (out) or null. */
+    private NDArray convolve(NDArray sample, NDArray kernel, NDArray bias) {
+        return Conv2d.conv2d(sample, kernel.reshape(outChannels, inChannels / groups, kernelSize, kernelSize), bias,
+                new Shape(stride, stride), new Shape(padding, padding), new Shape(dilation, dilation), groups).head();
+    }
+
+    /**
+     * A 1×1, unpadded, ungrouped dynamic conv is a per-sample (out, in) matrix times the (in, H·W)
+     * pixels: one batched matmul. libtorch's grouped conv with the batch as groups was up to 7× slower
+     * at DY-ResNet-50's pointwise shapes at batch 8 (at batch 1 the plain conv is kept).
+     * docs/benchmarks.md, session 7.
+     */
+    private boolean isPointwise() {
+        return kernelSize == 1 && padding == 0 && groups == 1;
+    }
+
+    /**
+     * On the CPU, libtorch's grouped conv with the batch as groups runs a kernel set of 512×512 3×3
+     * channel pairs at about half the speed of one conv per sample, 256×256 at about the same speed
+     * and smaller ones faster (batch 8, docs/benchmarks.md, session 7). GPUs keep the grouped conv.
+     */
+    private boolean convolvesSampleBySample(Device device) {
+        return (long) outChannels * (inChannels / groups) * kernelSize * kernelSize >= SAMPLE_BY_SAMPLE_MIN_KERNEL
+                && Device.Type.CPU.equals(device.getDeviceType());
     }
 
     @Override
@@ -246,25 +295,49 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
                 w.constant(folded.biases().get(0)));
     }
 
-    /** The script of {@link #mixAndConvolve}, for any batch size. */
+    /**
+     * The script of {@link #mixAndConvolve}, for any batch size: the batch-one conv when the batch is
+     * one, else the same batched form as the Java forward.
+     */
     private String emitMix(ScriptWriter w, String x, String bank, String biasBank, String shift) {
         String att = w.emit(attention, x);
         String n = w.let(x + ".size(0)");
-        String mixed = w.let("torch.mm(" + att + ", " + bank + ").reshape([-1, " + (inChannels / groups) + ", "
-                + kernelSize + ", " + kernelSize + "])");
-        String mixedBias = biasBank == null ? null : w.let("torch.mm(" + att + ", " + biasBank + ")");
+        String mixed = w.let("torch.mm(" + att + ", " + bank + ")");
+        String bias = biasBank == null ? null : w.let("torch.mm(" + att + ", " + biasBank + ")"); // (N, out)
         if (shift != null) {
-            mixedBias = mixedBias != null ? w.let("torch.add(" + mixedBias + ", " + shift + ")")
-                    : w.let(shift + ".repeat([" + n + "])");
+            bias = bias == null ? shift : w.let("torch.add(" + bias + ", " + shift + ")");
         }
-        if (mixedBias != null) {
-            mixedBias = w.let(mixedBias + ".reshape([-1])");
+        boolean sharedBias = biasBank == null;
+        String geometry = ScriptWriter.ints(stride, stride) + ", " + ScriptWriter.ints(padding, padding) + ", "
+                + ScriptWriter.ints(dilation, dilation);
+        String kernelShape = (inChannels / groups) + ", " + kernelSize + ", " + kernelSize;
+        String oneSample = "torch.conv2d(" + x + ", " + mixed + ".reshape([" + outChannels + ", " + kernelShape
+                + "]), " + (bias == null ? "None" : bias + ".reshape([-1])") + ", " + geometry + ", " + groups + ")";
+        String outShape = "[" + n + ", " + outChannels + ", " + w.let(outputLengthExpression(x + ".size(2)")) + ", "
+                + w.let(outputLengthExpression(x + ".size(3)")) + "]";
+        String batched;
+        if (isPointwise()) {
+            String sampled = stride == 1 ? x : x + "[:, :, ::" + stride + ", ::" + stride + "]";
+            batched = "torch.bmm(" + mixed + ".reshape([" + n + ", " + outChannels + ", " + inChannels + "]), "
+                    + sampled + ".reshape([" + n + ", " + inChannels + ", -1]))"
+                    + (bias == null ? "" : ".add_(" + bias + ".unsqueeze(-1))") + ".reshape(" + outShape + ")";
+        } else if (convolvesSampleBySample(w.device())) {
+            String sampleBias = bias == null ? "None" : sharedBias ? bias : bias + "[i]";
+            batched = "torch.cat([torch.conv2d(" + x + "[i:i + 1], " + mixed + "[i].reshape([" + outChannels + ", "
+                    + kernelShape + "]), " + sampleBias + ", " + geometry + ", " + groups + ") for i in range(" + n
+                    + ")])";
+        } else {
+            String batchBias = bias == null ? "None" : sharedBias ? bias + ".repeat([" + n + "])" : bias + ".reshape([-1])";
+            batched = "torch.conv2d(torch.flatten(" + x + ", 0, 1).unsqueeze(0), " + mixed + ".reshape([-1, "
+                    + kernelShape + "]), " + batchBias + ", " + geometry + ", " + n + " * " + groups + ").reshape("
+                    + outShape + ")";
         }
-        String folded = w.let("torch.flatten(" + x + ", 0, 1).unsqueeze(0)");
-        String y = w.let("torch.conv2d(" + folded + ", " + mixed + ", " + (mixedBias == null ? "None" : mixedBias)
-                + ", " + ScriptWriter.ints(stride, stride) + ", " + ScriptWriter.ints(padding, padding) + ", "
-                + ScriptWriter.ints(dilation, dilation) + ", " + n + " * " + groups + ")");
-        return w.let(y + ".reshape([" + n + ", " + outChannels + ", " + y + ".size(2), " + y + ".size(3)])");
+        return w.let(oneSample + " if " + n + " == 1 else " + batched);
+    }
+
+    /** TorchScript integer expression of {@link #outputLength} for an input length expression. */
+    private String outputLengthExpression(String length) {
+        return "(" + length + " + " + (2 * padding - dilation * (kernelSize - 1) - 1) + ") // " + stride + " + 1";
     }
 
     @Override

@@ -54,6 +54,13 @@ class DynamicConv2dTest {
                 Arguments.of(new Config(3, 4, 6, 3, 2, 1, 1, 2, false, 3, SOFTMAX)),
                 Arguments.of(new Config(3, 4, 4, 3, 1, 2, 2, 1, true, 4, SOFTMAX)),
                 Arguments.of(new Config(1, 6, 4, 1, 2, 0, 1, 2, true, 2, SOFTMAX)),
+                // Pointwise, ungrouped: the batched-matmul form, with and without stride and bias.
+                Arguments.of(new Config(3, 6, 5, 1, 1, 0, 1, 1, true, 4, SOFTMAX)),
+                Arguments.of(new Config(3, 6, 5, 1, 2, 0, 1, 1, false, 3, SOFTMAX)),
+                Arguments.of(new Config(1, 6, 5, 1, 3, 0, 1, 1, true, 4, SIGMOID)),
+                // 256x256 3x3 kernel sets: on the CPU a batch runs sample by sample.
+                Arguments.of(new Config(2, 256, 256, 3, 2, 1, 1, 1, true, 2, SOFTMAX)),
+                Arguments.of(new Config(2, 512, 256, 3, 1, 1, 1, 2, false, 2, SOFTMAX)),
                 Arguments.of(new Config(3, 4, 6, 3, 1, 1, 1, 2, true, 4, SIGMOID)));
     }
 

@@ -16,18 +16,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A dynamic conv WITH a bias bank, folded with its BatchNorm: the folded path mixes the scaled bias
- * bank and adds the shift, and at batch 1 it skips the batch folding; the zoo's DY-ResNets (no conv
- * bias) do not reach that combination.
+ * bank and adds the shift, and at batch 1 it skips the batch folding; a 1×1 one runs as a batched
+ * matmul. The zoo's DY-ResNets (no conv bias) do not reach that combination.
  */
 class DynamicConvFoldingTest {
 
-    @ParameterizedTest(name = "batch {0}, T = {1}")
-    @CsvSource({"1, 34", "1, 1", "3, 34", "3, 1"})
-    void foldedWithBiasBankMatchesConvThenBatchNorm(int batch, float temperature) {
+    @ParameterizedTest(name = "batch {0}, T = {1}, {2}x{2} stride {3}")
+    @CsvSource({"1, 34, 3, 1", "1, 1, 3, 1", "3, 34, 3, 1", "3, 1, 3, 1", "3, 34, 1, 2", "1, 1, 1, 1"})
+    void foldedWithBiasBankMatchesConvThenBatchNorm(int batch, float temperature, int kernel, int stride) {
         Engine.getInstance().setRandomSeed(11);
         try (NDManager m = NDManager.newBaseManager()) {
-            DynamicConv2d conv = DynamicConv2d.builder().setInChannels(4).setOutChannels(6).setKernelSize(3)
-                    .optPadding(1).optBias(true).build();
+            DynamicConv2d conv = DynamicConv2d.builder().setInChannels(4).setOutChannels(6).setKernelSize(kernel)
+                    .optStride(stride).optPadding(kernel / 2).optBias(true).build();
             FoldingSequential pair = new FoldingSequential().add("conv", conv).add("bn", BatchNorm.builder().build());
             Shape in = new Shape(batch, 4, 5, 5);
             TestSupport.init(pair, m, in);
@@ -48,7 +48,8 @@ class DynamicConvFoldingTest {
                 assertEquals(1, ConvBn.enableFolding(pair));
                 float[] folded = TestSupport.infer(pair, m, x).head().toFloatArray();
                 assertEquals(1, ConvBn.foldedCount(pair), "the pair ran folded");
-                assertEquals(batch * 6 * 5 * 5, folded.length);
+                int side = (5 - 1) / stride + 1;
+                assertEquals(batch * 6 * side * side, folded.length);
                 TestSupport.assertClose(plain, folded, 1e-4);
                 double largest = 0;
                 for (float f : plain) {

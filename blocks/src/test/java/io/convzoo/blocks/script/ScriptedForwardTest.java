@@ -1,5 +1,6 @@
 package io.convzoo.blocks.script;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,8 +35,9 @@ class ScriptedForwardTest {
 
     /**
      * Every scriptable block the zoo models do not exercise unfolded: a v1b Res2Net stage with
-     * squeeze-excite, a dynamic conv and a PyConv without BatchNorm, two plain OctConvs (into and out
-     * of the octave pair, with the upsample-add).
+     * squeeze-excite, two dynamic convs (3×3, and 1×1 with stride: the batched-matmul form) and a
+     * PyConv without BatchNorm, two plain OctConvs (into and out of the octave pair, with the
+     * upsample-add).
      */
     private static FoldingSequential model() {
         FoldingSequential net = new FoldingSequential();
@@ -46,6 +48,8 @@ class ScriptedForwardTest {
         net.add("pyconv", PyConv.builder().addLevel(8, 3, 1).addLevel(8, 5, 4).build());
         net.add("octIn", OctConv.builder().setChannels(16, 16).setKernel(3).optPadding(1).optAlpha(0, 0.5).build());
         net.add("octOut", OctConv.builder().setChannels(16, 16).setKernel(3).optPadding(1).optAlpha(0.5, 0).build());
+        net.add("pointwise", DynamicConv2d.builder().setInChannels(16).setOutChannels(16).setKernelSize(1)
+                .optStride(2).optTemperature(4f).build());
         net.add("conv", Layers.conv(12, 3, 1, 1, 1, 1, false));
         net.add("bn", Layers.batchNorm());
         net.add("relu", Layers.relu());
@@ -190,6 +194,52 @@ class ScriptedForwardTest {
             }
             TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE);
             assertTrue(net.getScriptedForward().isCompiledFor(x.getDevice()));
+        }
+    }
+
+    /**
+     * Every batched form of a dynamic conv folded with its BatchNorm (so with a mixed bias bank plus
+     * the shift): grouped conv, batched matmul (1×1 with stride) and sample by sample (a 256×256 3×3
+     * kernel set on the CPU), each at batch 3 and at batch 1 in one module.
+     */
+    @Test
+    void everyDynamicConvFormScriptsWithItsBiasBank() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            FoldingSequential net = new FoldingSequential();
+            int[][] convs = {{16, 256, 3, 1}, {256, 256, 3, 1}, {256, 24, 1, 2}}; // in, out, kernel, stride
+            for (int i = 0; i < convs.length; i++) {
+                int[] c = convs[i];
+                net.add("conv" + i, DynamicConv2d.builder().setInChannels(c[0]).setOutChannels(c[1])
+                        .setKernelSize(c[2]).optStride(c[3]).optPadding(c[2] / 2).optKernels(2).optBias(true)
+                        .optTemperature(4f).build());
+                net.add("bn" + i, Layers.batchNorm());
+            }
+            Shape batch3 = new Shape(3, 16, 6, 6);
+            TestSupport.init(net, manager, batch3);
+            randomizeBatchNorms(net, 5);
+            long firstSeed = 20;
+            long seed = firstSeed;
+            for (var p : net.getParameters()) {
+                if (p.getKey().matches("\\d+conv\\d_bias")) { // the bias banks: random, not their zero init
+                    NDArray bank = p.getValue().getArray();
+                    bank.set(TestSupport.randomFloats((int) bank.size(), seed++));
+                }
+            }
+            assertEquals(firstSeed + convs.length, seed, "every bias bank randomized");
+            assertEquals(convs.length, ConvBn.enableFolding(net));
+            NDArray x = TestSupport.random(manager, batch3, 11);
+            NDArray single = TestSupport.random(manager, new Shape(1, 16, 6, 6), 12);
+            float[] expected = blockByBlock(net, manager, x);
+            float[] expectedSingle = blockByBlock(net, manager, single);
+            assertEquals(3 * 24 * 3 * 3, expected.length);
+
+            ScriptedForward scripted = new ScriptedForward(net, "dynamic forms");
+            net.setScriptedForward(scripted);
+            TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE);
+            assertTrue(scripted.isCompiledFor(x.getDevice()));
+            TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE);
+            TestSupport.assertClose(expectedSingle, eval(net, manager, single), TOLERANCE);
+            assertTrue(maxDiff(expected, new float[expected.length]) > 0.1, "logits large enough to compare");
         }
     }
 
