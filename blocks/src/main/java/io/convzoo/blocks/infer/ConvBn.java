@@ -15,7 +15,7 @@ import ai.djl.util.PairList;
 import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
-import io.convzoo.blocks.conv.BlockDiagonalConv;
+import io.convzoo.blocks.conv.GroupedConvForms;
 import io.convzoo.blocks.pyconv.PyConv;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
@@ -393,9 +393,9 @@ public final class ConvBn {
                     NDArray b = summed ? (i == 0 ? shift : null) : shift.get(start + ":" + (start + out));
                     NDArray folded = s.reshape(out, 1, 1, 1).mul(w);
                     int groups = c.getGroups();
-                    if (BlockDiagonalConv.prefersDense(device, w.getShape().get(1) * groups, groups, w.getShape().get(2),
-                            w.getShape().get(3))) {
-                        folded = BlockDiagonalConv.expand(folded, groups);
+                    if (GroupedConvForms.formFor(device, w.getShape(), groups, false)
+                            == GroupedConvForms.Form.BLOCK_DIAGONAL) {
+                        folded = GroupedConvForms.expand(folded, groups);
                         groups = 1;
                     }
                     effectiveGroups.add(groups);
@@ -454,8 +454,8 @@ public final class ConvBn {
 
         private NDArray conv(int i, NDArray x) {
             Conv2d c = convs.get(i);
-            return Conv2d.conv2d(x, weights.get(i), biases.get(i), c.getStride(), c.getPadding(), c.getDilation(),
-                    groups.get(i)).head();
+            return GroupedConvForms.conv2d(x, weights.get(i), biases.get(i), c.getStride(), c.getPadding(),
+                    c.getDilation(), groups.get(i), false);
         }
 
         void close() {

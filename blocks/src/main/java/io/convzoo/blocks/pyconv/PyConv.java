@@ -14,7 +14,7 @@ import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.ConvMath;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.TracedBlock;
-import io.convzoo.blocks.conv.BlockDiagonalConv;
+import io.convzoo.blocks.conv.GroupedConvForms;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -141,12 +141,12 @@ public class PyConv extends TracedBlock implements Scriptable {
         validate(x.getShape());
         NDList outs = new NDList(convs.size());
         for (Conv2d conv : convs) {
-            // Levels with few channels per group run faster as a block-diagonal dense conv on CPU.
+            // Levels with few channels per group run faster in another form on CPU (GroupedConvForms).
             NDArray weight = ps.getValue(conv.getParameters().get("weight"), x.getDevice(), training);
             NDArray bias = conv.isIncludeBias()
                     ? ps.getValue(conv.getParameters().get("bias"), x.getDevice(), training) : null;
-            outs.add(BlockDiagonalConv.conv2d(x, weight, bias, conv.getStride(), conv.getPadding(),
-                    conv.getDilation(), conv.getGroups()));
+            outs.add(GroupedConvForms.conv2d(x, weight, bias, conv.getStride(), conv.getPadding(),
+                    conv.getDilation(), conv.getGroups(), training));
         }
         return new NDList(outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 1));
     }

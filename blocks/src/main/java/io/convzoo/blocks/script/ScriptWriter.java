@@ -9,6 +9,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import io.convzoo.blocks.conv.GroupedConvForms;
 import io.convzoo.blocks.infer.ConvBn;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -205,23 +206,60 @@ public final class ScriptWriter {
     /** The {@code i}-th folded conv of {@code folded} applied to {@code x}. */
     public String foldedConv(ConvBn.FoldedPair folded, int i, String x) {
         Conv2d c = folded.convs().get(i);
+        NDArray weight = folded.weights().get(i);
         NDArray bias = folded.biases().get(i);
-        return conv2d(x, constant(folded.weights().get(i)), bias == null ? "None" : constant(bias), c.getStride(),
+        return conv2d(x, weight.getShape(), constant(weight), bias == null ? "None" : constant(bias), c.getStride(),
                 c.getPadding(), c.getDilation(), folded.groups().get(i));
     }
 
     /** A DJL conv with its own weight and bias. */
     public String conv(Conv2d conv, String x) {
+        Parameter weight = conv.getParameters().get("weight");
         Parameter bias = conv.isIncludeBias() ? conv.getParameters().get("bias") : null;
-        return conv2d(x, constant(conv.getParameters().get("weight")), bias == null ? "None" : constant(bias),
+        return conv2d(x, weight.getArray().getShape(), constant(weight), bias == null ? "None" : constant(bias),
                 conv.getStride(), conv.getPadding(), conv.getDilation(), conv.getGroups());
     }
 
-    /** {@code torch.conv2d} with the given constants' names. */
-    public String conv2d(String x, String weight, String bias, Shape stride, Shape padding, Shape dilation,
-                         int groups) {
-        return let("torch.conv2d(" + x + ", " + weight + ", " + bias + ", " + ints(stride) + ", " + ints(padding)
-                + ", " + ints(dilation) + ", " + groups + ")");
+    /**
+     * {@code torch.conv2d} with the given constants' names, or its depthwise-per-output form where
+     * {@link GroupedConvForms#formFor} picks it for this writer's device (as the Java forward does).
+     */
+    public String conv2d(String x, Shape weightShape, String weight, String bias, Shape stride, Shape padding,
+                         Shape dilation, int groups) {
+        if (GroupedConvForms.formFor(device, weightShape, groups, false)
+                != GroupedConvForms.Form.DEPTHWISE_PER_OUTPUT) {
+            return let("torch.conv2d(" + x + ", " + weight + ", " + bias + ", " + ints(stride) + ", " + ints(padding)
+                    + ", " + ints(dilation) + ", " + groups + ")");
+        }
+        long out = weightShape.get(0);
+        long inPerGroup = weightShape.get(1);
+        long outPerGroup = out / groups;
+        String kernelSize = weightShape.get(2) + ", " + weightShape.get(3);
+        // The group sums are laid out as x is (a reduction's result is contiguous in its view's order):
+        // a channels-last batch stays channels-last for the convs after it.
+        // memory_format 2 is torch.channels_last (serialized TorchScript code names formats by number).
+        String channelsLast = let(x + ".is_contiguous(memory_format=2)");
+        List<String> perOutput = new ArrayList<>();
+        for (long j = 0; j < outPerGroup; j++) {
+            String kernel = outPerGroup == 1 ? weight
+                    : weight + ".reshape([" + groups + ", " + outPerGroup + ", " + inPerGroup + ", " + kernelSize
+                    + "]).select(1, " + j + ")";
+            String y = let("torch.conv2d(" + x + ", " + kernel + ".reshape([" + inPerGroup * groups + ", 1, "
+                    + kernelSize + "]), None, " + ints(stride) + ", " + ints(padding) + ", " + ints(dilation) + ", "
+                    + inPerGroup * groups + ")");
+            String n = y + ".size(0)";
+            String h = y + ".size(2)";
+            String w = y + ".size(3)";
+            perOutput.add(let(y + ".permute([0, 2, 3, 1]).reshape([" + n + ", " + h + ", " + w + ", " + groups + ", "
+                    + inPerGroup + "]).sum(4) if " + channelsLast + " else " + y + ".reshape([" + n + ", " + groups
+                    + ", " + inPerGroup + ", " + h + ", " + w + "]).sum(2)"));
+        }
+        // Channels-last sums are (N, H, W, g): outputs stack along the last axis, then view as (N, C, H, W).
+        String y = outPerGroup == 1
+                ? let(perOutput.get(0) + ".permute([0, 3, 1, 2]) if " + channelsLast + " else " + perOutput.get(0))
+                : let("torch.stack(" + list(perOutput) + ", -1).flatten(3, 4).permute([0, 3, 1, 2]) if "
+                        + channelsLast + " else torch.stack(" + list(perOutput) + ", 2).flatten(1, 2)");
+        return "None".equals(bias) ? y : let(y + ".add_(" + bias + ".reshape([-1, 1, 1]))");
     }
 
     /** An eval-mode BatchNorm over channels (running statistics). */

@@ -12,10 +12,11 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.conv.BlockDiagonalConv;
+import io.convzoo.blocks.conv.GroupedConvForms;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.hetconv.HetConv;
 import io.convzoo.blocks.hetconv.NaiveHetConv;
+import io.convzoo.blocks.infer.ChannelsLast;
 import io.convzoo.zoo.infer.Inference;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -35,8 +36,8 @@ import java.util.function.Function;
  *       with each at equal MACs (their time per MAC × HetConv's MACs);</li>
  *   <li>dynamic conv 128→128, 3×3, K = 4, 28×28, batch 32: {@link DynamicConv2d} (one grouped conv over
  *       the batch), a per-sample loop of the same block, and the static conv of the same shape;</li>
- *   <li>PyConv's grouped levels (few channels per group, 5×5–9×9) as the grouped engine op and as a
- *       {@link BlockDiagonalConv}, in a training step and in eval.</li>
+ *   <li>grouped convs with few channels per group (PyConv's 5×5–9×9 levels) in each of the
+ *       {@link GroupedConvForms}, in a training step and in eval.</li>
  * </ul>
  * Candidates are interleaved round by round; each figure is the median eval-forward time.
  */
@@ -57,56 +58,70 @@ public final class MicroBench {
     }
 
     /**
-     * PyConv's grouped levels as the grouped engine op and as one block-diagonal dense conv
-     * ({@link BlockDiagonalConv}): pyconvresnet_small layer1 levels in a training step (forward and
-     * backward, batch 64) and pyconvresnet50 layer1 levels in eval (batch 8).
+     * Grouped convs with few channels per group in the three {@link GroupedConvForms}: the grouped engine
+     * op, one block-diagonal dense conv, and depthwise convs plus group sums. pyconvresnet_small layer1
+     * levels in a training step (forward and backward, batch 64); pyconvresnet50 layer1 levels and a
+     * PyConvHGResNet-50 layer1 level in eval at batch 1, and at batch 8 channels-last (as a prepared
+     * model runs them).
      */
     private static List<Entry> groupedForms(NDManager manager, int rounds, PrintStream log) {
-        // batch, in, out, side, kernel, groups, training
-        int[][] cases = {{64, 32, 8, 28, 9, 8, 1}, {64, 32, 8, 28, 7, 8, 1}, {64, 32, 8, 28, 5, 4, 1},
-            {8, 64, 16, 56, 9, 16, 0}, {8, 64, 16, 56, 7, 8, 0}};
+        // batch, in, out, side, kernel, groups, training, channels-last
+        int[][] cases = {{64, 32, 8, 28, 9, 8, 1, 0}, {64, 32, 8, 28, 7, 8, 1, 0}, {64, 32, 8, 28, 5, 4, 1, 0},
+            {1, 64, 16, 56, 9, 16, 0, 0}, {1, 64, 16, 56, 7, 8, 0, 0}, {1, 128, 32, 56, 9, 32, 0, 0},
+            {8, 64, 16, 56, 9, 16, 0, 1}, {8, 64, 16, 56, 7, 8, 0, 1}};
+        GroupedConvForms.Form[] forms = GroupedConvForms.Form.values();
         List<Entry> rows = new ArrayList<>();
         try (NDManager m = manager.newSubManager()) {
             Map<String, Candidate> cands = new LinkedHashMap<>();
+            List<String> labels = new ArrayList<>();
             for (int[] c : cases) {
-                NDArray x = m.randomNormal(0f, 1f, new Shape(c[0], c[1], c[3], c[3]), DataType.FLOAT32);
+                NDArray nchw = m.randomNormal(0f, 1f, new Shape(c[0], c[1], c[3], c[3]), DataType.FLOAT32);
+                NDArray x = c[7] == 1 ? ChannelsLast.of(nchw) : nchw;
                 NDArray w = m.randomNormal(0f, 0.1f, new Shape(c[2], c[1] / c[5], c[4], c[4]), DataType.FLOAT32);
                 long macs = (long) c[0] * c[2] * c[3] * c[3] * (c[1] / c[5]) * c[4] * c[4] * (c[6] == 1 ? 3 : 1);
-                String label = String.format("%dx%d/g%d %d->%d %dx%d b%d %s", c[4], c[4], c[5], c[1], c[2], c[3], c[3],
-                        c[0], c[6] == 1 ? "train" : "eval");
-                for (boolean dense : new boolean[] {false, true}) {
-                    cands.put(label + (dense ? " block-diagonal" : " grouped op"),
-                            new Candidate(macs, xx -> groupedStep(xx, w, c[4] / 2, c[5], dense, c[6] == 1), x));
+                String label = String.format("%dx%d/g%d %d->%d %dx%d b%d %s%s", c[4], c[4], c[5], c[1], c[2], c[3],
+                        c[3], c[0], c[6] == 1 ? "train" : "eval", c[7] == 1 ? " CL" : "");
+                labels.add(label);
+                for (GroupedConvForms.Form form : forms) {
+                    cands.put(label + " " + formName(form),
+                            new Candidate(macs, xx -> groupedStep(xx, w, c[4] / 2, c[5], form, c[6] == 1), x));
                 }
             }
             Map<String, Double> ms = time(cands, rounds, Map.of(), log);
-            List<String> names = new ArrayList<>(cands.keySet());
-            for (int i = 0; i < names.size(); i += 2) {
-                double grouped = ms.get(names.get(i));
-                double dense = ms.get(names.get(i + 1));
-                rows.add(new Entry("grouped", names.get(i + 1), cands.get(names.get(i)).macs, dense, dense / grouped,
-                        "time / the grouped op's"));
-                rows.add(new Entry("grouped", names.get(i), cands.get(names.get(i)).macs, grouped, null, null));
+            for (String label : labels) {
+                double grouped = ms.get(label + " " + formName(GroupedConvForms.Form.GROUPED));
+                long macs = cands.get(label + " " + formName(GroupedConvForms.Form.GROUPED)).macs;
+                for (GroupedConvForms.Form form : forms) {
+                    String name = label + " " + formName(form);
+                    boolean engineOp = form == GroupedConvForms.Form.GROUPED;
+                    rows.add(new Entry("grouped", name, macs, ms.get(name), engineOp ? null : ms.get(name) / grouped,
+                            engineOp ? null : "time / the grouped op's"));
+                }
             }
         }
         return rows;
     }
 
-    /** One grouped conv in either form; in a training step also its backward (returns the weight gradient). */
-    static NDArray groupedStep(NDArray x, NDArray weight, int padding, int groups, boolean dense,
-                                       boolean training) {
+    private static String formName(GroupedConvForms.Form form) {
+        return switch (form) {
+            case GROUPED -> "grouped op";
+            case BLOCK_DIAGONAL -> "block-diagonal";
+            case DEPTHWISE_PER_OUTPUT -> "depthwise+sums";
+        };
+    }
+
+    /** One grouped conv in the given form; in a training step also its backward (returns the weight gradient). */
+    static NDArray groupedStep(NDArray x, NDArray weight, int padding, int groups, GroupedConvForms.Form form,
+                               boolean training) {
         Shape one = new Shape(1, 1);
         Shape pad = new Shape(padding, padding);
         if (!training) {
-            return dense ? Conv2d.conv2d(x, BlockDiagonalConv.expand(weight, groups), null, one, pad, one, 1).head()
-                    : Conv2d.conv2d(x, weight, null, one, pad, one, groups).head();
+            return GroupedConvForms.conv2d(form, x, weight, null, one, pad, one, groups);
         }
         NDArray w = weight.duplicate();
         w.setRequiresGradient(true);
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray y = dense ? Conv2d.conv2d(x, BlockDiagonalConv.expand(w, groups), null, one, pad, one, 1).head()
-                    : Conv2d.conv2d(x, w, null, one, pad, one, groups).head();
-            gc.backward(y.sum());
+            gc.backward(GroupedConvForms.conv2d(form, x, w, null, one, pad, one, groups).sum());
         }
         return w.getGradient();
     }
@@ -192,8 +207,10 @@ public final class MicroBench {
                     ms.get("DynamicConv2d per-sample loop") / batchedMs, "speed-up over the per-sample loop"));
             rows.add(new Entry("dynamic", "DynamicConv2d batch 32 (one grouped conv)", macs, batchedMs,
                     batchedMs / ms.get("static 3x3 conv 128->128 batch 32"), "time / static conv time"));
+            // A batched dynamic conv does the static conv's MACs and more: this ratio bounds its speed-up.
             rows.add(new Entry("dynamic", "DynamicConv2d per-sample loop", macs, ms.get("DynamicConv2d per-sample loop"),
-                    null, null));
+                    ms.get("DynamicConv2d per-sample loop") / ms.get("static 3x3 conv 128->128 batch 32"),
+                    "time / static conv time (the most any batched form can gain over the loop)"));
             rows.add(new Entry("dynamic", "static 3x3 conv 128->128 batch 32", macs,
                     ms.get("static 3x3 conv 128->128 batch 32"), null, null));
             return rows;
