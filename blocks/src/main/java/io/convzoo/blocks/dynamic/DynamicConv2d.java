@@ -196,7 +196,7 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
         NDArray weights = ps.getValue(weight, x.getDevice(), training);
         NDArray bank = ForwardArrays.derive(x, () -> weights.reshape(kernels, -1));
         NDArray biasBank = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
-        return new NDList(mixAndConvolve(x, att, bank, biasBank, null));
+        return new NDList(mixAndConvolve(x, att, bank, biasBank, null, training));
     }
 
     /**
@@ -208,16 +208,17 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
                                  NDArray shift, PairList<String, Object> params) {
         Checks.requireNchw(description(), x, inChannels);
         NDArray att = attention.forward(ps, new NDList(x), false, params).head();
-        return mixAndConvolve(x, att, scaledBank, scaledBiasBank, shift);
+        return mixAndConvolve(x, att, scaledBank, scaledBiasBank, shift, false);
     }
 
     /**
      * Mixes the bank per sample, then convolves: a batch of one with its own kernel (no reshapes of
      * the input: each is a native call, and DY-ResNet-50 has 52 dynamic convs); a larger batch as ONE
-     * batched matmul for a pointwise conv, sample by sample for a large kernel on the CPU, else as ONE
-     * grouped conv with the batch folded into channels.
+     * batched matmul for a pointwise conv, sample by sample for a large kernel in CPU inference, else as
+     * ONE grouped conv with the batch folded into channels.
      */
-    private NDArray mixAndConvolve(NDArray x, NDArray att, NDArray bank, NDArray biasBank, NDArray shift) {
+    private NDArray mixAndConvolve(NDArray x, NDArray att, NDArray bank, NDArray biasBank, NDArray shift,
+                                   boolean training) {
         Shape s = x.getShape();
         long n = s.get(0);
         // (N, K) x (K, out * in/g * k * k): one mixed kernel set per sample.
@@ -237,7 +238,7 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
             }
             return y.reshape(n, outChannels, outputLength(s.get(2)), outputLength(s.get(3)));
         }
-        if (convolvesSampleBySample(x.getDevice())) {
+        if (!training && convolvesSampleBySample(x.getDevice())) {
             NDList samples = new NDList((int) n);
             boolean sharedBias = bias == null || bias.getShape().dimension() == 1;
             for (long b = 0; b < n; b++) {
@@ -263,17 +264,18 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
     /**
      * A 1×1, unpadded, ungrouped dynamic conv is a per-sample (out, in) matrix times the (in, H·W)
      * pixels: one batched matmul. libtorch's grouped conv with the batch as groups was up to 7× slower
-     * at DY-ResNet-50's pointwise shapes at batch 8 (at batch 1 the plain conv is kept).
-     * docs/benchmarks.md, session 7.
+     * at DY-ResNet-50's pointwise shapes at batch 8 (at batch 1 the plain conv is kept); in training
+     * steps the matmul took 0.44–1.20× its time per shape, 0.67× summed. docs/benchmarks.md, session 7.
      */
     private boolean isPointwise() {
         return kernelSize == 1 && padding == 0 && groups == 1;
     }
 
     /**
-     * On the CPU, libtorch's grouped conv with the batch as groups runs a kernel set of 512×512 3×3
-     * channel pairs at about half the speed of one conv per sample, 256×256 at about the same speed
-     * and smaller ones faster (batch 8, docs/benchmarks.md, session 7). GPUs keep the grouped conv.
+     * In CPU inference, libtorch's grouped conv with the batch as groups runs a kernel set of 512×512
+     * 3×3 channel pairs at about half the speed of one conv per sample, 256×256 at about the same speed
+     * and smaller ones faster (batch 8, docs/benchmarks.md, session 7). Training steps keep the grouped
+     * conv (one conv per sample took 1.2–1.9× its time, backward included), and so do GPUs.
      */
     private boolean convolvesSampleBySample(Device device) {
         return (long) outChannels * (inChannels / groups) * kernelSize * kernelSize >= SAMPLE_BY_SAMPLE_MIN_KERNEL
