@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -142,9 +143,32 @@ public final class ScriptWriter {
 
     /** An average pool with square window, as PyTorch's {@code AvgPool2d} (divisor left at its default). */
     public String avgPool2d(String x, int kernel, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
-        return let("torch.avg_pool2d(" + x + ", " + ints(kernel, kernel) + ", " + ints(stride, stride) + ", "
-                + ints(padding, padding) + ", " + (ceilMode ? "True" : "False") + ", "
+        return channelsLastPool(x, in -> "torch.avg_pool2d(" + in + ", " + ints(kernel, kernel) + ", "
+                + ints(stride, stride) + ", " + ints(padding, padding) + ", " + (ceilMode ? "True" : "False") + ", "
                 + (countIncludePad ? "True" : "False") + ", None)");
+    }
+
+    /** A max pool with square window, as PyTorch's {@code MaxPool2d(kernel, stride, padding)}. */
+    public String maxPool2d(String x, int kernel, int stride, int padding) {
+        return channelsLastPool(x, in -> "torch.max_pool2d(" + in + ", " + ints(kernel, kernel) + ", "
+                + ints(stride, stride) + ", " + ints(padding, padding) + ", [1, 1], False)");
+    }
+
+    /**
+     * A pool on libtorch's channels-last CPU kernel, whatever x's layout, with the result back in x's
+     * layout. The channels-last kernels are vectorized over channels and the NCHW ones are not: a batch-1
+     * pool was 2–5× faster through channels-last, both copies included, with the same values
+     * (docs/benchmarks.md, session 7). An x with its channels innermost is pooled as it is. memory_format
+     * 2 is torch.channels_last (serialized TorchScript code names formats by number).
+     */
+    private String channelsLastPool(String x, UnaryOperator<String> pool) {
+        if (!Device.Type.CPU.equals(device.getDeviceType())) {
+            return let(pool.apply(x));
+        }
+        // Channels innermost already (a channels-last batch or a channel slice of one): pooled as it is.
+        String channelsInnermost = let(x + ".stride(1) == 1");
+        return let(pool.apply(x) + " if " + channelsInnermost + " else "
+                + pool.apply(x + ".contiguous(memory_format=2)") + ".contiguous()");
     }
 
     /** Writes {@code blocks} one after the other, each fed the previous one's outputs. */
@@ -237,7 +261,7 @@ public final class ScriptWriter {
         String kernelSize = weightShape.get(2) + ", " + weightShape.get(3);
         // The group sums are laid out as x is (a reduction's result is contiguous in its view's order):
         // a channels-last batch stays channels-last for the convs after it.
-        // memory_format 2 is torch.channels_last (serialized TorchScript code names formats by number).
+        // memory_format 2 is torch.channels_last (see channelsLastPool).
         String channelsLast = let(x + ".is_contiguous(memory_format=2)");
         List<String> perOutput = new ArrayList<>();
         for (long j = 0; j < outPerGroup; j++) {

@@ -5,23 +5,25 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.pooling.Pool;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
-import java.util.function.UnaryOperator;
 
 /**
  * A parameter-free functional block (a DJL {@link LambdaBlock}, so the summary shows it as one) that
- * also states its TorchScript form: {@code script} maps the input variable to the output expression.
+ * also states its TorchScript form: {@code script} writes the op for the input variable and returns
+ * the output variable.
  */
 public class ScriptedLambda extends LambdaBlock implements Scriptable {
 
-    private final UnaryOperator<String> script;
+    private final BiFunction<ScriptWriter, String, String> script;
 
     /**
      * @param forward the Java forward of one array
      * @param name the block's name (shown by the summary)
-     * @param script the same op as a TorchScript expression of its input variable
+     * @param script writes the same op for its input variable, returns the output variable
      */
-    public ScriptedLambda(Function<NDList, NDList> forward, String name, UnaryOperator<String> script) {
+    public ScriptedLambda(Function<NDList, NDList> forward, String name,
+                          BiFunction<ScriptWriter, String, String> script) {
         super(forward, name);
         this.script = script;
     }
@@ -32,14 +34,13 @@ public class ScriptedLambda extends LambdaBlock implements Scriptable {
         Shape s = new Shape(stride, stride);
         Shape p = new Shape(padding, padding);
         return new ScriptedLambda(list -> new NDList(Pool.maxPool2d(list.singletonOrThrow(), k, s, p, false)),
-                "maxPool2d", x -> "torch.max_pool2d(" + x + ", " + ScriptWriter.ints(k) + ", " + ScriptWriter.ints(s)
-                + ", " + ScriptWriter.ints(p) + ", [1, 1], False)");
+                "maxPool2d", (w, x) -> w.maxPool2d(x, kernel, stride, padding));
     }
 
     /** Global average pool to (N, C). */
     public static ScriptedLambda globalAvgPool() {
         return new ScriptedLambda(list -> new NDList(Pool.globalAvgPool2d(list.singletonOrThrow())), "globalAvgPool",
-                x -> "torch.flatten(torch.adaptive_avg_pool2d(" + x + ", [1, 1]), 1)");
+                (w, x) -> w.let("torch.flatten(torch.adaptive_avg_pool2d(" + x + ", [1, 1]), 1)"));
     }
 
     /** Identity (a residual branch without downsample); its script is its input itself. */
@@ -55,6 +56,6 @@ public class ScriptedLambda extends LambdaBlock implements Scriptable {
         if (inputs.size() != 1) {
             throw new UnsupportedOperationException(getName() + " takes one array, got " + inputs.size());
         }
-        return List.of(w.let(script.apply(inputs.get(0))));
+        return List.of(script.apply(w, inputs.get(0)));
     }
 }

@@ -64,4 +64,19 @@ class ScriptWriterTest {
                 + "    v6 = v5.add_(B.reshape([-1, 1, 1]))\n"
                 + "    return v6\n", w.body());
     }
+
+    /** On the CPU a pool runs on the channels-last kernel unless x already has its channels innermost. */
+    @Test
+    void poolsGoThroughChannelsLastOnCpuOnly() {
+        ScriptWriter cpu = new ScriptWriter(Device.cpu());
+        cpu.returns(cpu.maxPool2d("x", 3, 2, 1));
+        assertEquals(""
+                + "    v0 = x.stride(1) == 1\n"
+                + "    v1 = torch.max_pool2d(x, [3, 3], [2, 2], [1, 1], [1, 1], False) if v0 else "
+                + "torch.max_pool2d(x.contiguous(memory_format=2), [3, 3], [2, 2], [1, 1], [1, 1], False).contiguous()\n"
+                + "    return v1\n", cpu.body());
+        ScriptWriter gpu = new ScriptWriter(Device.gpu());
+        gpu.returns(gpu.avgPool2d("x", 2, 2, 0, true, false));
+        assertEquals("    v0 = torch.avg_pool2d(x, [2, 2], [2, 2], [0, 0], True, False, None)\n    return v0\n", gpu.body());
+    }
 }
