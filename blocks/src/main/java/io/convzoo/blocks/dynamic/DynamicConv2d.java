@@ -227,8 +227,9 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
         if (shift != null) {
             bias = bias == null ? shift : bias.add(shift); // (N, out), or (out) shared by all samples
         }
+        boolean sharedBias = biasBank == null;
         if (n == 1) {
-            return convolve(x, mixed, bias == null || bias.getShape().dimension() == 1 ? bias : bias.reshape(-1));
+            return convolve(x, mixed, sharedBias || bias == null ? bias : bias.reshape(-1));
         }
         if (isPointwise()) {
             NDArray sampled = stride == 1 ? x : x.get(":, :, ::" + stride + ", ::" + stride);
@@ -240,13 +241,13 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
         }
         if (!training && convolvesSampleBySample(x.getDevice())) {
             NDList samples = new NDList((int) n);
-            boolean sharedBias = bias == null || bias.getShape().dimension() == 1;
             for (long b = 0; b < n; b++) {
-                samples.add(convolve(x.get(b + ":" + (b + 1)), mixed.get(b), sharedBias ? bias : bias.get(b)));
+                samples.add(convolve(x.get(b + ":" + (b + 1)), mixed.get(b), sharedBias || bias == null ? bias
+                        : bias.get(b)));
             }
             return NDArrays.concat(samples, 0);
         }
-        NDArray batchBias = bias == null ? null : bias.getShape().dimension() == 1 ? bias.tile(n) : bias.reshape(-1);
+        NDArray batchBias = bias == null ? null : sharedBias ? bias.tile(n) : bias.reshape(-1);
         // Fold the batch into channels: sample b only sees its own channel block via groups = N * groups.
         NDArray y = Conv2d.conv2d(x.reshape(1, n * inChannels, s.get(2), s.get(3)),
                 mixed.reshape(n * outChannels, inChannels / groups, kernelSize, kernelSize), batchBias,
@@ -315,10 +316,9 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
         String kernelShape = (inChannels / groups) + ", " + kernelSize + ", " + kernelSize;
         String oneSample = "torch.conv2d(" + x + ", " + mixed + ".reshape([" + outChannels + ", " + kernelShape
                 + "]), " + (bias == null ? "None" : bias + ".reshape([-1])") + ", " + geometry + ", " + groups + ")";
-        String outShape = "[" + n + ", " + outChannels + ", " + w.let(outputLengthExpression(x + ".size(2)")) + ", "
-                + w.let(outputLengthExpression(x + ".size(3)")) + "]";
         String batched;
         if (isPointwise()) {
+            String outShape = outputShapeExpression(w, x, n);
             String sampled = stride == 1 ? x : x + "[:, :, ::" + stride + ", ::" + stride + "]";
             batched = "torch.bmm(" + mixed + ".reshape([" + n + ", " + outChannels + ", " + inChannels + "]), "
                     + sampled + ".reshape([" + n + ", " + inChannels + ", -1]))"
@@ -329,12 +329,19 @@ public final class DynamicConv2d extends TracedBlock implements MacCounted, Temp
                     + kernelShape + "]), " + sampleBias + ", " + geometry + ", " + groups + ") for i in range(" + n
                     + ")])";
         } else {
+            String outShape = outputShapeExpression(w, x, n);
             String batchBias = bias == null ? "None" : sharedBias ? bias + ".repeat([" + n + "])" : bias + ".reshape([-1])";
             batched = "torch.conv2d(torch.flatten(" + x + ", 0, 1).unsqueeze(0), " + mixed + ".reshape([-1, "
                     + kernelShape + "]), " + batchBias + ", " + geometry + ", " + n + " * " + groups + ").reshape("
                     + outShape + ")";
         }
         return w.let(oneSample + " if " + n + " == 1 else " + batched);
+    }
+
+    /** The batched output's shape as a TorchScript int list (only the forms that reshape to it write it). */
+    private String outputShapeExpression(ScriptWriter w, String x, String n) {
+        return "[" + n + ", " + outChannels + ", " + w.let(outputLengthExpression(x + ".size(2)")) + ", "
+                + w.let(outputLengthExpression(x + ".size(3)")) + "]";
     }
 
     /** TorchScript integer expression of {@link #outputLength} for an input length expression. */
