@@ -25,6 +25,26 @@ public final class ConvMath {
         return Math.floorDiv(span, stride) + 1;
     }
 
+    /**
+     * Output length of a pooling window along one axis, PyTorch's rule: floor mode as a conv; in ceil
+     * mode the last window must start inside the input or the left padding.
+     */
+    public static long poolOutputSize(long input, long kernel, long stride, long padding, boolean ceilMode) {
+        if (!ceilMode) {
+            return outputSize(input, kernel, stride, padding, 1);
+        }
+        long span = input + 2 * padding - kernel;
+        if (span < 0) {
+            throw new IllegalArgumentException("pool arithmetic: input length " + input + " is smaller than the kernel "
+                    + kernel + " (with padding " + padding + ")");
+        }
+        long out = Math.floorDiv(span + stride - 1, stride) + 1;
+        if ((out - 1) * stride >= input + padding) {
+            out--;
+        }
+        return out;
+    }
+
     /** Receptive field of one dilated kernel: k + (k - 1)(d - 1). */
     public static long receptiveField(long kernel, long dilation) {
         return kernel + (kernel - 1) * (dilation - 1);

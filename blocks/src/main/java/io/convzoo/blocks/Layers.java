@@ -70,6 +70,28 @@ public final class Layers {
         return total;
     }
 
+    /** A BatchNorm's epsilon (DJL keeps it private), or null where it cannot be read. */
+    public static Float epsilon(BatchNorm bn) {
+        Object v = batchNormField(bn, "epsilon");
+        return v instanceof Float f ? f : null;
+    }
+
+    /** Whether a BatchNorm normalizes axis 1 with both gamma and beta (the layout the folding handles). */
+    public static boolean isPlainChannelNorm(BatchNorm bn) {
+        return Integer.valueOf(1).equals(batchNormField(bn, "axis")) && Boolean.TRUE.equals(batchNormField(bn, "center"))
+                && Boolean.TRUE.equals(batchNormField(bn, "scale"));
+    }
+
+    private static Object batchNormField(BatchNorm bn, String name) {
+        try {
+            java.lang.reflect.Field f = BatchNorm.class.getDeclaredField(name);
+            f.setAccessible(true);
+            return f.get(bn);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** True for BatchNorm's running mean and variance. */
     public static boolean isRunningStatistic(Parameter p) {
         return p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR;

@@ -1,25 +1,17 @@
 package io.convzoo.blocks;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
-import ai.djl.util.PairList;
-import io.convzoo.blocks.script.ScriptWriter;
-import io.convzoo.blocks.script.Scriptable;
-import io.convzoo.blocks.script.ScriptedForward;
+import ai.djl.nn.norm.BatchNorm;
 import java.util.List;
 
 /**
  * A sequence of blocks whose children carry chosen names (DJL's SequentialBlock names them after
  * their class). Named children give parameter paths that mirror the official PyTorch module names,
- * e.g. {@code layer1.0.conv1.weight}.
+ * e.g. {@code layer1.0.conv1.weight}. A child directly followed by a BatchNorm is applied with it as
+ * one {@link Ops#convBn} pair, which the inference preparation folds when the child's output is
+ * linear in its convolutions (a conv, a PyConv, a dynamic conv, a sequence ending in a conv).
  */
-public class NamedSequential extends TracedBlock implements Scriptable {
-
-    /** Set on a prepared model's root: its eval forwards then run as one TorchScript module. */
-    private volatile ScriptedForward scripted;
+public class NamedSequential extends DataflowBlock {
 
     /** Appends {@code block} under {@code name}; returns this for chaining. */
     public NamedSequential add(String name, Block block) {
@@ -32,59 +24,20 @@ public class NamedSequential extends TracedBlock implements Scriptable {
         return children.size();
     }
 
-    /**
-     * Runs this block's eval forwards through {@code scripted} (null: block by block again). The
-     * inference preparation sets it on a model's root; training forwards always run block by block
-     * and make the script stale.
-     */
-    public void setScriptedForward(ScriptedForward scripted) {
-        ScriptedForward old = this.scripted;
-        this.scripted = scripted;
-        if (old != null && old != scripted) {
-            old.invalidate();
-        }
-    }
-
-    /** The scripted forward set by {@link #setScriptedForward}, or null. */
-    public ScriptedForward getScriptedForward() {
-        return scripted;
-    }
-
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        ScriptedForward s = scripted;
-        if (s == null) {
-            return forwardChildren(ps, inputs, training, params);
-        }
-        if (training) {
-            s.invalidate();
-            return forwardChildren(ps, inputs, true, params);
-        }
-        return s.forward(inputs, () -> forwardChildren(ps, inputs, false, params));
-    }
-
-    /** The children's forward, one after the other. */
-    protected NDList forwardChildren(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDList current = inputs;
-        for (Block child : children.values()) {
-            current = ForwardArrays.next(training, current, inputs, in -> child.forward(ps, in, training, params));
+    public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
+        List<Block> blocks = children.values();
+        List<T> current = inputs;
+        for (int i = 0; i < blocks.size(); i++) {
+            Block child = blocks.get(i);
+            Block next = i + 1 < blocks.size() ? blocks.get(i + 1) : null;
+            if (next instanceof BatchNorm && current.size() == 1) {
+                current = List.of(ops.convBn(child, next, current.get(0)));
+                i++;
+            } else {
+                current = ops.child(child, current);
+            }
         }
         return current;
-    }
-
-    @Override
-    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        return w.emitSequence(children.values(), inputs);
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Shape[] shapes = inputShapes;
-        for (Pair<String, Block> child : children) {
-            shapes = visit(visitor, child.getKey().substring(2), child.getValue(), shapes);
-        }
-        return shapes;
     }
 }

@@ -4,6 +4,7 @@ import io.convzoo.zoo.arch.dyconv.DyResNets;
 import io.convzoo.zoo.arch.octconv.OctResNets;
 import io.convzoo.zoo.arch.pyconv.PyConvResNets;
 import io.convzoo.zoo.arch.res2net.Res2Nets;
+import io.convzoo.zoo.arch.resnet.ResNets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -24,7 +25,8 @@ public final class ModelRegistry {
                 PyConvResNets.VARIANTS,
                 Res2Nets.VARIANTS,
                 OctResNets.VARIANTS,
-                DyResNets.VARIANTS
+                DyResNets.VARIANTS,
+                ResNets.VARIANTS
         );
         Map<String, ModelSpec> byId = new LinkedHashMap<>();
         for (List<ModelSpec> family : families) {

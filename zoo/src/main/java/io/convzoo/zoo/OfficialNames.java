@@ -3,6 +3,8 @@ package io.convzoo.zoo;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import ai.djl.util.PairList;
+import io.convzoo.blocks.ChildNames;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -27,10 +29,9 @@ public final class OfficialNames {
         for (Pair<String, Parameter> p : block.getDirectParameters()) {
             out.put(prefix + torchName(p.getKey()), p.getValue());
         }
-        for (Pair<String, Block> child : block.getChildren()) {
-            // DJL stores children as "%02d" + name.
-            String name = child.getKey().substring(2);
-            collect(child.getValue(), prefix + name + ".", out);
+        PairList<String, Block> children = block.getChildren();
+        for (int i = 0; i < children.size(); i++) {
+            collect(children.valueAt(i), prefix + ChildNames.name(children.keyAt(i), i) + ".", out);
         }
     }
 

@@ -1,14 +1,10 @@
 package io.convzoo.blocks.conv;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.Ops;
 
 /**
  * Depthwise separable convolution (MobileNet): a k×k "depthwise" conv with one filter per input
@@ -19,13 +15,17 @@ import io.convzoo.blocks.TracedBlock;
  * number of input channels is fixed at construction (it sets the depthwise groups) and every
  * input is checked against it.
  */
-public class DepthwiseSeparableConv extends TracedBlock {
+public class DepthwiseSeparableConv extends DataflowBlock {
 
     /** Name used in error messages. */
     public static final String NAME = "DepthwiseSeparableConv";
 
     private final int inChannels;
     private final int outChannels;
+    private final CheckedConv2d depthwise;
+    private final Block bn;
+    private final Block relu;
+    private final CheckedConv2d pointwise;
 
     /**
      * @param inChannels input channels C (the depthwise conv has C filters, groups = C)
@@ -43,14 +43,12 @@ public class DepthwiseSeparableConv extends TracedBlock {
                 "channels must be >= 1, got in=" + inChannels + " out=" + outChannels);
         this.inChannels = inChannels;
         this.outChannels = outChannels;
-        addChildBlock("depthwise", CheckedConv2d.create(NAME + ".depthwise", inChannels, inChannels, kernel,
-                stride, padding, dilation, inChannels, bias));
-        if (normActBetween) {
-            addChildBlock("bn", Layers.batchNorm());
-            addChildBlock("relu", Layers.relu());
-        }
-        addChildBlock("pointwise", CheckedConv2d.create(NAME + ".pointwise", inChannels, outChannels, 1, 1, 0,
-                1, 1, bias));
+        depthwise = addChildBlock("depthwise", CheckedConv2d.create(NAME + ".depthwise", inChannels, inChannels,
+                kernel, stride, padding, dilation, inChannels, bias));
+        bn = normActBetween ? addChildBlock("bn", Layers.batchNorm()) : null;
+        relu = normActBetween ? addChildBlock("relu", Layers.relu()) : null;
+        pointwise = addChildBlock("pointwise", CheckedConv2d.create(NAME + ".pointwise", inChannels, outChannels, 1,
+                1, 0, 1, 1, bias));
     }
 
     /** Plain depthwise + pointwise, no bias, nothing in between. */
@@ -70,32 +68,18 @@ public class DepthwiseSeparableConv extends TracedBlock {
 
     /** The k×k per-channel conv. */
     public CheckedConv2d getDepthwise() {
-        return (CheckedConv2d) children.get("01depthwise");
+        return depthwise;
     }
 
     /** The 1×1 channel-mixing conv. */
     public CheckedConv2d getPointwise() {
-        return (CheckedConv2d) children.values().get(children.size() - 1);
+        return pointwise;
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        Checks.requireNchw(NAME, inputs.singletonOrThrow(), inChannels);
-        NDList current = inputs;
-        for (Block child : children.values()) {
-            current = child.forward(ps, current, training, params);
-        }
-        return current;
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Checks.requireNchw(NAME, inputShapes[0], inChannels);
-        Shape[] shapes = inputShapes;
-        for (Pair<String, Block> child : children) {
-            shapes = visit(visitor, child.getKey().substring(2), child.getValue(), shapes);
-        }
-        return shapes;
+    protected <T> T forward(Ops<T> ops, T x) {
+        ops.require(x, s -> Checks.requireNchw(NAME, s, inChannels));
+        T y = bn == null ? ops.child(depthwise, x) : ops.child(relu, ops.convBn(depthwise, bn, x));
+        return ops.child(pointwise, y);
     }
 }

@@ -2,21 +2,21 @@ package io.convzoo.blocks.hetconv;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
+import io.convzoo.blocks.ChannelSelection;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ConvGeometry;
 import io.convzoo.blocks.ConvMath;
+import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.DerivedWeight;
 import io.convzoo.blocks.ForwardArrays;
+import io.convzoo.blocks.InferencePreparable;
 import io.convzoo.blocks.MacCounted;
-import io.convzoo.blocks.infer.InferencePreparable;
+import io.convzoo.blocks.Ops;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -45,12 +45,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link Strategy#DENSE_KERNEL} (default) gathers both weights into one dense (out, in, 3, 3) kernel
  * with a precomputed index and mask (made once per device) and runs one conv;
  * {@link Strategy#GROUPED_PLUS_POINTWISE} runs a grouped 3×3 conv (groups = p) over channels permuted
- * by residue plus a 1×1 conv with a masked dense weight. On the CPU engine the dense kernel was as
- * fast or faster at 64→64 on 32×32 for p = 2, 4, 8 (forward, and clearly so for forward+backward;
- * see HetConvBenchmark in the tests), despite computing zeros, hence the default. Stride applies to both kernels alike, as in
- * the reference (a 1×1 kernel at stride s samples the centres of the padded 3×3 windows).
+ * by residue plus a 1×1 conv with a masked dense weight. The dense kernel is the default: it was as
+ * fast or faster on the CPU engine despite computing zeros (docs/benchmarks.md). Stride applies to
+ * both kernels alike, as in the reference (a 1×1 kernel at stride s samples the centres of the padded
+ * 3×3 windows).
  */
-public class HetConv extends AbstractBlock implements MacCounted, InferencePreparable {
+public class HetConv extends DataflowBlock implements MacCounted, InferencePreparable {
 
     /** Name used in error messages. */
     public static final String NAME = "HetConv";
@@ -78,16 +78,18 @@ public class HetConv extends AbstractBlock implements MacCounted, InferencePrepa
 
     /** Gather indices and masks per device; engine constants, made once, not per forward. */
     private final Map<Device, Constants> constants = new ConcurrentHashMap<>();
-    /** Whether eval forwards use {@link #prepared} (see {@link #prepareInference}). */
+    /** Input channels in residue order, and the outputs back from residue order (grouped strategy). */
+    private final ChannelSelection inPermutation;
+    private final ChannelSelection outInverse;
+    /** Both weights gathered into one dense (out, in, 3, 3) kernel (weight3x3 itself when p = 1). */
+    private final DerivedWeight denseKernel;
+    /** The grouped strategy's weights in residue order: the 3×3 kernels, the masked 1×1 weight, the bias. */
+    private final DerivedWeight groupedKernel;
+    private final DerivedWeight pointwiseKernel;
+    private final DerivedWeight permutedBias;
+    private final DerivedWeight plainBias;
+    /** Whether eval forwards use one dense kernel made once (see {@link #prepareInference}). */
     private volatile boolean inferencePrepared;
-    /** The dense kernel made once for eval forwards, with the weight arrays it came from. */
-    private volatile PreparedKernel prepared;
-
-    private record PreparedKernel(NDArray weight3x3, NDArray weight1x1, NDArray kernel) {
-        boolean isFor(NDArray w3, NDArray w1) {
-            return weight3x3 == w3 && weight1x1 == w1 && !kernel.isReleased();
-        }
-    }
 
     /** HetConv with stride 1, no bias, dense-kernel strategy. */
     public HetConv(int inChannels, int outChannels, int part) {
@@ -130,6 +132,19 @@ public class HetConv extends AbstractBlock implements MacCounted, InferencePrepa
                 .optShape(new Shape(outChannels, inChannels - inChannels / part, 1, 1)).build());
         this.bias = bias ? addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
                 .optShape(new Shape(outChannels)).build()) : null;
+        inPermutation = new ChannelSelection(residueOrder(inChannels, part), this::weightManager);
+        outInverse = new ChannelSelection(inverse(outputResidueOrder()), this::weightManager);
+        denseKernel = part == 1 ? DerivedWeight.of(weight3x3) : new DerivedWeight(List.of(weight3x3, weight1x1),
+                w -> denseKernel(w.get(0), w.get(1), constantsFor(w.get(0))), new Shape(outChannels, inChannels, 3, 3));
+        groupedKernel = part == 1 ? null : new DerivedWeight(List.of(weight3x3), w -> w.get(0).flatten()
+                .take(constantsFor(w.get(0)).groupedIndex).reshape(outChannels, inChannels / part, 3, 3),
+                new Shape(outChannels, inChannels / part, 3, 3));
+        pointwiseKernel = part == 1 ? null : new DerivedWeight(List.of(weight1x1), w -> w.get(0).flatten()
+                .take(constantsFor(w.get(0)).pointwiseIndex).mul(constantsFor(w.get(0)).pointwiseMask)
+                .reshape(outChannels, inChannels, 1, 1), new Shape(outChannels, inChannels, 1, 1));
+        plainBias = bias ? DerivedWeight.of(this.bias) : null;
+        permutedBias = bias && part > 1 ? new DerivedWeight(List.of(this.bias),
+                b -> b.get(0).take(constantsFor(weight3x3.getArray()).outPermutation), new Shape(outChannels)) : null;
     }
 
     /** True when output {@code n} applies a 3×3 kernel to input {@code i}: (i - n) mod p == 0. */
@@ -162,11 +177,6 @@ public class HetConv extends AbstractBlock implements MacCounted, InferencePrepa
         return out * (9 * (in / part) + in - in / part) + (bias ? out : 0);
     }
 
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {outputShape(inputShapes[0])};
-    }
-
     private Shape outputShape(Shape input) {
         Checks.requireNchw(NAME, input, inChannels);
         long h;
@@ -194,39 +204,20 @@ public class HetConv extends AbstractBlock implements MacCounted, InferencePrepa
         return out.get(0) * outChannels * out.get(2) * out.get(3) * perOutput;
     }
 
+    /**
+     * One conv with the dense kernel ({@link Strategy#DENSE_KERNEL}, and every prepared eval forward);
+     * or, in residue order, a grouped 3×3 conv plus a masked 1×1 conv, then the outputs back in order.
+     */
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        outputShape(x.getShape());
-        Device device = x.getDevice();
-        NDArray w3 = ps.getValue(weight3x3, device, training);
-        NDArray b = bias == null ? null : ps.getValue(bias, device, training);
-        Shape strides = new Shape(stride, stride);
-        if (part == 1) {
-            return Conv2d.conv2d(x, w3, b, strides, new Shape(1, 1), new Shape(1, 1), 1);
+    protected <T> T forward(Ops<T> ops, T x) {
+        ops.require(x, this::outputShape);
+        if (part == 1 || strategy == Strategy.DENSE_KERNEL || inferencePrepared) {
+            return ops.conv2d(x, denseKernel, plainBias, new ConvGeometry(stride, 1, 1, 1));
         }
-        NDArray w1 = ps.getValue(weight1x1, device, training);
-        Constants c = constantsFor(w3);
-        if (training) {
-            dropPrepared();
-        } else if (inferencePrepared) {
-            return Conv2d.conv2d(x, preparedKernel(w3, w1, c), b, strides, new Shape(1, 1), new Shape(1, 1), 1);
-        }
-        if (strategy == Strategy.DENSE_KERNEL) {
-            NDArray dense = ForwardArrays.derive(x, () -> denseKernel(w3, w1, c));
-            return Conv2d.conv2d(x, dense, b, strides, new Shape(1, 1), new Shape(1, 1), 1);
-        }
-        // Grouped strategy: work in residue order (channel r + k·p at position r·(C/p) + k), then restore.
-        NDArray xp = x.get(new NDIndex(":, {}", c.inPermutation));
-        NDArray w3p = ForwardArrays.derive(x, () -> w3.flatten().take(c.groupedIndex)
-                .reshape(outChannels, inChannels / part, 3, 3));
-        NDArray w1p = ForwardArrays.derive(x, () -> w1.flatten().take(c.pointwiseIndex).mul(c.pointwiseMask)
-                .reshape(outChannels, inChannels, 1, 1));
-        NDArray bp = b == null ? null : ForwardArrays.derive(x, () -> b.take(c.outPermutation));
-        NDArray y = Conv2d.conv2d(xp, w3p, null, strides, new Shape(1, 1), new Shape(1, 1), part).head()
-                .add(Conv2d.conv2d(xp, w1p, bp, strides, new Shape(0, 0), new Shape(1, 1), 1).head());
-        return new NDList(y.get(new NDIndex(":, {}", c.outInverse)));
+        T xp = ops.share(ops.selectChannels(x, inPermutation));
+        T threeByThree = ops.conv2d(xp, groupedKernel, null, new ConvGeometry(stride, 1, 1, part));
+        T oneByOne = ops.conv2d(xp, pointwiseKernel, permutedBias, new ConvGeometry(stride, 0, 1, 1));
+        return ops.selectChannels(ops.add(threeByThree, oneByOne), outInverse);
     }
 
     /** Both weights gathered into one dense (out, in, 3, 3) kernel, zeros where the definition has no tap. */
@@ -244,28 +235,36 @@ public class HetConv extends AbstractBlock implements MacCounted, InferencePrepa
     @Override
     public void prepareInference(boolean enabled) {
         inferencePrepared = enabled;
-        dropPrepared();
+        denseKernel.setCaching(enabled);
     }
 
-    private synchronized NDArray preparedKernel(NDArray w3, NDArray w1, Constants c) {
-        PreparedKernel p = prepared;
-        if (p == null || !p.isFor(w3, w1)) {
-            if (p != null) {
-                p.kernel().close();
+    private NDManager weightManager() {
+        return weight3x3.getArray().getManager();
+    }
+
+    /** Channels in residue order: r, r + p, r + 2p, … for r = 0 .. p-1. */
+    private static long[] residueOrder(int channels, int part) {
+        long[] order = new long[channels];
+        int pos = 0;
+        for (int r = 0; r < part; r++) {
+            for (int i = r; i < channels; i += part) {
+                order[pos++] = i;
             }
-            NDArray kernel = ForwardArrays.derive(w3, () -> denseKernel(w3, w1, c)); // lives with the weights
-            ForwardArrays.keep(kernel);
-            p = new PreparedKernel(w3, w1, kernel);
-            prepared = p;
         }
-        return p.kernel();
+        return order;
     }
 
-    private synchronized void dropPrepared() {
-        if (prepared != null) {
-            prepared.kernel().close();
-            prepared = null;
+    /** The grouped strategy's output order (output group r holds outputs r, r + p, …); empty where it does not apply. */
+    private long[] outputResidueOrder() {
+        return part <= 1 || outChannels % part != 0 ? new long[0] : residueOrder(outChannels, part);
+    }
+
+    private static long[] inverse(long[] permutation) {
+        long[] inverse = new long[permutation.length];
+        for (int q = 0; q < permutation.length; q++) {
+            inverse[(int) permutation[q]] = q;
         }
+        return inverse;
     }
 
     private Constants constantsFor(NDArray weight) {
@@ -321,12 +320,8 @@ public class HetConv extends AbstractBlock implements MacCounted, InferencePrepa
             }
 
             // Grouped: channel order by residue; output group r holds outputs r, r + p, ...
-            long[] inPerm = residueOrder(in);
-            long[] outPerm = part <= 1 || out % part != 0 ? new long[0] : residueOrder(out);
-            long[] outInv = new long[outPerm.length];
-            for (int q = 0; q < outPerm.length; q++) {
-                outInv[(int) outPerm[q]] = q;
-            }
+            long[] inPerm = residueOrder(in, part);
+            long[] outPerm = outputResidueOrder();
             long[] gIndex = new long[outPerm.length * c3 * 9];
             long[] pIndex = new long[outPerm.length * in];
             float[] pMask = new float[outPerm.length * in];
@@ -345,29 +340,17 @@ public class HetConv extends AbstractBlock implements MacCounted, InferencePrepa
             }
             denseIndex = onDevice(m.create(dIndex), d);
             denseMask = onDevice(m.create(dMask).toType(dataType, false), d);
-            inPermutation = onDevice(m.create(inPerm), d);
+            inPermutation = HetConv.this.inPermutation.on(d);
             outPermutation = onDevice(m.create(outPerm), d);
-            outInverse = onDevice(m.create(outInv), d);
+            outInverse = HetConv.this.outInverse.on(d);
             groupedIndex = onDevice(m.create(gIndex), d);
             pointwiseIndex = onDevice(m.create(pIndex), d);
             pointwiseMask = onDevice(m.create(pMask).toType(dataType, false), d);
-            ForwardArrays.keep(denseIndex, denseMask, inPermutation, outPermutation, outInverse, groupedIndex,
-                    pointwiseIndex, pointwiseMask);
+            ForwardArrays.keep(denseIndex, denseMask, outPermutation, groupedIndex, pointwiseIndex, pointwiseMask);
         }
 
         boolean isReleased() {
             return denseIndex.isReleased();
-        }
-
-        private long[] residueOrder(int channels) {
-            long[] order = new long[channels];
-            int pos = 0;
-            for (int r = 0; r < part; r++) {
-                for (int i = r; i < channels; i += part) {
-                    order[pos++] = i;
-                }
-            }
-            return order;
         }
 
         /** Rank of input i among the 1×1 inputs of output n, in ascending channel order. */

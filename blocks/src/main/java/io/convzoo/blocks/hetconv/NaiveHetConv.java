@@ -1,15 +1,11 @@
 package io.convzoo.blocks.hetconv;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.Ops;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,7 +15,7 @@ import java.util.List;
  * when enabled, summed per output. It runs out·in engine convs per forward; it exists to check
  * {@link HetConv} against and for benchmarks, not for use in models.
  */
-public class NaiveHetConv extends TracedBlock {
+public class NaiveHetConv extends DataflowBlock {
 
     private static final String NAME = "NaiveHetConv";
 
@@ -50,7 +46,7 @@ public class NaiveHetConv extends TracedBlock {
 
     /** The conv that output {@code n} applies to input {@code i}. */
     public Block pair(int n, int i) {
-        return children.get(String.format("%02d", n * inChannels + i + 1) + pairName(n, i));
+        return children.valueAt(n * inChannels + i);
     }
 
     /**
@@ -91,35 +87,20 @@ public class NaiveHetConv extends TracedBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        Checks.requireNchw(NAME, x, inChannels);
-        List<NDArray> outputs = new ArrayList<>();
+    protected <T> T forward(Ops<T> ops, T x) {
+        ops.require(x, s -> Checks.requireNchw(NAME, s, inChannels));
+        List<T> channels = ops.split(x, 1, inChannels, 1);
+        channels.forEach(ops::share);
+        List<T> outputs = new ArrayList<>();
         for (int n = 0; n < outChannels; n++) {
-            NDArray sum = null;
+            T sum = null;
             for (int i = 0; i < inChannels; i++) {
-                NDArray channel = x.get(":, {}:{}", i, i + 1);
-                NDArray y = pair(n, i).forward(ps, new NDList(channel), training, params).head();
-                sum = sum == null ? y : sum.add(y);
+                T y = ops.child(pair(n, i), channels.get(i));
+                sum = sum == null ? y : ops.add(sum, y);
             }
             outputs.add(sum);
         }
-        return new NDList(NDArrays.concat(new NDList(outputs), 1));
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Shape in = inputShapes[0];
-        Checks.requireNchw(NAME, in, inChannels);
-        Shape single = new Shape(in.get(0), 1, in.get(2), in.get(3));
-        Shape out = null;
-        for (int n = 0; n < outChannels; n++) {
-            for (int i = 0; i < inChannels; i++) {
-                out = visit(visitor, pairName(n, i), pair(n, i), single)[0];
-            }
-        }
-        return new Shape[] {new Shape(in.get(0), outChannels, out.get(2), out.get(3))};
+        return ops.cat(outputs, 1);
     }
 
     /** Stride shared by all pair convs. */

@@ -1,24 +1,15 @@
 package io.convzoo.blocks.octconv;
 
-import io.convzoo.blocks.script.ScriptWriter;
-import io.convzoo.blocks.script.Scriptable;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.pooling.Pool;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.ForwardArrays;
+import io.convzoo.blocks.ConvMath;
+import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.Ops;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
-import java.util.function.BiFunction;
-import java.util.stream.Stream;
 
 /**
  * Octave convolution (Chen et al., "Drop an Octave", ICCV 2019), as the official
@@ -49,7 +40,7 @@ import java.util.stream.Stream;
  * size) the block throws an {@link IllegalArgumentException} naming itself, the shapes and the
  * reason, before anything reaches the engine.
  */
-public class OctConv extends TracedBlock implements Scriptable {
+public class OctConv extends DataflowBlock {
 
     private final int inChannels;
     private final int outChannels;
@@ -72,9 +63,7 @@ public class OctConv extends TracedBlock implements Scriptable {
     private final Conv2d convL2h;
     private final Conv2d convH2l;
     private final Conv2d convH2h;
-    private final List<Conv2d> highOutPaths;
-    private final List<Conv2d> lowOutPaths;
-    /** Input shapes of the last forward that passed validation (re-tracing every forward cost ~20% of the Java time). */
+    /** Input shapes of the last forward that passed validation (validating every forward cost ~20% of the Java time). */
     private volatile Shape[] validatedInputShapes;
 
     protected OctConv(Builder b) {
@@ -113,8 +102,6 @@ public class OctConv extends TracedBlock implements Scriptable {
             addChildBlock("conv_h2l", convH2l);
         }
         addChildBlock("conv_h2h", convH2h);
-        highOutPaths = convL2h != null ? List.of(convH2h, convL2h) : List.of(convH2h);
-        lowOutPaths = Stream.of(convH2l, convL2l).filter(Objects::nonNull).toList();
     }
 
     private static String fmt(double a) {
@@ -231,147 +218,58 @@ public class OctConv extends TracedBlock implements Scriptable {
         return name;
     }
 
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        return forwardPaths(inputs, training,
-                (conv, x) -> conv.forward(ps, new NDList(x), training, params).singletonOrThrow());
-    }
-
     /**
-     * The forward with each path's convolution done by {@code pathConv} (e.g. a conv with a
-     * BatchNorm folded in): pooling, upsampling and the sums are this block's. {@code pathConv} must
-     * return a fresh array: in eval the sums go into the first path's output and free the others.
+     * The paths: high→high, high→low through a 2×2 average pool, low→low, low→high added through nearest
+     * ×2 upsampling (at stride 1); at stride 2 the inputs are pooled first. Every path's conv runs at
+     * stride 1.
      */
-    public NDList forwardPaths(NDList inputs, boolean training, BiFunction<Conv2d, NDArray, NDArray> pathConv) {
-        // Validates arity, ranks, channels and spatial sizes with the same messages as shape inference.
-        Shape[] shapes = inputs.getShapes();
-        if (!Arrays.equals(shapes, validatedInputShapes)) {
-            getOutputShapes(shapes);
+    @Override
+    public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
+        requireArity(inputs.size());
+        Shape[] shapes = new Shape[inputs.size()];
+        boolean known = true;
+        for (int i = 0; i < shapes.length; i++) {
+            shapes[i] = ops.shapeOf(inputs.get(i));
+            known &= shapes[i] != null;
+        }
+        if (known && !Arrays.equals(shapes, validatedInputShapes)) {
+            validate(shapes);
             validatedInputShapes = shapes;
         }
-        NDArray xh = inputs.get(0);
-        NDArray xl = hasLowIn() ? inputs.get(1) : null;
+        T xh = ops.share(inputs.get(0));
+        T xl = hasLowIn() ? ops.share(inputs.get(1)) : null;
         if (stride == 2) {
-            xh = pool(xh);
+            xh = ops.share(pool(ops, xh));
         }
-        NDArray high = pathConv.apply(convH2h, xh);
-        NDArray low = convH2l != null ? pathConv.apply(convH2l, pool(xh)) : null;
+        T high = ops.child(convH2h, xh);
+        T low = convH2l != null ? ops.child(convH2l, pool(ops, xh)) : null;
         if (xl != null) {
-            NDArray l2l = null;
-            if (convL2l != null) {
-                l2l = pathConv.apply(convL2l, stride == 2 ? pool(xl) : xl);
-            }
+            T l2l = convL2l == null ? null : ops.child(convL2l, stride == 2 ? pool(ops, xl) : xl);
             if (convL2h != null) {
-                NDArray l2h = pathConv.apply(convL2h, xl);
-                high = stride == 1 ? addUpsampled(high, l2h, training) : ForwardArrays.sumInto(high, l2h, training);
+                T l2h = ops.child(convL2h, xl);
+                high = stride == 1 ? ops.addUpsampled(high, l2h) : ops.add(high, l2h);
             }
-            low = low == null ? l2l : l2l == null ? low : ForwardArrays.sumInto(low, l2l, training);
-        }
-        return hasLowOut() ? new NDList(high, low) : new NDList(high);
-    }
-
-    @Override
-    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        return emitPaths(w, inputs, (conv, x) -> w.conv(conv, x));
-    }
-
-    /**
-     * The script of {@link #forwardPaths}: the same pooling, paths and sums, each path written by
-     * {@code pathConv}, which must give a fresh variable.
-     */
-    public List<String> emitPaths(ScriptWriter w, List<String> inputs, BiFunction<Conv2d, String, String> pathConv) {
-        if (inputs.size() != inputArity()) {
-            throw new UnsupportedOperationException(name + " takes " + inputArity() + " arrays, got " + inputs.size());
-        }
-        String xh = w.share(inputs.get(0));
-        String xl = hasLowIn() ? w.share(inputs.get(1)) : null;
-        if (stride == 2) {
-            xh = w.share(scriptPool(w, xh));
-        }
-        String high = pathConv.apply(convH2h, xh);
-        String low = convH2l != null ? pathConv.apply(convH2l, scriptPool(w, xh)) : null;
-        if (xl != null) {
-            String l2l = convL2l == null ? null : pathConv.apply(convL2l, stride == 2 ? scriptPool(w, xl) : xl);
-            if (convL2h != null) {
-                String l2h = pathConv.apply(convL2h, xl);
-                high = stride == 1 ? scriptAddUpsampled(w, high, l2h) : w.add(high, l2h);
-            }
-            low = low == null ? l2l : l2l == null ? low : w.add(low, l2l);
+            low = low == null ? l2l : l2l == null ? low : ops.add(low, l2l);
         }
         return hasLowOut() ? List.of(high, low) : List.of(high);
     }
 
-    private static String scriptPool(ScriptWriter w, String x) {
-        return w.avgPool2d(x, 2, 2, 0, false, true);
-    }
-
-    /** The script of {@link #addUpsampled}: the broadcast add through (N, C, H, 2, W, 2) views. */
-    private static String scriptAddUpsampled(ScriptWriter w, String high, String low) {
-        String s = w.let(low + ".size()");
-        String highView = "[" + s + "[0], " + s + "[1], " + s + "[2], 2, " + s + "[3], 2]";
-        String lowView = low + ".reshape([" + s + "[0], " + s + "[1], " + s + "[2], 1, " + s + "[3], 1])";
-        if (w.isFresh(high)) {
-            w.statement("torch.add_(" + high + ".reshape(" + highView + "), " + lowView + ")");
-            return high;
-        }
-        return w.let("torch.add(" + high + ".reshape(" + highView + "), " + lowView + ").reshape([" + s + "[0], " + s
-                + "[1], 2 * " + s + "[2], 2 * " + s + "[3]])");
-    }
-
-    /** The paths summed into the high-frequency output, conv_h2h first. */
-    public List<Conv2d> highOutPaths() {
-        return highOutPaths;
-    }
-
-    /** The paths summed into the low-frequency output (empty when there is none). */
-    public List<Conv2d> lowOutPaths() {
-        return lowOutPaths;
-    }
-
     /** 2×2 average pooling, stride 2, floor mode (PyTorch's AvgPool2d(2, 2)). */
-    static NDArray pool(NDArray x) {
-        return Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true);
+    private static <T> T pool(Ops<T> ops, T x) {
+        return ops.avgPool2d(x, 2, 2, 0, false, true);
     }
 
-    /** Nearest-neighbour ×2 upsampling (each pixel repeated along H and W). */
-    static NDArray upsample(NDArray x) {
-        Shape s = x.getShape();
-        return x.getNDArrayInternal().interpolation(new long[] {2 * s.get(2), 2 * s.get(3)}, 0, false);
-    }
-
-    /**
-     * {@code high + upsample(low)} as ONE broadcast add: high (N, C, 2H, 2W) viewed as
-     * (N, C, H, 2, W, 2) plus low viewed as (N, C, H, 1, W, 1), so the upsampled copy of low is never
-     * made (profiling showed the separate upsample at ~10% of an OctResNet-50 forward). In eval the
-     * sum goes into {@code high} through its view (both must be fresh; {@code low} is freed).
-     */
-    static NDArray addUpsampled(NDArray high, NDArray low, boolean training) {
-        Shape s = low.getShape();
-        long n = s.get(0);
-        long c = s.get(1);
-        long h = s.get(2);
-        long w = s.get(3);
-        NDArray lowView = low.reshape(n, c, h, 1, w, 1);
-        if (training) {
-            return high.reshape(n, c, h, 2, w, 2).add(lowView).reshape(n, c, 2 * h, 2 * w);
-        }
-        try (NDArray highView = high.reshape(n, c, h, 2, w, 2)) {
-            highView.addi(lowView);
-        }
-        lowView.close();
-        low.close();
-        return high;
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
+    private void requireArity(int count) {
         String expected = hasLowIn()
                 ? "(high (N, " + highIn + ", H, W), low (N, " + lowIn + ", H/2, W/2))"
                 : "(high (N, " + highIn + ", H, W)) only";
-        Checks.require(inputShapes.length == inputArity(), name, "expected " + inputArity() + " input array(s) "
-                + expected + ", got " + inputShapes.length + (inputShapes.length == 1 && hasLowIn()
+        Checks.require(count == inputArity(), name, "expected " + inputArity() + " input array(s) "
+                + expected + ", got " + count + (count == 1 && hasLowIn()
                         ? " (the low-frequency part is missing; alphaIn > 0 needs a (high, low) pair)" : ""));
+    }
+
+    /** Ranks, channels and spatial sizes of the inputs, and that every summed path lines up. */
+    private void validate(Shape[] inputShapes) {
         Shape xh = inputShapes[0];
         Checks.requireNchw(name + " high input", xh, highIn);
         Shape xl = null;
@@ -384,27 +282,21 @@ public class OctConv extends TracedBlock implements Scriptable {
         if (stride == 2) {
             xh = pooled("high input (stride 2)", xh);
         }
-        Shape high = visit(visitor, "conv_h2h", convH2h, xh)[0];
-        requirePositive("conv_h2h", xh, high);
+        Shape high = pathOutput("conv_h2h", xh, highOut);
         Shape low = null;
         if (convH2l != null) {
-            Shape in = pooled("high input (high->low)", xh);
-            low = visit(visitor, "conv_h2l", convH2l, in)[0];
-            requirePositive("conv_h2l", in, low);
+            low = pathOutput("conv_h2l", pooled("high input (high->low)", xh), lowOut);
         }
         if (xl != null) {
             if (convL2l != null) {
-                Shape in = stride == 2 ? pooled("low input (stride 2)", xl) : xl;
-                Shape l2l = visit(visitor, "conv_l2l", convL2l, in)[0];
-                requirePositive("conv_l2l", in, l2l);
+                Shape l2l = pathOutput("conv_l2l", stride == 2 ? pooled("low input (stride 2)", xl) : xl, lowOut);
                 if (low != null) {
                     requireSame("conv_h2l output", low, "conv_l2l output", l2l);
                 }
                 low = l2l;
             }
             if (convL2h != null) {
-                Shape l2h = visit(visitor, "conv_l2h", convL2h, xl)[0];
-                requirePositive("conv_l2h", xl, l2h);
+                Shape l2h = pathOutput("conv_l2h", xl, highOut);
                 if (stride == 1) {
                     l2h = new Shape(l2h.get(0), l2h.get(1), 2 * l2h.get(2), 2 * l2h.get(3));
                 }
@@ -413,9 +305,18 @@ public class OctConv extends TracedBlock implements Scriptable {
         }
         if (hasLowOut()) {
             requirePair("output", high, low);
-            return new Shape[] {high, low};
         }
-        return new Shape[] {high};
+    }
+
+    /** The output shape of a path's conv (stride 1) on {@code in}. */
+    private Shape pathOutput(String conv, Shape in, int channels) {
+        try {
+            return new Shape(in.get(0), channels, ConvMath.outputSize(in.get(2), kernel, 1, padding, dilation),
+                    ConvMath.outputSize(in.get(3), kernel, 1, padding, dilation));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + conv + " input " + in + " is too small for kernel "
+                    + kernel + " (padding " + padding + ", dilation " + dilation + ")", e);
+        }
     }
 
     private Shape pooled(String what, Shape s) {
@@ -437,11 +338,6 @@ public class OctConv extends TracedBlock implements Scriptable {
             throw new IllegalArgumentException(name + ": " + a + " " + sa + " and " + b + " " + sb
                     + " must have the same shape to be summed (odd spatial size, or padding that does not keep the size)");
         }
-    }
-
-    private void requirePositive(String conv, Shape in, Shape out) {
-        Checks.require(out.get(2) >= 1 && out.get(3) >= 1, name, conv + " input " + in + " is too small for kernel "
-                + kernel + " (padding " + padding + ", dilation " + dilation + ")");
     }
 
     @Override

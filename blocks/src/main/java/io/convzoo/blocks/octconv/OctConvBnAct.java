@@ -1,7 +1,7 @@
 package io.convzoo.blocks.octconv;
 
-import io.convzoo.blocks.ReluBlock;
 import ai.djl.nn.Block;
+import io.convzoo.blocks.ReluBlock;
 
 /**
  * {@link OctConvBn} plus ReLU ({@link ReluBlock}) on each frequency, the official {@code Conv_BN_ACT}: children

@@ -1,14 +1,11 @@
 package io.convzoo.blocks.pyconv;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.Ops;
+import io.convzoo.blocks.layers.AdaptiveAvgPool2d;
 
 /**
  * Global PyConv block of the PyConv segmentation head (iduta/pyconvsegnet {@code GlobalPyConvBlock}):
@@ -21,7 +18,7 @@ import io.convzoo.blocks.TracedBlock;
  * {@code 4} PyConv ({@code conv2_1..conv2_4}), {@code 5} BN, {@code 6} ReLU, {@code 7} conv, {@code 8}
  * BN, {@code 9} ReLU, which gives the official parameter names.
  */
-public class GlobalPyConv extends TracedBlock {
+public class GlobalPyConv extends DataflowBlock {
 
     static final String NAME = "GlobalPyConv";
 
@@ -75,28 +72,11 @@ public class GlobalPyConv extends TracedBlock {
         return inChannels;
     }
 
+    /** Pools, runs the features, and resizes back to the input's H × W (bilinear, corners aligned). */
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        Checks.requireNchw(NAME, x, inChannels);
-        NDArray pooled = features.forward(ps, new NDList(x), training, params).head();
-        Shape s = x.getShape();
-        return new NDList(upsampleBilinear(pooled, s.get(2), s.get(3)));
-    }
-
-    /** Bilinear resize to {@code h × w} with align_corners = true (the official head's setting). */
-    public static NDArray upsampleBilinear(NDArray x, long h, long w) {
-        return BilinearResize.alignCorners(x, h, w);
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Checks.require(inputShapes.length == 1, NAME, "expected one input of shape (N, C=" + inChannels
-                + ", H, W), got " + inputShapes.length + " inputs");
-        Shape in = inputShapes[0];
-        Checks.requireNchw(NAME, in, inChannels);
-        visit(visitor, "features", features, in);
-        return new Shape[] {new Shape(in.get(0), reductionDim, in.get(2), in.get(3))};
+    protected <T> T forward(Ops<T> ops, T x) {
+        ops.require(x, s -> Checks.requireNchw(NAME, s, inChannels));
+        ops.share(x);
+        return ops.resizeBilinearAlignedLike(ops.child(features, x), x);
     }
 }

@@ -1,14 +1,10 @@
 package io.convzoo.blocks.pyconv;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.Ops;
 
 /**
  * Local PyConv block of the PyConv segmentation head (iduta/pyconvsegnet {@code LocalPyConvBlock}):
@@ -18,7 +14,7 @@ import io.convzoo.blocks.TracedBlock;
  * <p>Children: {@code layers} with {@code 0} conv, {@code 1} BN, {@code 2} ReLU, {@code 3} PyConv,
  * {@code 4} BN, {@code 5} ReLU, {@code 6} conv, {@code 7} BN, {@code 8} ReLU (official names).
  */
-public class LocalPyConv extends TracedBlock {
+public class LocalPyConv extends DataflowBlock {
 
     static final String NAME = "LocalPyConv";
 
@@ -68,18 +64,8 @@ public class LocalPyConv extends TracedBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        Checks.requireNchw(NAME, x, inChannels);
-        return layers.forward(ps, new NDList(x), training, params);
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Checks.require(inputShapes.length == 1, NAME, "expected one input of shape (N, C=" + inChannels
-                + ", H, W), got " + inputShapes.length + " inputs");
-        Checks.requireNchw(NAME, inputShapes[0], inChannels);
-        return visit(visitor, "layers", layers, inputShapes);
+    protected <T> T forward(Ops<T> ops, T x) {
+        ops.require(x, s -> Checks.requireNchw(NAME, s, inChannels));
+        return ops.child(layers, x);
     }
 }

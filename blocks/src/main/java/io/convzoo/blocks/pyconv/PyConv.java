@@ -1,20 +1,13 @@
 package io.convzoo.blocks.pyconv;
 
-import io.convzoo.blocks.script.ScriptWriter;
-import io.convzoo.blocks.script.Scriptable;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.ConvMath;
+import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.TracedBlock;
-import io.convzoo.blocks.conv.GroupedConvForms;
+import io.convzoo.blocks.Ops;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -38,7 +31,7 @@ import java.util.List;
  *         .build();
  * }</pre>
  */
-public class PyConv extends TracedBlock implements Scriptable {
+public class PyConv extends DataflowBlock {
 
     static final String NAME = "PyConv";
 
@@ -134,54 +127,16 @@ public class PyConv extends TracedBlock implements Scriptable {
         return convs.get(index);
     }
 
+    /** The levels read the same input; their outputs line up (odd kernels, k/2 padding) and are concatenated. */
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        validate(x.getShape());
-        NDList outs = new NDList(convs.size());
+    protected <T> T forward(Ops<T> ops, T x) {
+        ops.require(x, this::validate);
+        ops.share(x);
+        List<T> outs = new ArrayList<>(convs.size());
         for (Conv2d conv : convs) {
-            // Levels with few channels per group run faster in another form on CPU (GroupedConvForms).
-            NDArray weight = ps.getValue(conv.getParameters().get("weight"), x.getDevice(), training);
-            NDArray bias = conv.isIncludeBias()
-                    ? ps.getValue(conv.getParameters().get("bias"), x.getDevice(), training) : null;
-            outs.add(GroupedConvForms.conv2d(x, weight, bias, conv.getStride(), conv.getPadding(),
-                    conv.getDilation(), conv.getGroups(), training));
+            outs.add(ops.child(conv, x));
         }
-        return new NDList(outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 1));
-    }
-
-    /** The levels as plain grouped convs (the folded form, with a BatchNorm, is written by the pair). */
-    @Override
-    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        String x = w.share(inputs.get(0));
-        List<String> outs = new ArrayList<>();
-        for (Conv2d conv : convs) {
-            outs.add(w.conv(conv, x));
-        }
-        return List.of(outs.size() == 1 ? outs.get(0) : w.let("torch.cat(" + ScriptWriter.list(outs) + ", 1)"));
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Checks.require(inputShapes.length == 1, NAME, "expected one input of shape (N, C, H, W), got "
-                + inputShapes.length + " inputs");
-        Shape in = inputShapes[0];
-        validate(in);
-        long spatialH = -1;
-        long spatialW = -1;
-        for (int i = 0; i < convs.size(); i++) {
-            Shape out = visit(visitor, childName(i), convs.get(i), in)[0];
-            // Odd kernels with k/2 padding give every level the same size; even ones would not.
-            if (i > 0 && (out.get(2) != spatialH || out.get(3) != spatialW)) {
-                throw new IllegalArgumentException(NAME + ": level " + (i + 1) + " (kernel " + levels.get(i).kernel()
-                        + ") produces " + out + ", which does not line up with level 1's " + spatialH + "x" + spatialW
-                        + "; use odd kernels");
-            }
-            spatialH = out.get(2);
-            spatialW = out.get(3);
-        }
-        return new Shape[] {new Shape(in.get(0), getTotalOutChannels(), spatialH, spatialW)};
+        return ops.cat(outs, 1);
     }
 
     /** Rank, channel count (once known) and channels divisible by each level's groups. */

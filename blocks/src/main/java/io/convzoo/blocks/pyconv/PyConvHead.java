@@ -1,15 +1,11 @@
 package io.convzoo.blocks.pyconv;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.Ops;
+import java.util.List;
 
 /**
  * The PyConv segmentation head (iduta/pyconvsegnet {@code PyConvHead}): a {@link LocalPyConv} and a
@@ -19,7 +15,7 @@ import io.convzoo.blocks.TracedBlock;
  * <p>Children: {@code local_context}, {@code global_context}, {@code merge_context} (with
  * {@code features.0..2}), the official names.
  */
-public class PyConvHead extends TracedBlock {
+public class PyConvHead extends DataflowBlock {
 
     static final String NAME = "PyConvHead";
 
@@ -50,30 +46,19 @@ public class PyConvHead extends TracedBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        Checks.requireNchw(NAME, x, inChannels);
-        NDArray l = local.forward(ps, new NDList(x), training, params).head();
-        NDArray g = global.forward(ps, new NDList(x), training, params).head();
-        return merge.forward(ps, new NDList(l, g), training, params);
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Checks.require(inputShapes.length == 1, NAME, "expected one input of shape (N, C=" + inChannels
-                + ", H, W), got " + inputShapes.length + " inputs");
-        Checks.requireNchw(NAME, inputShapes[0], inChannels);
-        Shape l = visit(visitor, "local_context", local, inputShapes)[0];
-        Shape g = visit(visitor, "global_context", global, inputShapes)[0];
-        return visit(visitor, "merge_context", merge, l, g);
+    protected <T> T forward(Ops<T> ops, T x) {
+        ops.require(x, s -> Checks.requireNchw(NAME, s, inChannels));
+        ops.share(x);
+        T l = ops.child(local, x);
+        T g = ops.child(global, x);
+        return Ops.single(merge, ops.child(merge, List.of(l, g)));
     }
 
     /**
      * Concatenates the local and global context (local first) and applies {@code features}: 3×3 conv
      * (padding 1) + BN + ReLU, as the official {@code MergeLocalGlobal}.
      */
-    public static class MergeLocalGlobal extends TracedBlock {
+    public static class MergeLocalGlobal extends DataflowBlock {
 
         private final NamedSequential features;
 
@@ -86,26 +71,17 @@ public class PyConvHead extends TracedBlock {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                         PairList<String, Object> params) {
-            Checks.require(inputs.size() == 2, "MergeLocalGlobal", "expected (local, global) contexts, got "
-                    + inputs.size() + " inputs");
-            NDArray x = NDArrays.concat(new NDList(inputs.get(0), inputs.get(1)), 1);
-            return features.forward(ps, new NDList(x), training, params);
-        }
-
-        @Override
-        protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-            Checks.require(inputShapes.length == 2, "MergeLocalGlobal",
-                    "expected (local, global) contexts of shape (N, C, H, W), got " + inputShapes.length + " inputs");
-            Shape l = inputShapes[0];
-            Shape g = inputShapes[1];
-            Checks.requireNchw("MergeLocalGlobal", l, -1);
-            Checks.requireNchw("MergeLocalGlobal", g, -1);
-            Checks.require(l.get(0) == g.get(0) && l.get(2) == g.get(2) && l.get(3) == g.get(3), "MergeLocalGlobal",
-                    "expected local and global contexts of equal (N, _, H, W), got " + l + " and " + g);
-            Shape cat = new Shape(l.get(0), l.get(1) + g.get(1), l.get(2), l.get(3));
-            return visit(visitor, "features", features, cat);
+        public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
+            Checks.require(inputs.size() == 2, "MergeLocalGlobal", "expected (local, global) contexts of shape "
+                    + "(N, C, H, W), got " + inputs.size() + " inputs");
+            T l = inputs.get(0);
+            T g = inputs.get(1);
+            ops.require(l, s -> Checks.requireNchw("MergeLocalGlobal", s, -1));
+            ops.require(g, s -> Checks.requireNchw("MergeLocalGlobal", s, -1));
+            ops.require(l, ls -> ops.require(g, gs -> Checks.require(ls.get(0) == gs.get(0) && ls.get(2) == gs.get(2)
+                    && ls.get(3) == gs.get(3), "MergeLocalGlobal",
+                    "expected local and global contexts of equal (N, _, H, W), got " + ls + " and " + gs)));
+            return ops.child(features, List.of(ops.cat(List.of(l, g), 1)));
         }
     }
 }

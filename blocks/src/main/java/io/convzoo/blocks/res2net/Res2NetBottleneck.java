@@ -1,21 +1,14 @@
 package io.convzoo.blocks.res2net;
 
-import io.convzoo.blocks.script.ScriptWriter;
-import io.convzoo.blocks.script.Scriptable;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.TracedBlock;
-import io.convzoo.blocks.infer.ConvBn;
-import io.convzoo.blocks.infer.FoldingSequential;
+import io.convzoo.blocks.Ops;
+import io.convzoo.blocks.layers.AvgPool;
+import io.convzoo.blocks.layers.ModuleList;
+import io.convzoo.blocks.layers.Residual;
+import io.convzoo.blocks.layers.SqueezeExcite;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -47,7 +40,7 @@ import java.util.List;
  * stride 1, where the official code has a kernel = stride pool (1×1 at stride 1: the same result).
  * Note: DJL's PyTorch JNI ignores avg-pool count_include_pad; {@link AvgPool} compensates.
  */
-public final class Res2NetBottleneck extends TracedBlock implements Scriptable {
+public final class Res2NetBottleneck extends Residual {
 
     /** Output channels per plane. */
     public static final int EXPANSION = 4;
@@ -78,7 +71,6 @@ public final class Res2NetBottleneck extends TracedBlock implements Scriptable {
     private final Block bn3;
     private final Block se;
     private final Block downsample;
-    private final long[] splitIndices;
 
     private Res2NetBottleneck(Builder b) {
         Checks.require(b.inChannels >= 1 && b.planes >= 1, NAME,
@@ -117,7 +109,7 @@ public final class Res2NetBottleneck extends TracedBlock implements Scriptable {
         bn3 = addChildBlock("bn3", b.zeroInitLastBn ? Layers.zeroGammaBatchNorm() : Layers.batchNorm());
         se = b.squeezeExcite ? addChildBlock("se", new SqueezeExcite(outChannels)) : null;
         if (needsDownsample) {
-            NamedSequential ds = new FoldingSequential();
+            NamedSequential ds = new NamedSequential();
             if (b.shortcut == Shortcut.V1) {
                 ds.add("0", Layers.conv1x1(outChannels, stride)).add("1", Layers.batchNorm());
             } else {
@@ -128,10 +120,6 @@ public final class Res2NetBottleneck extends TracedBlock implements Scriptable {
             downsample = addChildBlock("downsample", ds);
         } else {
             downsample = null;
-        }
-        splitIndices = new long[scale - 1];
-        for (int i = 1; i < scale; i++) {
-            splitIndices[i - 1] = (long) i * width;
         }
     }
 
@@ -166,97 +154,45 @@ public final class Res2NetBottleneck extends TracedBlock implements Scriptable {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        Checks.requireNchw(NAME, x, inChannels);
-        NDArray out = ForwardArrays.reluOfFresh(ConvBn.forward(conv1, bn1, ps, x, training, params), training);
+    protected String name() {
+        return NAME;
+    }
+
+    @Override
+    protected <T> void checkInputs(Ops<T> ops, List<T> inputs) {
+        Checks.require(inputs.size() == 1, NAME, "expected one input of shape (N, C=" + inChannels + ", H, W), got "
+                + inputs.size() + " inputs");
+        ops.require(inputs.get(0), s -> Checks.requireNchw(NAME, s, inChannels));
+    }
+
+    @Override
+    protected <T> List<T> branch(Ops<T> ops, List<T> inputs) {
+        T out = ops.relu(ops.convBn(conv1, bn1, inputs.get(0)));
         // One split and one concat, whatever the scale.
-        NDList splits = scale == 1 ? new NDList(out) : out.split(splitIndices, 1);
-        NDList groups = new NDList(scale);
-        NDArray sp = null;
+        List<T> splits = ops.split(out, width, scale, 1);
+        List<T> groups = new ArrayList<>(scale);
+        T sp = null;
         for (int i = 0; i < convs.size(); i++) {
-            boolean summed = i > 0 && !stage;
-            // In eval the sum goes into split i, a view of conv1's output that nothing else reads; sp
-            // itself stays for the concat.
-            NDArray in = !summed ? splits.get(i) : training ? sp.add(splits.get(i)) : splits.get(i).addi(sp);
-            sp = ForwardArrays.reluOfFresh(ConvBn.forward(convs.get(i), bns.get(i), ps, in, training, params), training);
+            // In a normal block the previous group's output is added into split i (which nothing else reads);
+            // sp itself stays for the concat.
+            T in = i > 0 && !stage ? ops.add(splits.get(i), sp) : splits.get(i);
+            sp = ops.relu(ops.convBn(convs.get(i), bns.get(i), in));
+            if (i + 1 < convs.size() && !stage) {
+                ops.share(sp);
+            }
             groups.add(sp);
         }
         if (scale > 1) {
-            NDArray last = splits.get(scale - 1);
-            groups.add(stage ? apply(pool, ps, last, training, params) : last);
+            T last = splits.get(scale - 1);
+            groups.add(stage ? ops.child(pool, last) : last);
         }
-        NDArray merged = groups.size() == 1 ? groups.head() : NDArrays.concat(groups, 1);
-        NDArray y = ConvBn.forward(conv3, bn3, ps, merged, training, params);
-        // Dead from here on in eval: conv1's output (and its split views), the groups, their concat.
-        ForwardArrays.release(training, splits);
-        ForwardArrays.release(training, groups);
-        ForwardArrays.release(training, new NDList(out, merged));
-        if (se != null) {
-            y = apply(se, ps, y, training, params);
-        }
-        NDArray shortcut = downsample != null ? apply(downsample, ps, x, training, params) : x;
-        return new NDList(ForwardArrays.residualRelu(y, shortcut, training));
+        T y = ops.convBn(conv3, bn3, ops.cat(groups, 1));
+        return List.of(se != null ? ops.child(se, y) : y);
     }
 
     @Override
-    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        String x = w.share(inputs.get(0));
-        String out = w.relu(w.convBn(conv1, bn1, x));
-        List<String> splits = scale == 1 ? List.of(out) : w.unpack("torch.split(" + out + ", " + width + ", 1)", scale);
-        List<String> groups = new ArrayList<>();
-        String sp = null;
-        for (int i = 0; i < convs.size(); i++) {
-            String in = i > 0 && !stage ? w.add(splits.get(i), sp) : splits.get(i);
-            sp = w.relu(w.convBn(convs.get(i), bns.get(i), in));
-            groups.add(sp);
-        }
-        if (scale > 1) {
-            String last = splits.get(scale - 1);
-            groups.add(stage ? w.emit(pool, last) : last);
-        }
-        String merged = groups.size() == 1 ? groups.get(0) : w.let("torch.cat(" + ScriptWriter.list(groups) + ", 1)");
-        String y = w.convBn(conv3, bn3, merged);
-        if (se != null) {
-            y = w.emit(se, y);
-        }
-        String shortcut = downsample != null ? w.emit(downsample, x) : x;
-        return List.of(w.residualRelu(y, shortcut));
-    }
-
-    private static NDArray apply(Block block, ParameterStore ps, NDArray x, boolean training,
-                                 PairList<String, Object> params) {
-        return block.forward(ps, new NDList(x), training, params).head();
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Checks.require(inputShapes.length == 1, NAME, "expected one input of shape (N, C="
-                + inChannels + ", H, W), got " + inputShapes.length + " inputs");
-        Shape s = inputShapes[0];
-        Checks.requireNchw(NAME, s, inChannels);
-        Shape[] expanded = visit(visitor, "conv1", conv1, s);
-        visit(visitor, "bn1", bn1, expanded);
-        Shape group = new Shape(s.get(0), width, s.get(2), s.get(3));
-        Shape[] groupOut = visit(visitor, "convs", convs, group);
-        visit(visitor, "bns", bns, groupOut);
-        if (pool != null) {
-            visit(visitor, "pool", pool, group);
-        }
-        Shape g = groupOut[0];
-        Shape merged = new Shape(g.get(0), (long) width * scale, g.get(2), g.get(3));
-        Shape[] out = visit(visitor, "conv3", conv3, merged);
-        visit(visitor, "bn3", bn3, out);
-        if (se != null) {
-            visit(visitor, "se", se, out);
-        }
-        if (downsample != null) {
-            Shape[] shortcut = visit(visitor, "downsample", downsample, s);
-            Checks.require(shortcut[0].equals(out[0]), NAME, "shortcut shape " + shortcut[0]
-                    + " does not match the residual branch " + out[0] + " for input " + s);
-        }
-        return out;
+    protected Block shortcut() {
+        return downsample;
     }
 
     @Override

@@ -3,14 +3,10 @@ package io.convzoo.blocks.script;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
-import io.convzoo.blocks.conv.GroupedConvForms;
-import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.GroupedConvForms;
+import io.convzoo.blocks.Layers;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -24,16 +20,16 @@ import java.util.stream.Collectors;
 
 /**
  * Builds the TorchScript source of a model's eval forward: one statement per engine op, tensors as
- * graph constants. Blocks write themselves through {@link Scriptable}; DJL's own layers (Conv2d,
- * BatchNorm, Linear, SequentialBlock) are written here. A conv + BatchNorm pair whose folded conv
- * the prepared Java forward made ({@link ConvBn#foldedPair}) is written as that folded conv, with the
- * same arrays, so the script computes exactly what the prepared forward computes.
+ * graph constants, and which variables may be overwritten in place. {@link ScriptOps} drives it from
+ * the blocks' dataflow.
  */
 public final class ScriptWriter {
 
     private final Device device;
     private final StringBuilder body = new StringBuilder();
     private final List<NDArray> constants = new ArrayList<>();
+    /** Arrays made only for the script (derived weights): freed once the module holds its copy. */
+    private final List<NDArray> owned = new ArrayList<>();
     private final Map<NDArray, String> constantNames = new IdentityHashMap<>();
     private final Set<String> fresh = new HashSet<>();
     private final List<Supplier<Object>> watched = new ArrayList<>();
@@ -56,6 +52,12 @@ public final class ScriptWriter {
             constants.add(a);
             return "CONSTANTS.c" + (constants.size() - 1);
         });
+    }
+
+    /** {@link #constant} of an array made for the script alone, freed by {@link #releaseConstants}. */
+    public String ownedConstant(NDArray array) {
+        owned.add(array);
+        return constant(array);
     }
 
     /** {@code constant(p.getArray())}. */
@@ -171,79 +173,6 @@ public final class ScriptWriter {
                 + pool.apply(x + ".contiguous(memory_format=2)") + ".contiguous()");
     }
 
-    /** Writes {@code blocks} one after the other, each fed the previous one's outputs. */
-    public List<String> emitSequence(Iterable<Block> blocks, List<String> inputs) {
-        List<String> current = inputs;
-        for (Block block : blocks) {
-            current = emit(block, current);
-        }
-        return current;
-    }
-
-    /** Writes {@code block}'s eval forward of {@code inputs}. */
-    public List<String> emit(Block block, List<String> inputs) {
-        if (block instanceof Scriptable s) {
-            return s.emitScript(this, inputs);
-        }
-        if (block instanceof SequentialBlock seq) {
-            return emitSequence(seq.getChildren().values(), inputs);
-        }
-        String x = single(block, inputs);
-        if (block instanceof Conv2d conv) {
-            return List.of(conv(conv, x));
-        }
-        if (block instanceof BatchNorm bn) {
-            return List.of(batchNorm(bn, x));
-        }
-        if (block instanceof Linear linear) {
-            Parameter bias = linear.getParameters().contains("bias") ? linear.getParameters().get("bias") : null;
-            return List.of(let("torch.linear(" + x + ", " + constant(linear.getParameters().get("weight")) + ", "
-                    + (bias == null ? "None" : constant(bias)) + ")"));
-        }
-        throw new UnsupportedOperationException("no TorchScript form for " + block.getClass().getName());
-    }
-
-    /** {@link #emit} of a block with one input and one output. */
-    public String emit(Block block, String input) {
-        return single(block, emit(block, List.of(input)));
-    }
-
-    /**
-     * {@code bn(conv(x))}: the folded conv the prepared forward runs when there is one on this device,
-     * otherwise the conv and then the BatchNorm.
-     */
-    public String convBn(Block conv, Block bn, String x) {
-        ConvBn.FoldedPair folded = ConvBn.foldedPair(bn, device);
-        if (folded == null) {
-            return emit(bn, emit(conv, x));
-        }
-        if (folded.dynamic() != null) {
-            return folded.dynamic().emitFolded(this, x, folded);
-        }
-        List<String> levels = new ArrayList<>();
-        for (int i = 0; i < folded.convs().size(); i++) {
-            levels.add(foldedConv(folded, i, x));
-        }
-        return levels.size() == 1 ? levels.get(0) : let("torch.cat([" + String.join(", ", levels) + "], 1)");
-    }
-
-    /** The {@code i}-th folded conv of {@code folded} applied to {@code x}. */
-    public String foldedConv(ConvBn.FoldedPair folded, int i, String x) {
-        Conv2d c = folded.convs().get(i);
-        NDArray weight = folded.weights().get(i);
-        NDArray bias = folded.biases().get(i);
-        return conv2d(x, weight.getShape(), constant(weight), bias == null ? "None" : constant(bias), c.getStride(),
-                c.getPadding(), c.getDilation(), folded.groups().get(i));
-    }
-
-    /** A DJL conv with its own weight and bias. */
-    public String conv(Conv2d conv, String x) {
-        Parameter weight = conv.getParameters().get("weight");
-        Parameter bias = conv.isIncludeBias() ? conv.getParameters().get("bias") : null;
-        return conv2d(x, weight.getArray().getShape(), constant(weight), bias == null ? "None" : constant(bias),
-                conv.getStride(), conv.getPadding(), conv.getDilation(), conv.getGroups());
-    }
-
     /**
      * {@code torch.conv2d} with the given constants' names, or its depthwise-per-output form where
      * {@link GroupedConvForms#formFor} picks it for this writer's device (as the Java forward does).
@@ -291,7 +220,7 @@ public final class ScriptWriter {
         return let("torch.batch_norm(" + x + ", " + constant(bn.getParameters().get("gamma")) + ", "
                 + constant(bn.getParameters().get("beta")) + ", " + constant(bn.getParameters().get("runningMean"))
                 + ", " + constant(bn.getParameters().get("runningVar")) + ", False, 0.1, "
-                + ConvBn.epsilon(bn) + ", True)");
+                + Layers.epsilon(bn) + ", True)");
     }
 
     /** A TorchScript int list, e.g. {@code [1, 1]}. */
@@ -313,14 +242,6 @@ public final class ScriptWriter {
         return variables.stream().collect(Collectors.joining(", ", "[", "]"));
     }
 
-    private static String single(Block block, List<String> values) {
-        if (values.size() != 1) {
-            throw new UnsupportedOperationException(block.getClass().getSimpleName() + " takes or gives one array, got "
-                    + values.size());
-        }
-        return values.get(0);
-    }
-
     /** The forward body (ends with its return statement once {@link #returns} was called). */
     String body() {
         return body.toString();
@@ -334,5 +255,13 @@ public final class ScriptWriter {
     /** The constants, in the order of their names. */
     List<NDArray> constants() {
         return constants;
+    }
+
+    /** Forgets the constants (the compiled module holds copies) and frees those made for the script alone. */
+    void releaseConstants() {
+        constants.clear();
+        constantNames.clear();
+        owned.forEach(NDArray::close);
+        owned.clear();
     }
 }

@@ -11,35 +11,62 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
-import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.CompiledForward;
+import io.convzoo.blocks.ConvBnFolding;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a prepared model's eval forwards as ONE TorchScript module compiled from its blocks, instead
- * of one Java call and one JNI call per engine op. Made at the first eval forward on a device: the
- * model's own prepared forward runs first (it folds the BatchNorms and gives the reference output),
- * then every block writes its forward ({@link Scriptable}, {@link ScriptWriter}) into a
- * TorchScript archive that libtorch compiles; the module is kept only if its output on that same
- * input matches the reference within 1e-4 (relative to the largest logit). The model's parameters
- * stay the source of truth: any training-mode forward, any replaced parameter array, a changed
- * watched value (a temperature) or a new device makes it stale, and the next eval forward makes it
- * again. A model that cannot be written (a block without a script form, another engine), or whose
- * module fails the check, keeps running block by block until it changes (one warning each time).
+ * Runs a prepared model's eval forwards as ONE TorchScript module written from its blocks' dataflow
+ * ({@link ScriptOps}), instead of one Java call and one JNI call per engine op. Made at the first eval
+ * forward on a device: the model's own prepared forward runs first (it folds the BatchNorms and gives
+ * the reference output), then the script is written, compiled by libtorch and kept only if its output
+ * on that input matches the reference within 1e-4 (relative to the largest logit).
+ *
+ * <p>The module branches where the eager forward decides per input (a batch of one or more, a
+ * channels-last or contiguous layout): the first input of each such form that reaches the module is
+ * run both ways and its output is used only after they agree; a form that disagrees makes the model
+ * run block by block, with one warning. The model's parameters stay the source of truth: a training
+ * forward, a replaced parameter array, a changed watched value (a temperature) or a new device makes
+ * the module stale, and the next eval forward makes it again. A model that cannot be written (a block
+ * without a script form, another engine) keeps running block by block until it changes.
  */
-public final class ScriptedForward {
+public final class ScriptedForward implements CompiledForward {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScriptedForward.class);
-    /** Logits of the script and the block-by-block forward agree within this, times max(1, max |logit|). */
+    /** Outputs of the script and the block-by-block forward agree within this, times max(1, max |output|). */
     static final float TOLERANCE = 1e-4f;
+    /** libtorch's is_contiguous and the object to call it on (DJL keeps both package-private), or nulls. */
+    private static final Method IS_CONTIGUOUS;
+    private static final Object TORCH;
+
+    static {
+        Method probe = null;
+        Object torch = null;
+        try {
+            Class<?> lib = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+            probe = lib.getDeclaredMethod("torchIsContiguous", long.class);
+            probe.setAccessible(true);
+            java.lang.reflect.Field instance = lib.getDeclaredField("LIB");
+            instance.setAccessible(true);
+            torch = instance.get(null);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            probe = null;
+        }
+        IS_CONTIGUOUS = probe;
+        TORCH = torch;
+    }
 
     private final Block root;
     private final String name;
@@ -52,19 +79,23 @@ public final class ScriptedForward {
         this.name = name;
     }
 
-    /**
-     * The eval forward of {@code inputs}: by the compiled module when it is current for their device,
-     * otherwise {@code blockByBlock} (after which the module is made when it can be).
-     */
+    @Override
     public NDList forward(NDList inputs, Supplier<NDList> blockByBlock) {
         if (inputs.size() != 1) {
             return blockByBlock.get();
         }
-        Device device = inputs.head().getDevice();
+        NDArray x = inputs.head();
+        Device device = x.getDevice();
+        String form = formOf(x);
         Compiled c = acquire(device);
         if (c != null) {
             try {
-                return c.module.getBlock().forward(new ParameterStore(), inputs, false);
+                if (c.checkedForms.contains(form)) {
+                    return c.module.getBlock().forward(new ParameterStore(), inputs, false);
+                }
+                NDList reference = blockByBlock.get();
+                checkForm(c, form, x, reference.head());
+                return reference;
             } catch (EngineException e) {
                 // An input the script cannot take (wrong channels, too small): the blocks' own checks
                 // name the problem, or they compute what the model computes.
@@ -76,13 +107,60 @@ public final class ScriptedForward {
         NDList reference = blockByBlock.get();
         synchronized (this) {
             if (compiled == null && !device.equals(failedOn) && reference.size() == 1) {
-                compile(inputs.head(), reference.head(), device);
+                compile(x, reference.head(), device, form);
             }
         }
         return reference;
     }
 
-    /** Drops the compiled module (a training forward, parameters written in place, preparation off). */
+    /**
+     * What the module's branches depend on: a batch of one or more, and whether the input is laid out
+     * contiguously (NCHW) or otherwise (channels-last).
+     */
+    static String formOf(NDArray x) {
+        boolean one = x.getShape().dimension() > 0 && x.getShape().get(0) == 1;
+        return (one ? "batch 1" : "batch > 1") + ", " + contiguity(x);
+    }
+
+    private static String contiguity(NDArray x) {
+        if (IS_CONTIGUOUS == null || !(x instanceof ai.djl.util.NativeResource<?> resource)) {
+            return "unknown layout";
+        }
+        try {
+            return Boolean.TRUE.equals(IS_CONTIGUOUS.invoke(TORCH, resource.getHandle())) ? "contiguous" : "strided";
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return "unknown layout";
+        }
+    }
+
+    /** Runs the module on a new form and keeps the form only if it agrees with the block-by-block output. */
+    private void checkForm(Compiled c, String form, NDArray x, NDArray reference) {
+        NDArray scripted = c.module.getBlock().forward(new ParameterStore(), new NDList(x), false).head();
+        String difference = difference(scripted, reference);
+        synchronized (this) {
+            if (difference == null) {
+                c.checkedForms.add(form);
+            } else if (compiled == c) {
+                LOG.warn("{}: runs block by block, the TorchScript module differs on inputs of form {} ({})", name, form,
+                        difference);
+                invalidate();
+                failedOn = c.device;
+            }
+        }
+    }
+
+    /** Null when {@code actual} matches {@code expected} within the tolerance, else what differs. */
+    private static String difference(NDArray actual, NDArray expected) {
+        if (!actual.getShape().equals(expected.getShape())) {
+            return "output shape " + actual.getShape() + " instead of " + expected.getShape();
+        }
+        float scale = Math.max(1f, expected.abs().max().getFloat());
+        float diff = actual.sub(expected).abs().max().getFloat();
+        return diff <= TOLERANCE * scale ? null
+                : "differs from the block-by-block forward by " + diff + " (largest output " + scale + ")";
+    }
+
+    @Override
     public synchronized void invalidate() {
         if (compiled != null) {
             compiled.retired = true;
@@ -99,6 +177,11 @@ public final class ScriptedForward {
             invalidate();
         }
         return compiled != null;
+    }
+
+    /** The input forms checked so far on the current module (empty when there is none). */
+    public synchronized Set<String> checkedForms() {
+        return compiled == null ? Set.of() : Set.copyOf(compiled.checkedForms);
     }
 
     /** The current module for {@code device}, counted as in use until {@link #release}; or null. */
@@ -122,37 +205,43 @@ public final class ScriptedForward {
         }
     }
 
-    private void compile(NDArray input, NDArray reference, Device device) {
+    private void compile(NDArray input, NDArray reference, Device device, String form) {
         if (!"PyTorch".equals(Engine.getInstance().getEngineName())) {
             failedOn = device;
             return;
         }
         Path dir = null;
         Model module = null;
+        ScriptWriter w = new ScriptWriter(device);
         try {
-            ScriptWriter w = new ScriptWriter(device);
-            w.returns(w.emit(root, "x"));
+            List<String> outputs = ScriptOps.write(w, root, "x");
+            if (outputs.size() != 1) {
+                throw new UnsupportedOperationException("the model returns " + outputs.size() + " values");
+            }
+            w.returns(outputs.get(0));
             dir = Files.createTempDirectory("convzoo-script");
             TorchScriptArchive.write(dir.resolve("scripted.pt"), "Model", w.body(), w.constants());
             module = Model.newInstance(name, device, "PyTorch");
             module.load(dir, "scripted", Map.of("mapLocation", "true"));
             NDArray check = module.getBlock().forward(new ParameterStore(), new NDList(input), false).head();
-            float scale = Math.max(1f, reference.abs().max().getFloat());
-            float diff = check.sub(reference).abs().max().getFloat();
-            if (!(diff <= TOLERANCE * scale)) {
-                throw new IllegalStateException("scripted forward differs from the block-by-block forward by "
-                        + diff + " (largest logit " + scale + ")");
+            String difference = difference(check, reference);
+            if (difference != null) {
+                throw new IllegalStateException("scripted forward " + difference);
             }
             compiled = new Compiled(module, device, w, parameters(root));
+            compiled.checkedForms.add(form);
             module = null;
             // The module has its own copy of the folded weights: the Java ones are made again only if
             // a forward runs block by block.
-            w.constants().clear();
-            ConvBn.dropFolded(root);
+            ConvBnFolding folding = ConvBnFolding.installed();
+            if (folding != null) {
+                folding.dropFolded(root);
+            }
         } catch (IOException | RuntimeException | ai.djl.MalformedModelException e) {
             failedOn = device;
             LOG.warn("{}: runs block by block, no TorchScript module ({})", name, e.getMessage());
         } finally {
+            w.releaseConstants();
             if (module != null) {
                 module.close();
             }
@@ -192,6 +281,8 @@ public final class ScriptedForward {
         final List<Pair<Parameter, NDArray>> sources;
         final NDManager owner;
         final String resourceId = UUID.randomUUID().toString();
+        /** Input forms whose module output was checked against the block-by-block forward; guarded by the forward. */
+        final Set<String> checkedForms = ConcurrentHashMap.newKeySet();
         int users;
         boolean retired;
 

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
+import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +29,7 @@ class DynamicConvFoldingTest {
         try (NDManager m = NDManager.newBaseManager()) {
             DynamicConv2d conv = DynamicConv2d.builder().setInChannels(4).setOutChannels(6).setKernelSize(kernel)
                     .optStride(stride).optPadding(kernel / 2).optBias(true).build();
-            FoldingSequential pair = new FoldingSequential().add("conv", conv).add("bn", BatchNorm.builder().build());
+            NamedSequential pair = new NamedSequential().add("conv", conv).add("bn", BatchNorm.builder().build());
             Shape in = new Shape(batch, 4, 5, 5);
             TestSupport.init(pair, m, in);
             conv.setTemperature(temperature);

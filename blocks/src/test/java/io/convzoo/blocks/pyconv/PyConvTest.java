@@ -14,6 +14,8 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.util.Pair;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NaiveConv;
+import io.convzoo.blocks.Resampling;
+import io.convzoo.blocks.layers.AdaptiveAvgPool2d;
 import io.convzoo.blocks.TestSupport;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,7 +139,7 @@ class PyConvTest {
                 int ow = cs[3];
                 Shape in = new Shape(2, 3, h, w);
                 float[] x = TestSupport.randomFloats((int) in.size(), h * 31L + w);
-                NDArray out = AdaptiveAvgPool2d.pool(m.create(x, in), oh, ow);
+                NDArray out = Resampling.adaptiveAvgPool(m.create(x, in), oh, ow);
                 assertEquals(new Shape(2, 3, oh, ow), out.getShape());
                 TestSupport.assertClose(naiveAdaptiveAvgPool(x, 6, h, w, oh, ow), out.toFloatArray(), 1e-5);
             }
@@ -146,8 +148,8 @@ class PyConvTest {
             assertMessage(() -> block.getOutputShapes(new Shape[] {new Shape(4, 20, 13)}), "AdaptiveAvgPool2d", "(N, C, H, W)");
         }
         // PyTorch's bins for 10 -> 9: [0,2), [1,3), ..., [8,10)
-        assertEquals(1, AdaptiveAvgPool2d.binStart(1, 10, 9));
-        assertEquals(3, AdaptiveAvgPool2d.binEnd(1, 10, 9));
+        assertEquals(1, Resampling.binStart(1, 10, 9));
+        assertEquals(3, Resampling.binEnd(1, 10, 9));
     }
 
     /** PyTorch's definition, one output element at a time. */
@@ -181,7 +183,7 @@ class PyConvTest {
         int ow = 5;
         float[] x = TestSupport.randomFloats(2 * h * w, 5);
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray out = GlobalPyConv.upsampleBilinear(m.create(x, new Shape(1, 2, h, w)), oh, ow);
+            NDArray out = Resampling.bilinearAligned(m.create(x, new Shape(1, 2, h, w)), oh, ow);
             assertEquals(new Shape(1, 2, oh, ow), out.getShape());
             float[] expected = new float[2 * oh * ow];
             for (int p = 0; p < 2; p++) {

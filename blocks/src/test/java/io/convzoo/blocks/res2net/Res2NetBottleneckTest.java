@@ -15,6 +15,7 @@ import ai.djl.util.Pair;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NaiveConv;
 import io.convzoo.blocks.TestSupport;
+import io.convzoo.blocks.layers.AvgPool;
 import io.convzoo.blocks.res2net.Res2NetBottleneck.Shortcut;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

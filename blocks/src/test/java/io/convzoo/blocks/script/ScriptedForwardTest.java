@@ -14,14 +14,16 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
+import io.convzoo.blocks.CompiledForward;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.infer.ConvBn;
-import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.octconv.OctConv;
 import io.convzoo.blocks.pyconv.PyConv;
+import io.convzoo.blocks.layers.GlobalAvgPool;
+import io.convzoo.blocks.layers.MaxPool2d;
 import io.convzoo.blocks.res2net.Res2NetBottleneck;
 import org.junit.jupiter.api.Test;
 
@@ -39,8 +41,8 @@ class ScriptedForwardTest {
      * PyConv without BatchNorm, two plain OctConvs (into and out of the octave pair, with the
      * upsample-add).
      */
-    private static FoldingSequential model() {
-        FoldingSequential net = new FoldingSequential();
+    private static NamedSequential model() {
+        NamedSequential net = new NamedSequential();
         net.add("block", Res2NetBottleneck.builder().inChannels(8).planes(8).stride(2)
                 .shortcut(Res2NetBottleneck.Shortcut.V1B).squeezeExcite(true).build());
         net.add("dynamic", DynamicConv2d.builder().setInChannels(32).setOutChannels(16).setKernelSize(3)
@@ -53,15 +55,15 @@ class ScriptedForwardTest {
         net.add("conv", Layers.conv(12, 3, 1, 1, 1, 1, false));
         net.add("bn", Layers.batchNorm());
         net.add("relu", Layers.relu());
-        net.add("pool", ScriptedLambda.maxPool2d(3, 2, 1));
-        net.add("gap", ScriptedLambda.globalAvgPool());
+        net.add("pool", new MaxPool2d(3, 2, 1));
+        net.add("gap", new GlobalAvgPool());
         net.add("fc", Linear.builder().setUnits(5).build());
         return net;
     }
 
     /** {@link #model()} initialized for {@code input}, random BatchNorm statistics, folding on. */
-    private static FoldingSequential preparedModel(NDManager manager, Shape input) {
-        FoldingSequential net = model();
+    private static NamedSequential preparedModel(NDManager manager, Shape input) {
+        NamedSequential net = model();
         TestSupport.init(net, manager, input);
         randomizeBatchNorms(net, 1);
         ConvBn.enableFolding(net);
@@ -92,26 +94,26 @@ class ScriptedForwardTest {
 
     /** The logits of {@code net} block by block (its scripted forward switched off for the call). */
     private static float[] blockByBlock(NamedSequential net, NDManager manager, NDArray x) {
-        ScriptedForward scripted = net.getScriptedForward();
-        net.setScriptedForward(null);
+        CompiledForward scripted = net.getCompiledForward();
+        net.setCompiledForward(null);
         try {
             return eval(net, manager, x);
         } finally {
-            net.setScriptedForward(scripted);
+            net.setCompiledForward(scripted);
         }
     }
 
     @Test
     void scriptedLogitsMatchAndFollowEveryChange() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            FoldingSequential net = preparedModel(manager, new Shape(2, 8, 16, 16));
+            NamedSequential net = preparedModel(manager, new Shape(2, 8, 16, 16));
             NDArray x = TestSupport.random(manager, new Shape(2, 8, 16, 16), 7);
             NDArray other = TestSupport.random(manager, new Shape(1, 8, 20, 20), 8);
             float[] expected = blockByBlock(net, manager, x);
             float[] expectedOther = blockByBlock(net, manager, other);
 
             ScriptedForward scripted = new ScriptedForward(net, "test model");
-            net.setScriptedForward(scripted);
+            net.setCompiledForward(scripted);
             TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE); // block by block, then compiled
             assertTrue(scripted.isCompiledFor(x.getDevice()), "compiled at the first eval forward");
             TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE);
@@ -163,10 +165,10 @@ class ScriptedForwardTest {
     @Test
     void predictionsStayCorrectWhileAnotherThreadRemakesTheModule() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            FoldingSequential net = preparedModel(manager, new Shape(1, 8, 16, 16));
+            NamedSequential net = preparedModel(manager, new Shape(1, 8, 16, 16));
             NDArray x = TestSupport.random(manager, new Shape(1, 8, 16, 16), 7);
             float[] expected = blockByBlock(net, manager, x);
-            net.setScriptedForward(new ScriptedForward(net, "shared model"));
+            net.setCompiledForward(new ScriptedForward(net, "shared model"));
             java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
             Thread predictor = new Thread(() -> {
                 try (NDManager local = manager.newSubManager()) {
@@ -193,7 +195,7 @@ class ScriptedForwardTest {
                 throw new AssertionError("predicting thread failed", failure.get());
             }
             TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE);
-            assertTrue(net.getScriptedForward().isCompiledFor(x.getDevice()));
+            assertTrue(((ScriptedForward) net.getCompiledForward()).isCompiledFor(x.getDevice()));
         }
     }
 
@@ -205,7 +207,7 @@ class ScriptedForwardTest {
     @Test
     void everyDynamicConvFormScriptsWithItsBiasBank() {
         try (NDManager manager = NDManager.newBaseManager()) {
-            FoldingSequential net = new FoldingSequential();
+            NamedSequential net = new NamedSequential();
             int[][] convs = {{16, 256, 3, 1}, {256, 256, 3, 1}, {256, 24, 1, 2}}; // in, out, kernel, stride
             for (int i = 0; i < convs.length; i++) {
                 int[] c = convs[i];
@@ -234,7 +236,7 @@ class ScriptedForwardTest {
             assertEquals(3 * 24 * 3 * 3, expected.length);
 
             ScriptedForward scripted = new ScriptedForward(net, "dynamic forms");
-            net.setScriptedForward(scripted);
+            net.setCompiledForward(scripted);
             TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE);
             assertTrue(scripted.isCompiledFor(x.getDevice()));
             TestSupport.assertClose(expected, eval(net, manager, x), TOLERANCE);
@@ -253,7 +255,7 @@ class ScriptedForwardTest {
             NDArray x = TestSupport.random(manager, new Shape(1, 3, 8, 8), 3);
             float[] expected = eval(net, manager, x);
             ScriptedForward scripted = new ScriptedForward(net, "opaque");
-            net.setScriptedForward(scripted);
+            net.setCompiledForward(scripted);
             TestSupport.assertClose(expected, eval(net, manager, x), 0);
             TestSupport.assertClose(expected, eval(net, manager, x), 0);
             assertFalse(scripted.isCompiledFor(x.getDevice()), "a lambda block has no script form");

@@ -11,7 +11,6 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
-import io.convzoo.zoo.arch.resnet.ReferenceResNet50;
 import io.convzoo.zoo.infer.Inference;
 import io.convzoo.zoo.summary.ModelSummary;
 import java.io.IOException;
@@ -35,27 +34,27 @@ abstract class BenchModel implements AutoCloseable {
     @Override
     public abstract void close();
 
-    /** Id of the reference ResNet-50 (torchvision layout, built by {@link ReferenceResNet50}). */
+    /** Id of the reference ResNet-50 (torchvision's layout, a registered model of family resnet). */
     static final String RESNET50 = "resnet50";
 
     /** Whether {@code id} names a model this bench can build. */
     static boolean isKnown(String id) {
-        return RESNET50.equals(id) || ModelRegistry.find(id).isPresent();
+        return ModelRegistry.find(id).isPresent();
     }
 
     /** Builds the block of {@code id} (1000 classes, 3 channels). */
     static Block buildBlock(String id) {
-        return RESNET50.equals(id) ? ReferenceResNet50.build(1000) : ModelRegistry.get(id).build();
+        return ModelRegistry.get(id).build();
     }
 
     /** Square input side of {@code id}. */
     static int inputSize(String id) {
-        return RESNET50.equals(id) ? 224 : ModelRegistry.get(id).inputSize();
+        return ModelRegistry.get(id).inputSize();
     }
 
     /** Input channels of {@code id}. */
     static int inputChannels(String id) {
-        return RESNET50.equals(id) ? 3 : ModelRegistry.get(id).defaults().inputChannels();
+        return ModelRegistry.get(id).defaults().inputChannels();
     }
 
     /** Conv + linear MACs of one image (summary walk). */

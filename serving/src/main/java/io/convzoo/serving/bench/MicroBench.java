@@ -12,7 +12,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.conv.GroupedConvForms;
+import io.convzoo.blocks.GroupedConvForms;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.hetconv.HetConv;
 import io.convzoo.blocks.hetconv.NaiveHetConv;

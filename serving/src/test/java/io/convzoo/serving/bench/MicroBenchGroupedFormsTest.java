@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.convzoo.blocks.conv.GroupedConvForms;
+import io.convzoo.blocks.GroupedConvForms;
 import org.junit.jupiter.api.Test;
 
 /** The timed forms of the grouped-conv micro-benchmark compute the same thing. */

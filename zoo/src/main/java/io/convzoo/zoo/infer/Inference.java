@@ -6,10 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.BlockTree;
-import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.InferencePreparable;
 import io.convzoo.blocks.infer.ChannelsLast;
 import io.convzoo.blocks.infer.ConvBn;
-import io.convzoo.blocks.infer.InferencePreparable;
 import io.convzoo.blocks.script.ScriptedForward;
 import java.lang.reflect.Method;
 import java.util.Collections;
@@ -56,15 +56,15 @@ public final class Inference {
 
     /**
      * {@link #prepare(Block)}; with {@code script}, eval forwards of a model whose root is a
-     * {@link NamedSequential} (every zoo model) then run as one TorchScript module written from its
+     * {@link DataflowBlock} (every zoo model) then run as one TorchScript module written from its
      * blocks ({@link ScriptedForward}), made at the first eval forward on a device and checked against
-     * it; without, block by block.
+     * it on each form of input it branches on; without, block by block.
      */
     public static int prepare(Block model, boolean script) {
         BlockTree.findAll(model, InferencePreparable.class).forEach(b -> b.prepareInference(true));
         PREPARED.put(model, Boolean.TRUE);
-        if (model instanceof NamedSequential root) {
-            root.setScriptedForward(script ? new ScriptedForward(root, model.getClass().getSimpleName()) : null);
+        if (model instanceof DataflowBlock root) {
+            root.setCompiledForward(script ? new ScriptedForward(root, model.toString()) : null);
         }
         return ConvBn.enableFolding(model);
     }
@@ -76,8 +76,8 @@ public final class Inference {
 
     /** Undoes {@link #prepare}. */
     public static void unprepare(Block model) {
-        if (model instanceof NamedSequential root) {
-            root.setScriptedForward(null);
+        if (model instanceof DataflowBlock root) {
+            root.setCompiledForward(null);
         }
         BlockTree.findAll(model, InferencePreparable.class).forEach(b -> b.prepareInference(false));
         PREPARED.remove(model);

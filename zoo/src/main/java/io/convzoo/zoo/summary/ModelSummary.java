@@ -22,7 +22,11 @@ import io.convzoo.blocks.ConvMath;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.MacCounted;
 import io.convzoo.blocks.ReluBlock;
-import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.ChildNames;
+import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.layers.GlobalAvgPool;
+import io.convzoo.blocks.layers.Identity;
+import io.convzoo.blocks.layers.MaxPool2d;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
@@ -44,8 +48,8 @@ import java.util.regex.Pattern;
  * (parameters, trainable, non-trainable, input / forward-backward / params / total size in MB),
  * plus total conv+linear MACs and auxiliary MACs reported apart.
  *
- * <p><b>Walk.</b> Leaf blocks are rows. A {@link TracedBlock} reports each child with the input
- * shapes it sees ({@link TracedBlock#traceChildren}); a DJL {@link SequentialBlock} chains its
+ * <p><b>Walk.</b> Leaf blocks are rows. A {@link DataflowBlock} with children reports each child with the input
+ * shapes it sees ({@link DataflowBlock#traceChildren}); a DJL {@link SequentialBlock} chains its
  * children; a {@link ParallelBlock} gives each child the same input. A {@link MacCounted} block
  * (and any composite with parameters of its own) gets a row for its own parameters and MACs before
  * its children's rows. A composite block that is none of these is opaque: one row with all its
@@ -269,8 +273,8 @@ public final class ModelSummary {
         }
 
         List<Tensor> walk(String path, int depth, Block block, List<Tensor> inputs) {
-            boolean composite = block instanceof TracedBlock || block instanceof SequentialBlock
-                    || block instanceof ParallelBlock;
+            boolean composite = block instanceof DataflowBlock && !block.getChildren().isEmpty()
+                    || block instanceof SequentialBlock || block instanceof ParallelBlock;
             if (!composite) {
                 return leaf(path, depth, block, inputs);
             }
@@ -283,19 +287,23 @@ public final class ModelSummary {
             Shape[] inShapes = shapes(inputs);
             List<Tensor> scope = new ArrayList<>(inputs);
             List<Tensor> outputs;
-            if (block instanceof TracedBlock traced) {
+            if (block instanceof DataflowBlock traced) {
+                // A member of a container without a forward (convs.0) sits one level deeper per name.
                 Shape[] outShapes = traced.traceChildren(inShapes, (name, child, shapes) ->
-                        scope.addAll(walk(join(path, name), depth + 1, child, pick(scope, shapes))));
+                        scope.addAll(walk(join(path, name), depth + name.split("\\.").length, child,
+                                pick(scope, shapes))));
                 outputs = pick(scope, outShapes);
             } else if (block instanceof SequentialBlock) {
                 List<Tensor> current = inputs;
-                for (Pair<String, Block> child : block.getChildren()) {
-                    current = walk(join(path, strip(child.getKey())), depth + 1, child.getValue(), current);
+                for (int i = 0; i < block.getChildren().size(); i++) {
+                    current = walk(join(path, ChildNames.name(block, i)), depth + 1, block.getChildren().valueAt(i),
+                            current);
                 }
                 outputs = current;
             } else {
-                for (Pair<String, Block> child : block.getChildren()) {
-                    scope.addAll(walk(join(path, strip(child.getKey())), depth + 1, child.getValue(), inputs));
+                for (int i = 0; i < block.getChildren().size(); i++) {
+                    scope.addAll(walk(join(path, ChildNames.name(block, i)), depth + 1, block.getChildren().valueAt(i),
+                            inputs));
                 }
                 outputs = pick(scope, outputShapes(path, block, inShapes));
             }
@@ -426,7 +434,8 @@ public final class ModelSummary {
             Shape d = conv.getDilation();
             return in.rf().window(k.get(0), k.get(1), at(s, 0), at(s, 1), at(d, 0), at(d, 1));
         }
-        long[] window = block instanceof LambdaBlock lambda ? declaredWindow(lambda.getName()) : null;
+        long[] window = block instanceof LambdaBlock lambda ? declaredWindow(lambda.getName())
+                : block instanceof DataflowBlock ? declaredWindow(block.toString()) : null;
         if (window != null && ReceptiveField.isSpatial(in.shape())) {
             return in.rf().window(window[0], window[0], window[1], window[1], window[2], window[2]);
         }
@@ -628,19 +637,14 @@ public final class ModelSummary {
         return path.isEmpty() ? name : path + "." + name;
     }
 
-    /** DJL stores children as "%02d" + name. */
-    private static String strip(String childKey) {
-        return childKey.length() > 2 && Character.isDigit(childKey.charAt(0))
-                && Character.isDigit(childKey.charAt(1)) ? childKey.substring(2) : childKey;
-    }
-
     private static String describe(String path, Block block) {
         return "ModelSummary: layer '" + path + "' (" + typeName(block) + ")";
     }
 
-    /** Parameter-free ops that stand in for PyTorch's functional calls: lambdas and ReLU. */
+    /** Parameter-free ops that stand in for PyTorch's functional calls: lambdas, ReLU, max pool, global pool, identity. */
     static boolean isFunctional(Block block) {
-        return block instanceof LambdaBlock || block instanceof ReluBlock;
+        return block instanceof LambdaBlock || block instanceof ReluBlock || block instanceof MaxPool2d
+                || block instanceof GlobalAvgPool || block instanceof Identity;
     }
 
     /** Class simple name, or a lambda block's function name ("maxPool2d" → "MaxPool2d"). */

@@ -12,7 +12,9 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.initializer.UniformInitializer;
 import ai.djl.util.Pair;
-import io.convzoo.blocks.TracedBlock;
+import ai.djl.util.PairList;
+import io.convzoo.blocks.ChildNames;
+import io.convzoo.blocks.DataflowBlock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,10 +47,10 @@ public final class ModelSurgery {
         Block current = root;
         for (String name : path.split("\\.")) {
             Block next = null;
-            for (Pair<String, Block> c : current.getChildren()) {
-                if (plainName(c.getKey()).equals(name)) {
-                    next = c.getValue();
-                    break;
+            PairList<String, Block> children = current.getChildren();
+            for (int i = 0; i < children.size() && next == null; i++) {
+                if (ChildNames.name(children.keyAt(i), i).equals(name)) {
+                    next = children.valueAt(i);
                 }
             }
             if (next == null) {
@@ -214,24 +216,18 @@ public final class ModelSurgery {
         int dot = path.lastIndexOf('.');
         Block parent = dot < 0 ? root : child(root, path.substring(0, dot));
         String name = dot < 0 ? path : path.substring(dot + 1);
-        if (!(parent instanceof TracedBlock traced)) {
+        if (!(parent instanceof DataflowBlock composite)) {
             throw new IllegalArgumentException("cannot replace '" + path + "': its parent "
                     + parent.getClass().getSimpleName() + " is not a ConvZoo composite block; children: "
                     + plainNames(parent));
         }
-        traced.replaceChild(name, replacement);
-    }
-
-    /** DJL child keys are "%02d" + name; the plain name drops the two-digit prefix. */
-    static String plainName(String key) {
-        return key.length() > 2 && Character.isDigit(key.charAt(0)) && Character.isDigit(key.charAt(1))
-                ? key.substring(2) : key;
+        composite.replaceChild(name, replacement);
     }
 
     private static List<String> plainNames(Block block) {
         List<String> names = new ArrayList<>();
-        for (String k : block.getChildren().keys()) {
-            names.add(plainName(k));
+        for (int i = 0; i < block.getChildren().size(); i++) {
+            names.add(ChildNames.name(block, i));
         }
         return names;
     }

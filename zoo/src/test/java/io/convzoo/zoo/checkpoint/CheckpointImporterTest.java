@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import io.convzoo.blocks.TestSupport;
+import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.djl.LocalRoot;
@@ -27,6 +28,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CheckpointImporterTest {
+
+    /** ImageNet's preprocessing at the tiny net's 8×8 input. */
+    private static final Datasets TINY_IMAGES = new Datasets(Datasets.IMAGENET, 3, 0, 8,
+            Datasets.IMAGENET_SPEC.mean(), Datasets.IMAGENET_SPEC.std(), java.util.List.of());
 
     @Test
     void importedDirectoryLoadsThroughCriteriaAndComputesPyTorchsLogits(@TempDir Path dir) throws Exception {
@@ -61,7 +66,7 @@ class CheckpointImporterTest {
     @Test
     void importOfAZooSpecIsFoundAsPretrainedWeightsAndLoadsLikeTheZooDoes(@TempDir Path root) throws Exception {
         ModelSpec spec = new ModelSpec("tinynet", "test", Map.of("dataset", "imagenet"),
-                ModelArgs.imagenet().withNumClasses(5), 8, args -> TinyNet.build());
+                ModelArgs.imagenet().withNumClasses(5), TINY_IMAGES, args -> TinyNet.build());
         Path out = root.resolve("tinynet").resolve("imagenet");
         CheckpointImporter.importTo(spec, spec.defaults(), Fixtures.file("tiny.safetensors"), out);
         Properties props = new Properties();

@@ -16,7 +16,7 @@ import io.convzoo.zoo.arch.octconv.OctResNet;
 import io.convzoo.zoo.arch.pyconv.PyConvResNet;
 import io.convzoo.zoo.arch.res2net.Res2Net;
 import io.convzoo.zoo.arch.res2net.Res2Net.Config;
-import io.convzoo.zoo.arch.res2net.Res2Net.Stem;
+import io.convzoo.zoo.arch.ResNet.Stem;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;

@@ -1,5 +1,6 @@
 package io.convzoo.zoo.djl;
 
+import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.script.ScriptedForward;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -115,7 +116,7 @@ class ConvZooModelZooTest {
             try (ZooModel<NDList, NDList> model = res2netSmall(Map.of());
                  Predictor<NDList, NDList> predictor = model.newPredictor()) {
                 float[] prepared = predictor.predict(new NDList(x)).head().toFloatArray();
-                ScriptedForward scripted = ((NamedSequential) model.getBlock()).getScriptedForward();
+                ScriptedForward scripted = (ScriptedForward) ((DataflowBlock) model.getBlock()).getCompiledForward();
                 assertTrue(scripted.isCompiledFor(x.getDevice()), "eval forwards run one TorchScript module");
                 assertEquals(0, ConvBn.foldedCount(model.getBlock()), "the module holds the folded weights, not Java");
                 TestSupport.assertClose(prepared, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-4);
@@ -135,7 +136,7 @@ class ConvZooModelZooTest {
                 predictor.predict(new NDList(x));
                 predictor.predict(new NDList(x));
                 assertEquals(45, ConvBn.foldedCount(model.getBlock()), "script=false still folds");
-                assertNull(((NamedSequential) model.getBlock()).getScriptedForward(), "script=false runs block by block");
+                assertNull(((DataflowBlock) model.getBlock()).getCompiledForward(), "script=false runs block by block");
             }
             try (ZooModel<NDList, NDList> model = res2netSmall(Map.of("prepare", "false"));
                  Predictor<NDList, NDList> predictor = model.newPredictor()) {

@@ -16,7 +16,6 @@ import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.infer.ConvBn;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
-import io.convzoo.zoo.arch.resnet.ReferenceResNet50;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -165,7 +164,7 @@ class InferencePrepTest {
         // From batch 4 a prepared model is given a channels-last input (ChannelsLast.pays): the whole
         // forward, folding, in-place sums and octave views included, must still give the plain logits.
         try (NDManager manager = NDManager.newBaseManager()) {
-            Block block = ReferenceResNet50.build(10);
+            Block block = ModelRegistry.get("resnet50").build(ModelArgs.imagenet().withNumClasses(10));
             Shape batch8 = new Shape(8, 3, 32, 32);
             TestSupport.init(block, manager, batch8);
             NDArray x = TestSupport.random(manager, batch8, 5);
@@ -177,7 +176,7 @@ class InferencePrepTest {
         }
         check("oct_custom", InferencePrepTest::officialOctLayout, new Shape(8, 3, 64, 64), 29, 29);
         checkRegistered("res2net50_v1b", new Shape(8, 3, 32, 32), 87, 87);
-        check("resnet50", () -> ReferenceResNet50.build(10), new Shape(8, 3, 32, 32), 53, 53);
+        check("resnet50", () -> ModelRegistry.get("resnet50").build(ModelArgs.imagenet().withNumClasses(10)), new Shape(8, 3, 32, 32), 53, 53);
         // PyConv levels (grouped and block-diagonal) and the dynamic convs, whose batch folding
         // returns to NCHW: stem + 16 bottlenecks x 3 + 4 downsamples; stem + 8 basic blocks x 2 + 3.
         checkRegistered("pyconvresnet50", new Shape(4, 3, 32, 32), 53, 53);
@@ -186,7 +185,7 @@ class InferencePrepTest {
 
     @Test
     void referenceResNet50KeepsLogits() {
-        check("resnet50", () -> ReferenceResNet50.build(10), new Shape(1, 3, 64, 64), 53, 53);
+        check("resnet50", () -> ModelRegistry.get("resnet50").build(ModelArgs.imagenet().withNumClasses(10)), new Shape(1, 3, 64, 64), 53, 53);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.convzoo.zoo.infer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,19 +9,25 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
-import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.infer.ChannelsLast;
+import io.convzoo.blocks.script.ScriptedForward;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
+import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
-import io.convzoo.zoo.arch.resnet.ReferenceResNet50;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every zoo architecture runs its prepared eval forward as one TorchScript module written from its
- * blocks, with the logits of the block-by-block prepared forward: at batch 1 (NCHW) and batch 4
- * (channels-last), ImageNet variants at 32×32 to keep the run short (every block still runs).
+ * blocks, with the logits of the block-by-block prepared forward, on every form of input the module
+ * branches on: batch 1 and batched, NCHW and channels-last; ImageNet variants at 32×32 to keep the run
+ * short (every block still runs).
  */
 class ScriptedModelsTest {
 
@@ -36,7 +43,7 @@ class ScriptedModelsTest {
 
     @Test
     void referenceResNet50IsScriptedWithTheSameLogits() {
-        check("resnet50", () -> ReferenceResNet50.build(1000), 3, IMAGENET_TEST_SIZE);
+        check("resnet50", () -> ModelRegistry.get("resnet50").build(ModelArgs.imagenet().withNumClasses(1000)), 3, IMAGENET_TEST_SIZE);
     }
 
     @Test
@@ -50,14 +57,13 @@ class ScriptedModelsTest {
             ParameterStore ps = new ParameterStore(manager, false);
             Inference.prepare(net);
             Inference.forward(net, ps, x);
-            NamedSequential root = (NamedSequential) net;
-            assertTrue(root.getScriptedForward().isCompiledFor(x.getDevice()));
+            assertTrue(scripted(net).isCompiledFor(x.getDevice()));
             float[] before = Inference.forward(net, ps, x).head().toFloatArray();
 
             DynamicConv2d.setTemperatureEverywhere(net, 7f);
-            assertFalse(root.getScriptedForward().isCompiledFor(x.getDevice()), "the temperature is baked in");
+            assertFalse(scripted(net).isCompiledFor(x.getDevice()), "the temperature is baked in");
             float[] blocks = Inference.forward(net, ps, x).head().toFloatArray(); // block by block, then made
-            assertTrue(root.getScriptedForward().isCompiledFor(x.getDevice()));
+            assertTrue(scripted(net).isCompiledFor(x.getDevice()));
             float[] scripted = Inference.forward(net, ps, x).head().toFloatArray();
             TestSupport.assertClose(blocks, scripted, 1e-4);
             assertTrue(maxDiff(before, blocks) > 1e-4, "the temperature changes the logits");
@@ -72,20 +78,44 @@ class ScriptedModelsTest {
             ParameterStore ps = new ParameterStore(manager, false);
             NDArray single = TestSupport.random(manager, new Shape(1, channels, size, size), 2);
             NDArray four = TestSupport.random(manager, new Shape(4, channels, size, size), 3);
+            NDArray two = TestSupport.random(manager, new Shape(2, channels, size, size), 4);
+            NDArray singleChannelsLast = ChannelsLast.of(single);
 
             Inference.prepare(net, false);
             float[] singleBlocks = Inference.forward(net, ps, single).head().toFloatArray();
             float[] fourBlocks = Inference.forward(net, ps, four).head().toFloatArray();
+            float[] twoBlocks = Inference.forward(net, ps, two).head().toFloatArray();
+            float[] singleChannelsLastBlocks = rawForward(net, ps, singleChannelsLast);
 
             Inference.prepare(net, true);
             Inference.forward(net, ps, single); // block by block, then the module is made
-            assertTrue(((NamedSequential) net).getScriptedForward().isCompiledFor(single.getDevice()),
-                    id + ": compiled to one TorchScript module");
+            assertTrue(scripted(net).isCompiledFor(single.getDevice()), id + ": compiled to one TorchScript module");
             assertClose(id + " batch 1", singleBlocks, Inference.forward(net, ps, single).head().toFloatArray());
             assertClose(id + " batch 4", fourBlocks, Inference.forward(net, ps, four).head().toFloatArray());
-            assertTrue(((NamedSequential) net).getScriptedForward().isCompiledFor(single.getDevice()),
-                    id + ": batch 4 channels-last ran the same module");
+            assertTrue(scripted(net).isCompiledFor(single.getDevice()), id + ": batch 4 channels-last ran the same module");
+            // Every form the module branches on: batched NCHW (batch 2 stays NCHW), and batch 1 channels-last.
+            for (int pass = 0; pass < 2; pass++) { // the first input of a form is checked, the next one runs compiled
+                assertClose(id + " batch 2", twoBlocks, Inference.forward(net, ps, two).head().toFloatArray());
+                assertClose(id + " batch 1 channels-last", singleChannelsLastBlocks,
+                        rawForward(net, ps, singleChannelsLast));
+            }
+            Set<String> expected = new HashSet<>(List.of("batch 1, contiguous", "batch > 1, contiguous"));
+            if (channels > 1) {
+                expected.addAll(List.of("batch 1, strided", "batch > 1, strided"));
+            }
+            assertEquals(expected, scripted(net).checkedForms(), id + ": every input form checked once");
+            assertTrue(scripted(net).isCompiledFor(single.getDevice()), id + ": every form runs the same module");
         }
+    }
+
+    /** An eval forward of {@code x} as it is (not the prepared input copy), outputs copied out. */
+    private static float[] rawForward(Block net, ParameterStore ps, NDArray x) {
+        Inference.noGrad();
+        return net.forward(ps, new ai.djl.ndarray.NDList(x), false).head().toFloatArray();
+    }
+
+    private static ScriptedForward scripted(Block net) {
+        return (ScriptedForward) ((DataflowBlock) net).getCompiledForward();
     }
 
     /** Within 1e-4 of the largest logit (the exactness bound, relative for big random logits). */

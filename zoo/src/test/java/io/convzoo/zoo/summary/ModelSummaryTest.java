@@ -31,8 +31,10 @@ import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.MacCounted;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.TestSupport;
-import io.convzoo.blocks.TracedBlock;
-import io.convzoo.zoo.arch.ResNetParts;
+import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.MixtureConv;
+import io.convzoo.blocks.Ops;
+import io.convzoo.blocks.layers.GlobalAvgPool;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -162,7 +164,7 @@ class ModelSummaryTest {
     }
 
     /** Two branches on the same input: a 3×3 and a 1×1 conv, summed. */
-    static final class TwoBranch extends TracedBlock {
+    static final class TwoBranch extends DataflowBlock {
         private final Block wide;
         private final Block narrow;
 
@@ -172,20 +174,10 @@ class ModelSummaryTest {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                         PairList<String, Object> params) {
-            Checks.requireNchw("TwoBranch", inputs.singletonOrThrow(), 0);
-            NDArray a = wide.forward(ps, inputs, training).singletonOrThrow();
-            NDArray b = narrow.forward(ps, inputs, training).singletonOrThrow();
-            return new NDList(a.add(b));
-        }
-
-        @Override
-        protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-            Checks.requireNchw("TwoBranch", inputShapes[0], 0);
-            Shape[] a = visit(visitor, "wide", wide, inputShapes);
-            visit(visitor, "narrow", narrow, inputShapes);
-            return a;
+        protected <T> T forward(Ops<T> ops, T x) {
+            ops.require(x, s -> Checks.requireNchw("TwoBranch", s, 0));
+            ops.share(x);
+            return ops.add(ops.child(wide, x), ops.child(narrow, x));
         }
     }
 
@@ -250,7 +242,7 @@ class ModelSummaryTest {
      * A toy dynamic conv: a bank of two 3×3 kernels mixed by a router (Linear on the pooled input),
      * applied functionally, so its own weights are counted through MacCounted.
      */
-    static final class ToyDynamicConv extends TracedBlock implements MacCounted {
+    static final class ToyDynamicConv extends DataflowBlock implements MacCounted {
         static final int KERNELS = 2;
         private final int outChannels;
         private final Parameter bank;
@@ -268,24 +260,13 @@ class ModelSummaryTest {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                         PairList<String, Object> params) {
-            NDArray x = inputs.singletonOrThrow();
-            Checks.requireNchw("ToyDynamicConv", x, 0);
-            Checks.require(x.getShape().get(0) == 1, "ToyDynamicConv", "this test block mixes for batch 1 only");
-            NDArray attention = router.forward(ps, new NDList(Pool.globalAvgPool2d(x)), training)
-                    .singletonOrThrow().softmax(1);
-            NDArray kernels = ps.getValue(bank, x.getDevice(), training);
-            NDArray mixed = attention.reshape(KERNELS, 1, 1, 1, 1).mul(kernels).sum(new int[] {0});
-            return new NDList(Conv2d.conv2d(x, mixed, null, new Shape(1, 1), new Shape(1, 1), new Shape(1, 1), 1));
-        }
-
-        @Override
-        protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-            Shape x = inputShapes[0];
-            Checks.requireNchw("ToyDynamicConv", x, 0);
-            visit(visitor, "router", router, new Shape(x.get(0), x.get(1)));
-            return new Shape[] {new Shape(x.get(0), outChannels, x.get(2), x.get(3))};
+        protected <T> T forward(Ops<T> ops, T x) {
+            ops.require(x, s -> Checks.requireNchw("ToyDynamicConv", s, 0));
+            ops.share(x);
+            T attention = ops.softmax(ops.child(router, ops.globalAvgPool(x)), 1);
+            long in = inputShapes == null ? 1 : inputShapes[0].get(1);
+            return ops.mixtureConv(x, attention, bank, null,
+                    new MixtureConv((int) in, outChannels, 3, 1, 1, 1, 1, KERNELS));
         }
 
         @Override
@@ -444,11 +425,11 @@ class ModelSummaryTest {
     @Test
     void imagenetStemWithAnOverlappingPool() {
         // conv 7×7/2 → 7 (jump 2); 3×3/2 pad-1 max pool → 7 + 2 × 2 = 11 (jump 4); head covers 56×56.
-        NamedSequential declared = new NamedSequential();
-        ResNetParts.addImagenetStem(declared, 8, false);
+        NamedSequential declared = imagenetStem();
         declared.add("maxpool", LambdaBlock.singleton(x -> Pool.maxPool2d(x, new Shape(3, 3), new Shape(2, 2),
                 new Shape(1, 1), false), "maxPool2d(k=3,s=2,p=1)"));
-        ResNetParts.addHead(declared, 5);
+        declared.add("avgpool", new GlobalAvgPool());
+        declared.add("fc", Linear.builder().setUnits(5).build());
         ModelSummary s = ModelSummary.of(declared, new Shape(1, 3, 64, 64));
         assertEquals(7, row(s, "conv1").receptiveField());
         assertEquals("MaxPool2d", row(s, "maxpool").type());
@@ -458,8 +439,9 @@ class ModelSummaryTest {
         assertEquals(8L * 32 * 32 * 3 * 49 + 8 * 5, s.macs());
 
         // The same pool as an opaque lambda: stride from the sizes, kernel 2 (a documented lower bound).
-        NamedSequential opaque = new NamedSequential();
-        ResNetParts.addImagenetStem(opaque, 8, true);
+        NamedSequential opaque = imagenetStem();
+        opaque.add("maxpool", LambdaBlock.singleton(x -> Pool.maxPool2d(x, new Shape(3, 3), new Shape(2, 2),
+                new Shape(1, 1), false), "maxPool2d"));
         ModelSummary estimated = ModelSummary.of(opaque, new Shape(1, 3, 64, 64));
         assertEquals(9, estimated.layers().get(estimated.layers().size() - 1).receptiveField());
         assertArrayEquals(new long[] {-1, 8, 16, 16}, estimated.layers().get(estimated.layers().size() - 1).outputShape());
@@ -467,6 +449,12 @@ class ModelSummaryTest {
         assertArrayEquals(new long[] {3, 2, 1}, ModelSummary.declaredWindow("maxPool2d(k=3,s=2,p=1)"));
         assertEquals(null, ModelSummary.declaredWindow("maxPool2d"));
         assertEquals(null, ModelSummary.declaredWindow("pool(q=3)"));
+    }
+
+    /** conv1 7×7/2 pad 3 to 8 channels, bn1, relu: the ImageNet stem without its pool. */
+    private static NamedSequential imagenetStem() {
+        return new NamedSequential().add("conv1", Layers.conv(8, 7, 2, 3, 1, 1, false)).add("bn1", Layers.batchNorm())
+                .add("relu", Layers.relu());
     }
 
     @Test

@@ -8,11 +8,12 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.initializer.XavierInitializer;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
-import io.convzoo.zoo.arch.ResNetParts;
+import io.convzoo.blocks.layers.GlobalAvgPool;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -58,7 +59,8 @@ final class TinyNets {
             layer1.add("extra", extra);
         }
         net.add("layer1", layer1);
-        ResNetParts.addHead(net, classes);
+        net.add("avgpool", new GlobalAvgPool());
+        net.add("fc", Linear.builder().setUnits(classes).build());
         return net;
     }
 

@@ -3,10 +3,9 @@ package io.convzoo.zoo.arch.dyconv;
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.initializer.NormalInitializer;
-import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.zoo.ModelArgs;
-import io.convzoo.zoo.arch.ResNetParts;
+import io.convzoo.zoo.arch.ResNet;
 
 /**
  * DY-ResNets as in the official dynamic-convolution code ({@code dynamic_models/dy_resnet.py} of
@@ -59,16 +58,13 @@ public final class DyResNet {
      * K = 4 kernel banks fit in 5 MB and it trains on 2 CPU cores in well under two hours.
      */
     public static Block dyResnetSmall(ModelArgs args) {
-        NamedSequential net = new DyResNetRoot("dy_resnet_small", args.inputChannels());
-        ResNetParts.addSmallStem(net, 16);
-        return body(net, BlockType.BASIC, new int[] {1, 1, 1, 1}, new int[] {16, 32, 64, 128}, 16, args);
+        return build("dy_resnet_small", new ResNet.Layout(ResNet.Stem.SMALL, 16, new int[] {1, 1, 1, 1},
+                new int[] {16, 32, 64, 128}, new int[] {1, 2, 2, 2}, BlockType.BASIC.expansion), BlockType.BASIC, args);
     }
 
     /** ImageNet layout: 7×7/2 stem with max pool, widths 64/128/256/512 (× expansion). */
     public static Block imagenet(String name, BlockType type, int[] layers, ModelArgs args) {
-        NamedSequential net = new DyResNetRoot(name, args.inputChannels());
-        ResNetParts.addImagenetStem(net, 64, true);
-        return body(net, type, layers, new int[] {64, 128, 256, 512}, 64, args);
+        return build(name, ResNet.Layout.imagenet(ResNet.Stem.IMAGENET, layers, type.expansion), type, args);
     }
 
     /**
@@ -84,33 +80,19 @@ public final class DyResNet {
             throw new IllegalArgumentException("DyResNet: one width per stage needed, got " + layers.length
                     + " stages and " + planes.length + " widths");
         }
-        NamedSequential net = new DyResNetRoot(name, args.inputChannels());
-        ResNetParts.addImagenetStem(net, stemWidth, true);
-        return body(net, type, layers, planes, stemWidth, args);
+        return build(name, new ResNet.Layout(ResNet.Stem.IMAGENET, stemWidth, layers, planes, new int[] {1, 2, 2, 2},
+                type.expansion), type, args);
     }
 
-    private static Block body(NamedSequential net, BlockType type, int[] layers, int[] planes, int stemWidth,
-                              ModelArgs args) {
-        officialStemInit(net);
+    private static Block build(String id, ResNet.Layout layout, BlockType type, ModelArgs args) {
         int kernels = args.getInt(KERNELS, DEFAULT_KERNELS);
         if (kernels < 1) {
             throw new IllegalArgumentException("DyResNet: argument " + KERNELS + " must be >= 1, got " + kernels);
         }
-        int in = stemWidth;
-        for (int stage = 0; stage < layers.length; stage++) {
-            NamedSequential layer = new NamedSequential();
-            int stride = stage == 0 ? 1 : 2;
-            for (int i = 0; i < layers[stage]; i++) {
-                DyResidualBlock block = type == BlockType.BASIC
-                        ? DyResidualBlock.basic(in, planes[stage], i == 0 ? stride : 1, kernels, args.zeroInitLastBn())
-                        : DyResidualBlock.bottleneck(in, planes[stage], i == 0 ? stride : 1, kernels,
-                                args.zeroInitLastBn());
-                layer.add(String.valueOf(i), block);
-                in = block.outChannels();
-            }
-            net.add("layer" + (stage + 1), layer);
-        }
-        ResNetParts.addHead(net, args.numClasses());
+        ResNet net = ResNet.build(id, "DyResNet", layout, (stage, index, in, planes, stride) -> type == BlockType.BASIC
+                ? DyResidualBlock.basic(in, planes, stride, kernels, args.zeroInitLastBn())
+                : DyResidualBlock.bottleneck(in, planes, stride, kernels, args.zeroInitLastBn()), args);
+        officialStemInit(net);
         if (args.extra().containsKey(TEMPERATURE)) {
             double t = args.getDouble(TEMPERATURE, DynamicConv2d.OFFICIAL_INITIAL_TEMPERATURE);
             if (!(t > 0)) {
@@ -122,7 +104,7 @@ public final class DyResNet {
     }
 
     /** The official ResNet init of the (static) stem conv: kaiming_normal_(fan_out, relu). */
-    private static void officialStemInit(NamedSequential net) {
+    private static void officialStemInit(ResNet net) {
         Block stem = net.getChildren().values().get(0);
         if (stem instanceof Conv2d conv) {
             long fanOut = (long) conv.getFilters() * conv.getKernelShape().size();

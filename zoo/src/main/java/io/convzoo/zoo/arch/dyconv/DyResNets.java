@@ -1,5 +1,6 @@
 package io.convzoo.zoo.arch.dyconv;
 
+import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelSpec;
 import java.util.List;
@@ -15,12 +16,12 @@ public final class DyResNets {
 
     /** dy_resnet18, dy_resnet50 (ImageNet, 224) and dy_resnet_small (Fashion-MNIST, 28, 1 channel, 10 classes). */
     public static final List<ModelSpec> VARIANTS = List.of(
-            new ModelSpec("dy_resnet18", FAMILY, properties("18", "imagenet"), ModelArgs.imagenet(), 224,
+            new ModelSpec("dy_resnet18", FAMILY, properties("18", "imagenet"), ModelArgs.imagenet(), Datasets.IMAGENET_SPEC,
                     DyResNet::dyResnet18),
-            new ModelSpec("dy_resnet50", FAMILY, properties("50", "imagenet"), ModelArgs.imagenet(), 224,
+            new ModelSpec("dy_resnet50", FAMILY, properties("50", "imagenet"), ModelArgs.imagenet(), Datasets.IMAGENET_SPEC,
                     DyResNet::dyResnet50),
             new ModelSpec("dy_resnet_small", FAMILY, properties("10", "fashion-mnist"),
-                    new ModelArgs(10, 1, false, Map.of()), 28, DyResNet::dyResnetSmall));
+                    new ModelArgs(10, 1, false, Map.of()), Datasets.FASHION_MNIST_SPEC, DyResNet::dyResnetSmall));
 
     private static Map<String, String> properties(String depth, String dataset) {
         return Map.of("family", FAMILY, "depth", depth, "kernels", String.valueOf(DyResNet.DEFAULT_KERNELS),

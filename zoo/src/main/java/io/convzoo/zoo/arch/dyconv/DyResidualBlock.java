@@ -1,21 +1,12 @@
 package io.convzoo.zoo.arch.dyconv;
 
-import io.convzoo.blocks.script.ScriptWriter;
-import io.convzoo.blocks.script.Scriptable;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.infer.ConvBn;
-import io.convzoo.blocks.infer.FoldingSequential;
-import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.Ops;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
+import io.convzoo.blocks.layers.Residual;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,7 +17,7 @@ import java.util.List;
  * bn3][, downsample.0, downsample.1]}. Each conv is followed by its BN and a ReLU, except the last,
  * whose output is added to the identity (or the downsampled input) before the final ReLU.
  */
-public final class DyResidualBlock extends TracedBlock implements Scriptable {
+public final class DyResidualBlock extends Residual {
 
     private final String name;
     private final int inChannels;
@@ -52,7 +43,7 @@ public final class DyResidualBlock extends TracedBlock implements Scriptable {
         int out = widths[widths.length - 1];
         outChannels = out;
         if (stride != 1 || inChannels != out) {
-            downsample = addChildBlock("downsample", new FoldingSequential()
+            downsample = addChildBlock("downsample", new NamedSequential()
                     .add("0", dynamicConv(inChannels, out, 1, stride, kernels))
                     .add("1", Layers.batchNorm()));
         } else {
@@ -84,52 +75,32 @@ public final class DyResidualBlock extends TracedBlock implements Scriptable {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDArray x = inputs.head();
-        Checks.requireNchw(name, x, inChannels);
-        NDList current = inputs;
-        for (int i = 0; i < convs.size(); i++) {
-            NDList previous = current;
-            current = new NDList(ConvBn.forward(convs.get(i), norms.get(i), ps, current.head(), training, params));
-            ForwardArrays.release(training, previous, inputs);
-            if (i < convs.size() - 1) {
-                current = new NDList(ForwardArrays.reluOfFresh(current.head(), training));
-            }
-        }
-        NDArray identity = downsample == null ? x : downsample.forward(ps, inputs, training, params).head();
-        return new NDList(ForwardArrays.residualRelu(current.head(), identity, training));
+    protected String name() {
+        return name;
     }
 
     @Override
-    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        String x = w.share(inputs.get(0));
-        String y = x;
+    protected <T> void checkInputs(Ops<T> ops, List<T> inputs) {
+        Checks.require(inputs.size() == 1, name, "expected one input of shape (N, C=" + inChannels + ", H, W), got "
+                + inputs.size() + " inputs");
+        ops.require(inputs.get(0), s -> Checks.requireNchw(name, s, inChannels));
+    }
+
+    /** Each conv with its BN; a ReLU after each but the last. */
+    @Override
+    protected <T> List<T> branch(Ops<T> ops, List<T> inputs) {
+        T y = inputs.get(0);
         for (int i = 0; i < convs.size(); i++) {
-            y = w.convBn(convs.get(i), norms.get(i), y);
+            y = ops.convBn(convs.get(i), norms.get(i), y);
             if (i < convs.size() - 1) {
-                y = w.relu(y);
+                y = ops.relu(y);
             }
         }
-        String identity = downsample == null ? x : w.emit(downsample, x);
-        return List.of(w.residualRelu(y, identity));
+        return List.of(y);
     }
 
     @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Checks.require(inputShapes.length == 1, name, "expected one input of shape (N, C=" + inChannels
-                + ", H, W), got " + inputShapes.length + " inputs");
-        Checks.requireNchw(name, inputShapes[0], inChannels);
-        Shape[] shapes = inputShapes;
-        for (int i = 0; i < convs.size(); i++) {
-            shapes = visit(visitor, "conv" + (i + 1), convs.get(i), shapes);
-            shapes = visit(visitor, "bn" + (i + 1), norms.get(i), shapes);
-        }
-        if (downsample != null) {
-            Shape[] down = visit(visitor, "downsample", downsample, inputShapes);
-            Checks.require(down[0].equals(shapes[0]), name, "downsample shape " + down[0]
-                    + " differs from the residual branch " + shapes[0]);
-        }
-        return shapes;
+    protected Block shortcut() {
+        return downsample;
     }
 }

@@ -1,21 +1,13 @@
 package io.convzoo.zoo.arch.octconv;
 
-import io.convzoo.blocks.script.ScriptWriter;
-import io.convzoo.blocks.script.Scriptable;
-import java.util.ArrayList;
-import java.util.List;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
-import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.ForwardArrays;
-import io.convzoo.blocks.TracedBlock;
+import io.convzoo.blocks.Ops;
+import io.convzoo.blocks.ReluBlock;
+import io.convzoo.blocks.layers.Residual;
 import io.convzoo.blocks.octconv.OctConv;
 import io.convzoo.blocks.octconv.OctConvBn;
 import io.convzoo.blocks.octconv.OctConvBnAct;
-import io.convzoo.blocks.ReluBlock;
+import java.util.List;
 
 /**
  * The official OctResNet {@code Bottleneck} (expansion 4): {@code conv1} (1×1 OctConv-BN-ReLU,
@@ -28,7 +20,7 @@ import io.convzoo.blocks.ReluBlock;
  * <p>Reads and returns (high[, low]) lists as {@link OctConv} does: two arrays when
  * {@code alphaIn > 0} (resp. {@code alphaOut > 0}), else one.
  */
-public class OctBottleneck extends TracedBlock implements Scriptable {
+public class OctBottleneck extends Residual {
 
     /** Output channels per plane, as the official Bottleneck. */
     public static final int EXPANSION = 4;
@@ -61,8 +53,8 @@ public class OctBottleneck extends TracedBlock implements Scriptable {
                 .optPadding(1).optGroups(groups).optAlpha(alphaOut, alphaOut).build());
         this.conv3 = new OctConvBn(OctConv.builder().setChannels(width, planes * EXPANSION).setKernel(1)
                 .optAlpha(alphaOut, alphaOut).build(), zeroInitLastBn);
-        this.relu = new ReluBlock();
         this.downsample = downsample;
+        this.relu = new ReluBlock();
         addChildBlock("conv1", conv1);
         addChildBlock("conv2", conv2);
         addChildBlock("conv3", conv3);
@@ -73,59 +65,28 @@ public class OctBottleneck extends TracedBlock implements Scriptable {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        // conv1 (an OctConv) validates the input; the sum is checked here on the arrays' shapes
-        // (cheaper than re-tracing the whole block on every forward).
-        // Each step's dead intermediates are freed as it ends (eval only, see ForwardArrays).
-        NDList y = ForwardArrays.step(training, () -> conv1.forward(ps, inputs, training, params));
-        y = ForwardArrays.next(training, y, inputs, in -> conv2.forward(ps, in, training, params));
-        y = ForwardArrays.next(training, y, inputs, in -> conv3.forward(ps, in, training, params));
-        NDList identity = downsample != null
-                ? ForwardArrays.step(training, () -> downsample.forward(ps, inputs, training, params)) : inputs;
-        requireResidual(y.getShapes(), identity.getShapes());
-        // Per frequency; the relu child gives names and shapes, as in the other residual blocks.
-        NDList out = new NDList(y.size());
-        for (int i = 0; i < y.size(); i++) {
-            out.add(ForwardArrays.residualRelu(y.get(i), identity.get(i), training));
-        }
-        ForwardArrays.release(training, identity, inputs);
-        return out;
+    protected String name() {
+        return name;
+    }
+
+    /** conv1 (an OctConv) checks the inputs. */
+    @Override
+    protected <T> void checkInputs(Ops<T> ops, List<T> inputs) {
     }
 
     @Override
-    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        inputs.forEach(w::share);
-        List<String> y = w.emit(conv3, w.emit(conv2, w.emit(conv1, inputs)));
-        List<String> identity = downsample != null ? w.emit(downsample, inputs) : inputs;
-        if (identity.size() != y.size()) {
-            throw new UnsupportedOperationException(name + ": residual and shortcut arity differ");
-        }
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < y.size(); i++) {
-            out.add(w.residualRelu(y.get(i), identity.get(i)));
-        }
-        return out;
-    }
-
-    private void requireResidual(Shape[] y, Shape[] identity) {
-        Checks.require(identity.length == y.length, name, "the residual branch returns " + y.length
-                + " array(s) but the shortcut " + identity.length + "; without a downsample the input must be "
-                + (y.length == 2 ? "a (high, low) pair" : "a single high-frequency array"));
-        for (int i = 0; i < y.length; i++) {
-            Checks.require(y[i].equals(identity[i]), name, "residual " + y[i] + " and shortcut " + identity[i]
-                    + " differ (part " + (i == 0 ? "high" : "low") + ")");
-        }
+    protected <T> List<T> branch(Ops<T> ops, List<T> inputs) {
+        return ops.child(conv3, ops.child(conv2, ops.child(conv1, inputs)));
     }
 
     @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Shape[] y = visit(visitor, "conv1", conv1, inputShapes);
-        y = visit(visitor, "conv2", conv2, y);
-        y = visit(visitor, "conv3", conv3, y);
-        Shape[] identity = downsample != null ? visit(visitor, "downsample", downsample, inputShapes) : inputShapes;
-        requireResidual(y, identity);
-        // One ReLU module for both parts, as officially.
-        return visit(visitor, "relu", relu, y);
+    protected Block shortcut() {
+        return downsample;
+    }
+
+    /** One ReLU module for both parts, as officially. */
+    @Override
+    protected Block activation() {
+        return relu;
     }
 }

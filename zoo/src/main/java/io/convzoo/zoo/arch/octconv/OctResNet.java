@@ -1,16 +1,11 @@
 package io.convzoo.zoo.arch.octconv;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.blocks.octconv.OctConv;
 import io.convzoo.blocks.octconv.OctConvBn;
 import io.convzoo.zoo.ModelArgs;
-import io.convzoo.zoo.arch.ResNetParts;
+import io.convzoo.zoo.arch.ResNet;
 
 /**
  * Octave ResNet as the official {@code OctResNet} of d-li14/octconv.pytorch, layer for layer and
@@ -30,25 +25,17 @@ import io.convzoo.zoo.arch.ResNetParts;
  * is plain; a plain stride-2 OctConv floors 7 to 3 with its 2×2 average pooling, as PyTorch does.
  * At 32×32 the sizes are 32, 16, 8, 4.
  */
-public class OctResNet extends FoldingSequential {
+public final class OctResNet {
 
-    private final String id;
-    private final int inputChannels;
+    private static final String NAME = "OctResNet";
 
-    private OctResNet(String id, int inputChannels) {
-        this.id = id;
-        this.inputChannels = inputChannels;
-    }
+    private OctResNet() {}
 
-    /**
-     * One stage's configuration: planes, number of bottlenecks, stride, and the low-frequency
-     * fraction of the stage's input and output ({@code alphaOut = 0}: the stage ends, or stays,
-     * high-frequency only).
-     */
-    public record Stage(int planes, int blocks, int stride, double alphaIn, double alphaOut) {}
+    /** The low-frequency fraction of each stage's input and output ({@code alphaOut = 0}: high-frequency only). */
+    private record StageAlphas(double[] in, double[] out) {}
 
     /** The official ImageNet OctResNet with the given bottleneck counts per layer. */
-    public static OctResNet imagenet(String id, int[] layers, ModelArgs args) {
+    public static ResNet imagenet(String id, int[] layers, ModelArgs args) {
         return custom(id, 64, layers, new int[] {64, 128, 256, 512}, args);
     }
 
@@ -57,37 +44,21 @@ public class OctResNet extends FoldingSequential {
      * low-frequency path from layer1 to the first block of layer4) with other stage depths and
      * planes, e.g. the reduced configurations of the parity tests.
      */
-    public static OctResNet custom(String id, int stemWidth, int[] layers, int[] planes, ModelArgs args) {
+    public static ResNet custom(String id, int stemWidth, int[] layers, int[] planes, ModelArgs args) {
         Checks.require(layers.length == 4 && planes.length == 4, id,
                 "4 stage depths and 4 stage planes needed, got " + layers.length + " and " + planes.length);
         double alpha = alpha(args);
-        OctResNet net = new OctResNet(id, args.inputChannels());
-        ResNetParts.addImagenetStem(net, stemWidth, true);
-        Stage[] stages = {
-            new Stage(planes[0], layers[0], 1, 0, alpha),
-            new Stage(planes[1], layers[1], 2, alpha, alpha),
-            new Stage(planes[2], layers[2], 2, alpha, alpha),
-            new Stage(planes[3], layers[3], 2, alpha, 0),
-        };
-        net.addStages(stemWidth, stages, args.zeroInitLastBn());
-        ResNetParts.addHead(net, args.numClasses());
-        return net;
+        return build(id, new ResNet.Layout(ResNet.Stem.IMAGENET, stemWidth, layers, planes, new int[] {1, 2, 2, 2},
+                OctBottleneck.EXPANSION), new StageAlphas(new double[] {0, alpha, alpha, alpha},
+                new double[] {alpha, alpha, alpha, 0}), args);
     }
 
     /** The small-image variant (see the class comment): [2, 2, 2, 2] bottlenecks, stem width 32. */
-    public static OctResNet small(String id, ModelArgs args) {
+    public static ResNet small(String id, ModelArgs args) {
         double alpha = alpha(args);
-        OctResNet net = new OctResNet(id, args.inputChannels());
-        ResNetParts.addSmallStem(net, 32);
-        Stage[] stages = {
-            new Stage(16, 2, 1, 0, alpha),
-            new Stage(32, 2, 2, alpha, alpha),
-            new Stage(64, 2, 2, alpha, 0),
-            new Stage(128, 2, 2, 0, 0),
-        };
-        net.addStages(32, stages, args.zeroInitLastBn());
-        ResNetParts.addHead(net, args.numClasses());
-        return net;
+        return build(id, new ResNet.Layout(ResNet.Stem.SMALL, 32, new int[] {2, 2, 2, 2}, new int[] {16, 32, 64, 128},
+                new int[] {1, 2, 2, 2}, OctBottleneck.EXPANSION), new StageAlphas(new double[] {0, alpha, alpha, 0},
+                new double[] {alpha, alpha, 0, 0}), args);
     }
 
     private static double alpha(ModelArgs args) {
@@ -98,51 +69,22 @@ public class OctResNet extends FoldingSequential {
         return alpha;
     }
 
-    /** Adds layer1..layerN as the official {@code _make_layer}. */
-    private void addStages(int inplanes, Stage[] stages, boolean zeroInitLastBn) {
-        for (int s = 0; s < stages.length; s++) {
-            Stage st = stages[s];
-            int outPlanes = st.planes() * OctBottleneck.EXPANSION;
-            NamedSequential layer = new NamedSequential();
+    /**
+     * The official {@code _make_layer}: a stage's first block goes from the stage's input alpha to its
+     * output alpha, with an OctConv-BN downsample when the stride or the width changes; later blocks keep
+     * the output alpha on both sides (0 in an output stage).
+     */
+    private static ResNet build(String id, ResNet.Layout layout, StageAlphas alphas, ModelArgs args) {
+        return ResNet.build(id, NAME, layout, (stage, index, in, planes, stride) -> {
+            double alphaIn = index == 0 ? alphas.in()[stage] : alphas.out()[stage];
+            double alphaOut = alphas.out()[stage];
+            int out = planes * OctBottleneck.EXPANSION;
             NamedSequential downsample = null;
-            if (st.stride() != 1 || inplanes != outPlanes) {
-                downsample = new NamedSequential().add("0", new OctConvBn(OctConv.builder()
-                        .setChannels(inplanes, outPlanes).setKernel(1).optStride(st.stride())
-                        .optAlpha(st.alphaIn(), st.alphaOut()).build()));
+            if (stride != 1 || in != out) {
+                downsample = new NamedSequential().add("0", new OctConvBn(OctConv.builder().setChannels(in, out)
+                        .setKernel(1).optStride(stride).optAlpha(alphaIn, alphaOut).build()));
             }
-            layer.add("0", new OctBottleneck(inplanes, st.planes(), st.stride(), downsample, 1, 64,
-                    st.alphaIn(), st.alphaOut(), zeroInitLastBn));
-            inplanes = outPlanes;
-            for (int b = 1; b < st.blocks(); b++) {
-                // Later blocks keep the stage's output alpha on both sides (0 in an output stage).
-                layer.add(Integer.toString(b), new OctBottleneck(inplanes, st.planes(), 1, null, 1, 64,
-                        st.alphaOut(), st.alphaOut(), zeroInitLastBn));
-            }
-            add("layer" + (s + 1), layer);
-        }
-    }
-
-    /** The variant id, e.g. {@code oct_resnet50}. */
-    public String getId() {
-        return id;
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        requireImage(inputs.getShapes());
-        return super.forwardInternal(ps, inputs, training, params);
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        requireImage(inputShapes);
-        return super.trace(inputShapes, visitor);
-    }
-
-    private void requireImage(Shape[] shapes) {
-        Checks.require(shapes.length == 1, id, "expected one image batch (N, C=" + inputChannels + ", H, W), got "
-                + shapes.length + " arrays");
-        Checks.requireNchw(id, shapes[0], inputChannels);
+            return new OctBottleneck(in, planes, stride, downsample, 1, 64, alphaIn, alphaOut, args.zeroInitLastBn());
+        }, args);
     }
 }

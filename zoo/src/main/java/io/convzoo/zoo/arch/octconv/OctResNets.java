@@ -1,5 +1,6 @@
 package io.convzoo.zoo.arch.octconv;
 
+import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelSpec;
 import java.util.List;
@@ -22,11 +23,11 @@ public final class OctResNets {
             imagenet("oct_resnet101", 101, new int[] {3, 4, 23, 3}),
             imagenet("oct_resnet152", 152, new int[] {3, 8, 36, 3}),
             imagenet("oct_resnet200", 200, new int[] {3, 24, 36, 3}),
-            new ModelSpec("oct_resnet_small", FAMILY, properties(26, "fashion-mnist"), SMALL_DEFAULTS, 28,
+            new ModelSpec("oct_resnet_small", FAMILY, properties(26, "fashion-mnist"), SMALL_DEFAULTS, Datasets.FASHION_MNIST_SPEC,
                     args -> OctResNet.small("oct_resnet_small", args)));
 
     private static ModelSpec imagenet(String id, int depth, int[] layers) {
-        return new ModelSpec(id, FAMILY, properties(depth, "imagenet"), ModelArgs.imagenet(), 224,
+        return new ModelSpec(id, FAMILY, properties(depth, "imagenet"), ModelArgs.imagenet(), Datasets.IMAGENET_SPEC,
                 args -> OctResNet.imagenet(id, layers, args));
     }
 

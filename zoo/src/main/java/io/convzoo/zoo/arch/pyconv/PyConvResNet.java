@@ -1,14 +1,8 @@
 package io.convzoo.zoo.arch.pyconv;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.zoo.ModelArgs;
-import io.convzoo.zoo.arch.ResNetParts;
+import io.convzoo.zoo.arch.ResNet;
 import java.util.Arrays;
 
 /**
@@ -32,9 +26,9 @@ import java.util.Arrays;
  *       hold 16 groups.</li>
  * </ul>
  *
- * <p>The returned block checks that its input has {@link ModelArgs#inputChannels()} channels.
+ * <p>The returned network checks that its input has {@link ModelArgs#inputChannels()} channels.
  */
-public class PyConvResNet extends FoldingSequential {
+public final class PyConvResNet {
 
     private static final String NAME = "PyConvResNet";
 
@@ -47,11 +41,7 @@ public class PyConvResNet extends FoldingSequential {
     /** Small variant: layer1's 8-channel levels hold at most 8 groups. */
     static final int[][] SMALL_GROUPS = {{1, 4, 8, 8}, {1, 4, 8}, {1, 4}, {1}};
 
-    private final int inputChannels;
-
-    private PyConvResNet(int inputChannels) {
-        this.inputChannels = inputChannels;
-    }
+    private PyConvResNet() {}
 
     /** A new builder (defaults: PyConvResNet-50). */
     public static Builder builder() {
@@ -59,69 +49,49 @@ public class PyConvResNet extends FoldingSequential {
     }
 
     /** PyConvResNet-18 (basic blocks [2, 2, 2, 2]). */
-    public static PyConvResNet pyconvresnet18(ModelArgs args) {
-        return builder().basic(2, 2, 2, 2).build(args);
+    public static ResNet pyconvresnet18(ModelArgs args) {
+        return builder().basic(2, 2, 2, 2).build("pyconvresnet18", args);
     }
 
     /** PyConvResNet-34 (basic blocks [3, 4, 6, 3]). */
-    public static PyConvResNet pyconvresnet34(ModelArgs args) {
-        return builder().basic(3, 4, 6, 3).build(args);
+    public static ResNet pyconvresnet34(ModelArgs args) {
+        return builder().basic(3, 4, 6, 3).build("pyconvresnet34", args);
     }
 
     /** PyConvResNet-50. */
-    public static PyConvResNet pyconvresnet50(ModelArgs args) {
-        return builder().bottleneck(3, 4, 6, 3).build(args);
+    public static ResNet pyconvresnet50(ModelArgs args) {
+        return builder().bottleneck(3, 4, 6, 3).build("pyconvresnet50", args);
     }
 
     /** PyConvResNet-101. */
-    public static PyConvResNet pyconvresnet101(ModelArgs args) {
-        return builder().bottleneck(3, 4, 23, 3).build(args);
+    public static ResNet pyconvresnet101(ModelArgs args) {
+        return builder().bottleneck(3, 4, 23, 3).build("pyconvresnet101", args);
     }
 
     /** PyConvResNet-152. */
-    public static PyConvResNet pyconvresnet152(ModelArgs args) {
-        return builder().bottleneck(3, 8, 36, 3).build(args);
+    public static ResNet pyconvresnet152(ModelArgs args) {
+        return builder().bottleneck(3, 8, 36, 3).build("pyconvresnet152", args);
     }
 
     /** PyConvHGResNet-50. */
-    public static PyConvResNet pyconvhgresnet50(ModelArgs args) {
-        return builder().highGroups().bottleneck(3, 4, 6, 3).build(args);
+    public static ResNet pyconvhgresnet50(ModelArgs args) {
+        return builder().highGroups().bottleneck(3, 4, 6, 3).build("pyconvhgresnet50", args);
     }
 
     /** PyConvHGResNet-101. */
-    public static PyConvResNet pyconvhgresnet101(ModelArgs args) {
-        return builder().highGroups().bottleneck(3, 4, 23, 3).build(args);
+    public static ResNet pyconvhgresnet101(ModelArgs args) {
+        return builder().highGroups().bottleneck(3, 4, 23, 3).build("pyconvhgresnet101", args);
     }
 
     /** PyConvHGResNet-152. */
-    public static PyConvResNet pyconvhgresnet152(ModelArgs args) {
-        return builder().highGroups().bottleneck(3, 8, 36, 3).build(args);
+    public static ResNet pyconvhgresnet152(ModelArgs args) {
+        return builder().highGroups().bottleneck(3, 8, 36, 3).build("pyconvhgresnet152", args);
     }
 
     /** Small-image variant for 28×28 inputs (Fashion-MNIST). */
-    public static PyConvResNet pyconvresnetSmall(ModelArgs args) {
+    public static ResNet pyconvresnetSmall(ModelArgs args) {
         return builder().basic(2, 2, 2, 2).widths(32, 64, 128, 256).groups(SMALL_GROUPS)
-                .smallStem().layer1Stride(1).build(args);
-    }
-
-    /** Input channels the network expects. */
-    public int getInputChannels() {
-        return inputChannels;
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        Checks.requireNchw(NAME, inputs.singletonOrThrow(), inputChannels);
-        return super.forwardInternal(ps, inputs, training, params);
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Checks.require(inputShapes.length == 1, NAME, "expected one input of shape (N, C=" + inputChannels
-                + ", H, W), got " + inputShapes.length + " inputs");
-        Checks.requireNchw(NAME, inputShapes[0], inputChannels);
-        return super.trace(inputShapes, visitor);
+                .smallStem().layer1Stride(1).build("pyconvresnet_small", args);
     }
 
     /** Configures and builds a PyConvResNet; the named factories above use it. */
@@ -195,31 +165,18 @@ public class PyConvResNet extends FoldingSequential {
             return this;
         }
 
-        /** Builds the network for {@code args}. */
-        public PyConvResNet build(ModelArgs args) {
-            if (kind == PyConvResidual.Kind.BASIC) {
-                expansion = 1;
-            }
-            PyConvResNet net = new PyConvResNet(args.inputChannels());
-            if (smallStem) {
-                ResNetParts.addSmallStem(net, stemWidth);
-            } else {
-                ResNetParts.addImagenetStem(net, stemWidth, false);
-            }
-            int inChannels = stemWidth;
-            for (int stage = 0; stage < 4; stage++) {
-                NamedSequential layer = new NamedSequential();
-                int stride = stage == 0 ? layer1Stride : 2;
-                for (int i = 0; i < layers[stage]; i++) {
-                    PyConvResidual block = new PyConvResidual(kind, inChannels, widths[stage], expansion,
-                            i == 0 ? stride : 1, kernels[stage], groups[stage], args.zeroInitLastBn());
-                    layer.add(Integer.toString(i), block);
-                    inChannels = block.getOutChannels();
-                }
-                net.add("layer" + (stage + 1), layer);
-            }
-            ResNetParts.addHead(net, args.numClasses());
-            return net;
+        /** Builds the network {@code id} for {@code args}. */
+        public ResNet build(String id, ModelArgs args) {
+            int exp = kind == PyConvResidual.Kind.BASIC ? 1 : expansion;
+            ResNet.Layout layout = new ResNet.Layout(smallStem ? ResNet.Stem.SMALL : ResNet.Stem.IMAGENET_NO_POOL,
+                    stemWidth, layers, widths, new int[] {layer1Stride, 2, 2, 2}, exp);
+            return ResNet.build(id, NAME, layout, (stage, index, in, planes, stride) -> new PyConvResidual(kind, in,
+                    planes, exp, stride, kernels[stage], groups[stage], args.zeroInitLastBn()), args);
+        }
+
+        /** {@link #build(String, ModelArgs)} of a configuration without a zoo id. */
+        public ResNet build(ModelArgs args) {
+            return build("pyconvresnet", args);
         }
 
         private static int[] stages(int[] values) {

@@ -1,7 +1,9 @@
 package io.convzoo.zoo.arch.pyconv;
 
+import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.arch.ResNet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -24,14 +26,14 @@ public final class PyConvResNets {
             imagenet("pyconvhgresnet152", 152, 128, PyConvResNet::pyconvhgresnet152),
             new ModelSpec("pyconvresnet_small", FAMILY,
                     Map.of("family", FAMILY, "depth", "18", "dataset", "fashion-mnist", "width", "32"),
-                    new ModelArgs(10, 1, false, Map.of()), 28, PyConvResNet::pyconvresnetSmall));
+                    new ModelArgs(10, 1, false, Map.of()), Datasets.FASHION_MNIST_SPEC, PyConvResNet::pyconvresnetSmall));
 
     private PyConvResNets() {}
 
-    private static ModelSpec imagenet(String id, int depth, int width, Function<ModelArgs, PyConvResNet> builder) {
+    private static ModelSpec imagenet(String id, int depth, int width, Function<ModelArgs, ResNet> builder) {
         return new ModelSpec(id, FAMILY,
                 Map.of("family", FAMILY, "depth", Integer.toString(depth), "dataset", "imagenet",
                         "width", Integer.toString(width)),
-                ModelArgs.imagenet(), 224, builder::apply);
+                ModelArgs.imagenet(), Datasets.IMAGENET_SPEC, builder::apply);
     }
 }

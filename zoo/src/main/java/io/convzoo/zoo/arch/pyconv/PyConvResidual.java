@@ -1,22 +1,14 @@
 package io.convzoo.zoo.arch.pyconv;
 
-import io.convzoo.blocks.script.ScriptWriter;
-import io.convzoo.blocks.script.Scriptable;
-import java.util.List;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.ForwardArrays;
 import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.TracedBlock;
-import io.convzoo.blocks.infer.ConvBn;
-import io.convzoo.blocks.infer.FoldingSequential;
+import io.convzoo.blocks.NamedSequential;
+import io.convzoo.blocks.Ops;
+import io.convzoo.blocks.layers.MaxPool2d;
+import io.convzoo.blocks.layers.Residual;
 import io.convzoo.blocks.pyconv.PyConv;
-import io.convzoo.blocks.script.ScriptedLambda;
+import java.util.List;
 
 /**
  * A residual block of PyConvResNet / PyConvHGResNet, with the official module names.
@@ -33,7 +25,7 @@ import io.convzoo.blocks.script.ScriptedLambda;
  * channel change it is max pool 3×3/s (pad 1) → 1×1 conv → BN (children 0, 1, 2); with only a
  * channel change 1×1 conv → BN (children 0, 1); with only a stride a bare max pool; else identity.
  */
-public class PyConvResidual extends TracedBlock implements Scriptable {
+public class PyConvResidual extends Residual {
 
     /** Which official residual block. */
     public enum Kind { BOTTLENECK, BASIC }
@@ -90,13 +82,13 @@ public class PyConvResidual extends TracedBlock implements Scriptable {
     /** The official {@code _make_layer} shortcut, or null for identity. */
     static Block officialDownsample(int inChannels, int outChannels, int stride) {
         if (stride != 1 && inChannels != outChannels) {
-            return new FoldingSequential()
+            return new NamedSequential()
                     .add("0", maxPool(stride))
                     .add("1", Layers.conv1x1(outChannels, 1))
                     .add("2", Layers.batchNorm());
         }
         if (inChannels != outChannels) {
-            return new FoldingSequential()
+            return new NamedSequential()
                     .add("0", Layers.conv1x1(outChannels, 1))
                     .add("1", Layers.batchNorm());
         }
@@ -107,7 +99,7 @@ public class PyConvResidual extends TracedBlock implements Scriptable {
     }
 
     private static Block maxPool(int stride) {
-        return ScriptedLambda.maxPool2d(3, stride, 1);
+        return new MaxPool2d(3, stride, 1);
     }
 
     /** Bottleneck or basic. */
@@ -121,58 +113,38 @@ public class PyConvResidual extends TracedBlock implements Scriptable {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        Checks.requireNchw(NAME, x, expectedChannels());
-        // The relu child gives names and shapes; ReLU is applied here so that an eval forward frees each
-        // conv output as soon as it is activated.
-        NDArray out = ForwardArrays.reluOfFresh(ConvBn.forward(conv1, bn1, ps, x, training, params), training);
-        NDArray next = ConvBn.forward(conv2, bn2, ps, out, training, params);
-        ForwardArrays.release(training, new NDList(out));
-        out = next;
-        if (kind == Kind.BOTTLENECK) {
-            NDArray relued = ForwardArrays.reluOfFresh(out, training);
-            out = ConvBn.forward(conv3, bn3, ps, relued, training, params);
-            ForwardArrays.release(training, new NDList(relued));
-        }
-        NDArray identity = downsample == null ? x : downsample.forward(ps, new NDList(x), training, params).head();
-        return new NDList(ForwardArrays.residualRelu(out, identity, training));
+    protected String name() {
+        return NAME;
     }
 
     @Override
-    public List<String> emitScript(ScriptWriter w, List<String> inputs) {
-        String x = w.share(inputs.get(0));
-        String out = w.convBn(conv2, bn2, w.relu(w.convBn(conv1, bn1, x)));
+    protected <T> void checkInputs(Ops<T> ops, List<T> inputs) {
+        Checks.require(inputs.size() == 1, NAME, "expected one input of shape (N, C, H, W), got " + inputs.size()
+                + " inputs");
+        ops.require(inputs.get(0), s -> Checks.requireNchw(NAME, s, expectedChannels()));
+    }
+
+    /** The relu child gives the official module names; the same ReLU is applied after each BN but the last. */
+    @Override
+    protected <T> List<T> branch(Ops<T> ops, List<T> inputs) {
+        T out = ops.convBn(conv2, bn2, ops.child(relu, ops.convBn(conv1, bn1, inputs.get(0))));
         if (kind == Kind.BOTTLENECK) {
-            out = w.convBn(conv3, bn3, w.relu(out));
+            out = ops.convBn(conv3, bn3, ops.child(relu, out));
         }
-        String identity = downsample == null ? x : w.emit(downsample, x);
-        return List.of(w.residualRelu(out, identity));
+        return List.of(out);
+    }
+
+    @Override
+    protected Block shortcut() {
+        return downsample;
+    }
+
+    @Override
+    protected Block activation() {
+        return relu;
     }
 
     private long expectedChannels() {
         return inputShapes != null && inputShapes.length == 1 && inputShapes[0].dimension() == 4 ? inputShapes[0].get(1) : -1;
-    }
-
-    @Override
-    protected Shape[] trace(Shape[] inputShapes, ChildVisitor visitor) {
-        Checks.require(inputShapes.length == 1, NAME, "expected one input of shape (N, C, H, W), got "
-                + inputShapes.length + " inputs");
-        Checks.requireNchw(NAME, inputShapes[0], expectedChannels());
-        Shape[] s = visit(visitor, "conv1", conv1, inputShapes);
-        s = visit(visitor, "bn1", bn1, s);
-        s = visit(visitor, "relu", relu, s);
-        s = visit(visitor, "conv2", conv2, s);
-        s = visit(visitor, "bn2", bn2, s);
-        if (kind == Kind.BOTTLENECK) {
-            s = visit(visitor, "relu", relu, s);
-            s = visit(visitor, "conv3", conv3, s);
-            s = visit(visitor, "bn3", bn3, s);
-        }
-        Shape[] identity = downsample == null ? inputShapes : visit(visitor, "downsample", downsample, inputShapes);
-        Checks.require(identity[0].equals(s[0]), NAME, "residual branch " + s[0] + " and shortcut " + identity[0]
-                + " differ; expected an input of shape (N, C, H, W) matching the block's configuration");
-        return visit(visitor, "relu", relu, s);
     }
 }

@@ -1,14 +1,10 @@
 package io.convzoo.zoo.arch.res2net;
 
-import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.Layers;
-import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.infer.FoldingSequential;
 import io.convzoo.blocks.res2net.Res2NetBottleneck;
 import io.convzoo.blocks.res2net.Res2NetBottleneck.Shortcut;
 import io.convzoo.zoo.ModelArgs;
-import io.convzoo.zoo.arch.ResNetParts;
-import java.util.Arrays;
+import io.convzoo.zoo.arch.ResNet;
+import io.convzoo.zoo.arch.ResNet.Stem;
 
 /**
  * Res2Net, Res2NeXt and Res2Net-v1b as in Res2Net/Res2Net-PretrainedModels ({@code res2net.py},
@@ -26,25 +22,13 @@ public final class Res2Net {
 
     private Res2Net() {}
 
-    /** How the network starts. */
-    public enum Stem {
-        /** conv1 7×7 stride 2, bn1, relu, maxpool 3×3/2 (Res2Net v1). */
-        IMAGENET,
-        /** As {@link #IMAGENET} but the pool is named {@code maxpool1} (official Res2NeXt). */
-        IMAGENET_MAXPOOL1,
-        /** v1b deep stem: conv1 = three 3×3 convs (the first stride 2) with BN/ReLU between, then bn1, relu, maxpool. */
-        DEEP,
-        /** Small images: conv1 3×3 stride 1, bn1, relu, no pooling. */
-        SMALL
-    }
-
     /**
      * One architecture.
      *
      * @param layers bottlenecks per layer
      * @param planes planes per layer (outputs are planes · 4)
      * @param strides stride of each layer's first block
-     * @param stem the stem
+     * @param stem the stem (ImageNet with {@code maxpool}, Res2NeXt's {@code maxpool1}, v1b deep, small)
      * @param stemWidth channels out of the stem (64 for ImageNet)
      * @param baseWidth Res2Net base width (26 for "26w")
      * @param scale number of scale groups s
@@ -55,12 +39,15 @@ public final class Res2Net {
                          int scale, int cardinality, Shortcut shortcut) {
 
         public Config {
-            Checks.require(layers.length == planes.length && layers.length == strides.length, "Res2Net",
-                    "layers, planes and strides must have one entry per layer, got " + Arrays.toString(layers)
-                            + ", " + Arrays.toString(planes) + ", " + Arrays.toString(strides));
             layers = layers.clone();
             planes = planes.clone();
             strides = strides.clone();
+            new ResNet.Layout(stem, stemWidth, layers, planes, strides, Res2NetBottleneck.EXPANSION); // checks the lengths
+        }
+
+        /** The skeleton's layout of this architecture. */
+        public ResNet.Layout layout() {
+            return new ResNet.Layout(stem, stemWidth, layers, planes, strides, Res2NetBottleneck.EXPANSION);
         }
 
         /** ImageNet Res2Net v1: ResNet stem, planes 64/128/256/512, strides 1,2,2,2. */
@@ -88,54 +75,24 @@ public final class Res2Net {
         }
     }
 
-    /** Builds the network for {@code config}; the input channel count is taken from the input. */
-    public static NamedSequential build(Config config, ModelArgs args) {
-        NamedSequential net = new FoldingSequential();
-        switch (config.stem()) {
-            case IMAGENET -> ResNetParts.addImagenetStem(net, config.stemWidth(), true);
-            case IMAGENET_MAXPOOL1 -> {
-                ResNetParts.addImagenetStem(net, config.stemWidth(), false);
-                net.add("maxpool1", ResNetParts.maxPool3x3s2());
-            }
-            case DEEP -> {
-                int half = config.stemWidth() / 2;
-                net.add("conv1", new FoldingSequential()
-                        .add("0", Layers.conv(half, 3, 2, 1, 1, 1, false))
-                        .add("1", Layers.batchNorm())
-                        .add("2", Layers.relu())
-                        .add("3", Layers.conv(half, 3, 1, 1, 1, 1, false))
-                        .add("4", Layers.batchNorm())
-                        .add("5", Layers.relu())
-                        .add("6", Layers.conv(config.stemWidth(), 3, 1, 1, 1, 1, false)));
-                net.add("bn1", Layers.batchNorm());
-                net.add("relu", Layers.relu());
-                net.add("maxpool", ResNetParts.maxPool3x3s2());
-            }
-            case SMALL -> ResNetParts.addSmallStem(net, config.stemWidth());
-        }
-        int inChannels = config.stemWidth();
-        for (int l = 0; l < config.layers().length; l++) {
-            NamedSequential layer = new NamedSequential();
-            int planes = config.planes()[l];
-            for (int b = 0; b < config.layers()[l]; b++) {
-                Res2NetBottleneck block = Res2NetBottleneck.builder()
-                        .inChannels(inChannels)
-                        .planes(planes)
-                        .stride(b == 0 ? config.strides()[l] : 1)
-                        .baseWidth(config.baseWidth())
-                        .scale(config.scale())
-                        .cardinality(config.cardinality())
-                        // The official _make_layer makes the first block of every layer a stage block.
-                        .stage(b == 0)
-                        .shortcut(config.shortcut())
-                        .zeroInitLastBn(args.zeroInitLastBn())
-                        .build();
-                layer.add(Integer.toString(b), block);
-                inChannels = block.getOutChannels();
-            }
-            net.add("layer" + (l + 1), layer);
-        }
-        ResNetParts.addHead(net, args.numClasses());
-        return net;
+    /** Builds the network {@code id} for {@code config}. */
+    public static ResNet build(String id, Config config, ModelArgs args) {
+        return ResNet.build(id, "Res2Net", config.layout(), (stage, index, in, planes, stride) -> Res2NetBottleneck.builder()
+                .inChannels(in)
+                .planes(planes)
+                .stride(stride)
+                .baseWidth(config.baseWidth())
+                .scale(config.scale())
+                .cardinality(config.cardinality())
+                // The official _make_layer makes the first block of every layer a stage block.
+                .stage(index == 0)
+                .shortcut(config.shortcut())
+                .zeroInitLastBn(args.zeroInitLastBn())
+                .build(), args);
+    }
+
+    /** {@link #build(String, Config, ModelArgs)} of a configuration without a zoo id. */
+    public static ResNet build(Config config, ModelArgs args) {
+        return build("res2net", config, args);
     }
 }

@@ -1,6 +1,7 @@
 package io.convzoo.zoo.arch.res2net;
 
 import io.convzoo.blocks.res2net.Res2NetBottleneck.Shortcut;
+import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.arch.res2net.Res2Net.Config;
@@ -38,15 +39,14 @@ public final class Res2Nets {
             small("res2net_small", "26", Config.small()));
 
     private static ModelSpec imagenet(String id, String depth, Config config) {
-        return spec(id, depth, config, "imagenet", ModelArgs.imagenet(), 224);
+        return spec(id, depth, config, ModelArgs.imagenet(), Datasets.IMAGENET_SPEC);
     }
 
     private static ModelSpec small(String id, String depth, Config config) {
-        return spec(id, depth, config, "fashion-mnist", new ModelArgs(10, 1, false, Map.of()), 28);
+        return spec(id, depth, config, new ModelArgs(10, 1, false, Map.of()), Datasets.FASHION_MNIST_SPEC);
     }
 
-    private static ModelSpec spec(String id, String depth, Config config, String dataset, ModelArgs defaults,
-                                  int inputSize) {
+    private static ModelSpec spec(String id, String depth, Config config, ModelArgs defaults, Datasets data) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("family", "res2net");
         p.put("depth", depth);
@@ -56,7 +56,8 @@ public final class Res2Nets {
         if (config.cardinality() > 1) {
             p.put("cardinality", Integer.toString(config.cardinality()));
         }
-        p.put("dataset", dataset);
-        return new ModelSpec(id, "res2net", Collections.unmodifiableMap(p), defaults, inputSize, args -> Res2Net.build(config, args));
+        p.put("dataset", data.name());
+        return new ModelSpec(id, "res2net", Collections.unmodifiableMap(p), defaults, data,
+                args -> Res2Net.build(id, config, args));
     }
 }

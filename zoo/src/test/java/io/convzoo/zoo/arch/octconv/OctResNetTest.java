@@ -14,6 +14,7 @@ import ai.djl.nn.Parameter;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.arch.ResNet;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.OfficialNames;
 import java.io.BufferedReader;
@@ -131,7 +132,7 @@ class OctResNetTest {
     }
 
     /** Per-layer output shapes of the small variant, from the traced dataflow. */
-    private static Map<String, String> layerShapes(OctResNet net, Shape input) {
+    private static Map<String, String> layerShapes(ResNet net, Shape input) {
         Map<String, String> out = new LinkedHashMap<>();
         net.traceChildren(new Shape[] {input}, (name, child, shapes) -> {
             if (name.startsWith("layer")) {
@@ -151,7 +152,7 @@ class OctResNetTest {
                 NDList y = TestSupport.infer(net, m, TestSupport.random(m, new Shape(1, 1, size, size), 3));
                 assertEquals(new Shape(1, 10), y.singletonOrThrow().getShape());
             }
-            OctResNet net = (OctResNet) spec.build();
+            ResNet net = (ResNet) spec.build();
             assertEquals(Map.of(
                     "layer1", "[(1, 32, 28, 28), (1, 32, 14, 14)]",
                     "layer2", "[(1, 64, 14, 14), (1, 64, 7, 7)]",

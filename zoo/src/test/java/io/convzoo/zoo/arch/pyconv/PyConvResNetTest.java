@@ -14,6 +14,7 @@ import ai.djl.training.initializer.Initializer;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.arch.ResNet;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.OfficialNames;
 import java.io.BufferedReader;
@@ -127,7 +128,7 @@ class PyConvResNetTest {
     @Test
     void smallVariantGoes28To4AndHonoursClassesChannelsAndZeroInit() {
         ModelArgs args = new ModelArgs(7, 3, true, Map.of());
-        PyConvResNet net = PyConvResNet.pyconvresnetSmall(args);
+        ResNet net = PyConvResNet.pyconvresnetSmall(args);
         Shape in = new Shape(2, 3, 28, 28);
         try (NDManager m = NDManager.newBaseManager()) {
             TestSupport.init(net, m, in);

@@ -77,7 +77,7 @@ class Res2NetTest {
             assertEquals(new Shape(2, 10), TestSupport.infer(net, m, TestSupport.random(m, input, 2)).head().getShape());
             // Stem keeps 28x28; layer1 stride 1, then 28 -> 14 -> 7 -> 4.
             Map<String, Shape> layerOutputs = new java.util.LinkedHashMap<>();
-            ((io.convzoo.blocks.TracedBlock) net).traceChildren(new Shape[] {input},
+            ((io.convzoo.blocks.DataflowBlock) net).traceChildren(new Shape[] {input},
                     (name, child, shapes) -> layerOutputs.put(name, child.getOutputShapes(shapes)[0]));
             assertEquals(new Shape(2, 32, 28, 28), layerOutputs.get("relu"));
             assertEquals(new Shape(2, 64, 28, 28), layerOutputs.get("layer1"));

@@ -1,4 +1,4 @@
-package io.convzoo.blocks.conv;
+package io.convzoo.blocks;
 
 import static io.convzoo.blocks.TestSupport.assertClose;
 import static io.convzoo.blocks.TestSupport.randomFloats;
@@ -12,8 +12,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.GradientCollector;
-import io.convzoo.blocks.NaiveConv;
-import io.convzoo.blocks.conv.GroupedConvForms.Form;
+import io.convzoo.blocks.GroupedConvForms.Form;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

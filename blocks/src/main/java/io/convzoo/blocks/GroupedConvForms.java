@@ -1,4 +1,4 @@
-package io.convzoo.blocks.conv;
+package io.convzoo.blocks;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
-import io.convzoo.blocks.ForwardArrays;
 
 /**
  * A grouped conv {@code (out, in/g, kh, kw)} computed in whichever of three equal forms is fastest on

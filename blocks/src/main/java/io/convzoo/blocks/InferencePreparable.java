@@ -1,4 +1,4 @@
-package io.convzoo.blocks.infer;
+package io.convzoo.blocks;
 
 /**
  * A block with an inference preparation of its own, switched with the model's (zoo
