@@ -1,10 +1,5 @@
 package io.convzoo.zoo;
 
-import io.convzoo.zoo.arch.dyconv.DyResNets;
-import io.convzoo.zoo.arch.octconv.OctResNets;
-import io.convzoo.zoo.arch.pyconv.PyConvResNets;
-import io.convzoo.zoo.arch.res2net.Res2Nets;
-import io.convzoo.zoo.arch.resnet.ResNets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -12,8 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.ServiceLoader;
 
-/** Every variant of every family, by id. The families' variant tables are listed here. */
+/** Every variant of every family, by id; the families' variant tables are the {@link ModelFamily} services. */
 public final class ModelRegistry {
 
     private static final Map<String, ModelSpec> SPECS = load();
@@ -21,16 +17,9 @@ public final class ModelRegistry {
     private ModelRegistry() {}
 
     private static Map<String, ModelSpec> load() {
-        List<List<ModelSpec>> families = List.of(
-                PyConvResNets.VARIANTS,
-                Res2Nets.VARIANTS,
-                OctResNets.VARIANTS,
-                DyResNets.VARIANTS,
-                ResNets.VARIANTS
-        );
         Map<String, ModelSpec> byId = new LinkedHashMap<>();
-        for (List<ModelSpec> family : families) {
-            for (ModelSpec spec : family) {
+        for (ModelFamily family : ServiceLoader.load(ModelFamily.class, ModelFamily.class.getClassLoader())) {
+            for (ModelSpec spec : family.variants()) {
                 if (byId.put(spec.id(), spec) != null) {
                     throw new IllegalStateException("duplicate model id " + spec.id());
                 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.convzoo.zoo.Datasets;
+import io.convzoo.zoo.ImagePreprocessing;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.util.Random;
@@ -26,7 +27,7 @@ class ImagePreprocessorTest {
                         img.setRGB(x, y, random.nextInt(0x1000000));
                     }
                 }
-                float[] djl = pre.viaDjl(img);
+                float[] djl = new ImagePreprocessing(Datasets.FASHION_MNIST_SPEC).viaDjl(img);
                 float[] java = pre.toInput(png(img));
                 assertEquals(28 * 28, java.length);
                 assertEquals(djl.length, java.length);

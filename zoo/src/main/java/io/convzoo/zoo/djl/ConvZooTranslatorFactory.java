@@ -3,21 +3,16 @@ package io.convzoo.zoo.djl;
 import ai.djl.Model;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
-import ai.djl.modality.cv.transform.CenterCrop;
-import ai.djl.modality.cv.transform.Normalize;
-import ai.djl.modality.cv.transform.Resize;
-import ai.djl.modality.cv.transform.ResizeShort;
-import ai.djl.modality.cv.transform.ToTensor;
-import ai.djl.modality.cv.translator.ImageClassificationTranslator;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.translate.Batchifier;
 import ai.djl.translate.NoopTranslator;
-import ai.djl.translate.Transform;
 import ai.djl.translate.Translator;
+import ai.djl.translate.TranslatorContext;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Pair;
 import io.convzoo.zoo.Datasets;
+import io.convzoo.zoo.ImagePreprocessing;
 import java.lang.reflect.Type;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +20,8 @@ import java.util.Set;
 
 /**
  * Translators for zoo models: {@code Image -> Classifications} with the preprocessing of the
- * model's dataset (ImageNet: resize shorter side 256, center crop 224, mean/std; Fashion-MNIST:
- * grayscale 28×28) and softmax top-k; and {@code NDList -> NDList} for raw tensors.
+ * model's dataset ({@link ImagePreprocessing}, the one pipeline serving uses too) and softmax top-k;
+ * and {@code NDList -> NDList} for raw tensors.
  * Arguments: {@code dataset}, {@code numClasses}, {@code topK} (default 5), {@code classNames}
  * (a List of names, else synset.txt beside the weights, else the dataset's names or class_N).
  */
@@ -58,38 +53,37 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
         Datasets data = Datasets.of(argument(arguments, "dataset", Datasets.IMAGENET));
         int numClasses = (int) Double.parseDouble(argument(arguments, "numClasses", "1000"));
         int topK = (int) Double.parseDouble(argument(arguments, "topK", "5"));
-        ImageClassificationTranslator.Builder b = ImageClassificationTranslator.builder();
-        // The builder checks its Resize against this size (224 unless set): 28×28 datasets need it.
-        b.setImageSize(data.cropSize(), data.cropSize());
-        if (data.channels() == 1) {
-            b.optFlag(Image.Flag.GRAYSCALE);
-        }
-        if (data.resize() > 0) {
-            b.addTransform(new ResizeShort(data.resize()));
-            b.addTransform(new CenterCrop(data.cropSize(), data.cropSize()));
-        } else {
-            b.addTransform(new Resize(data.cropSize(), data.cropSize()));
-        }
-        b.addTransform(new ToTensor());
-        // DJL's Normalize assumes 3 channels; grayscale datasets normalize their single channel here.
-        b.addTransform(data.channels() == 3 ? new Normalize(data.mean(), data.std())
-                : channelNormalize(data.mean(), data.std()));
-        b.optSynset(classNames(model, arguments, data, numClasses));
-        b.optApplySoftmax(true);
-        b.optTopK(topK);
-        return b.build();
+        return new ImageClassifier(new ImagePreprocessing(data), classNames(model, arguments, data, numClasses), topK);
     }
 
-    /** (x - mean[c]) / std[c] per channel of a (C, H, W) or (N, C, H, W) tensor, for any C. */
-    private static Transform channelNormalize(float[] mean, float[] std) {
-        return array -> {
-            int c = mean.length;
-            Shape shape = array.getShape().dimension() == 3 ? new Shape(c, 1, 1) : new Shape(1, c, 1, 1);
-            try (NDArray m = array.getManager().create(mean, shape);
-                 NDArray s = array.getManager().create(std, shape)) {
-                return array.sub(m).div(s);
-            }
-        };
+    /** The dataset's preprocessing ({@link ImagePreprocessing}), then softmax and the top-k classes. */
+    private static final class ImageClassifier implements Translator<Image, Classifications> {
+        private final ImagePreprocessing preprocessing;
+        private final List<String> classNames;
+        private final int topK;
+
+        ImageClassifier(ImagePreprocessing preprocessing, List<String> classNames, int topK) {
+            this.preprocessing = preprocessing;
+            this.classNames = classNames;
+            this.topK = topK;
+        }
+
+        @Override
+        public NDList processInput(TranslatorContext ctx, Image input) {
+            Datasets data = preprocessing.data();
+            return new NDList(ctx.getNDManager().create(preprocessing.toInput(input),
+                    new Shape(data.channels(), data.cropSize(), data.cropSize())));
+        }
+
+        @Override
+        public Classifications processOutput(TranslatorContext ctx, NDList list) {
+            return new Classifications(classNames, list.singletonOrThrow().softmax(0), topK);
+        }
+
+        @Override
+        public Batchifier getBatchifier() {
+            return Batchifier.STACK;
+        }
     }
 
     private static String argument(Map<String, ?> arguments, String key, String fallback) {

@@ -2,14 +2,13 @@ package io.convzoo.zoo.arch.octconv;
 
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.ModelFamily;
 import io.convzoo.zoo.ModelSpec;
 import java.util.List;
 import java.util.Map;
 
 /** The OctResNet variants of the zoo: the official ImageNet models and a small-image variant. */
-public final class OctResNets {
-
-    private OctResNets() {}
+public final class OctResNets implements ModelFamily {
 
     /** Family name used in the registry and in {@code optFilter("family", ...)}. */
     public static final String FAMILY = "octconv";
@@ -33,5 +32,14 @@ public final class OctResNets {
 
     private static Map<String, String> properties(int depth, String dataset) {
         return Map.of("family", FAMILY, "depth", Integer.toString(depth), "alpha", "0.5", "dataset", dataset);
+    }
+
+    /** The service instance {@link io.convzoo.zoo.ModelRegistry} loads. */
+    public OctResNets() {
+    }
+
+    @Override
+    public List<ModelSpec> variants() {
+        return VARIANTS;
     }
 }

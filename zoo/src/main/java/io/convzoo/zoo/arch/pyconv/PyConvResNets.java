@@ -2,6 +2,7 @@ package io.convzoo.zoo.arch.pyconv;
 
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.ModelFamily;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.arch.ResNet;
 import java.util.List;
@@ -9,7 +10,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 /** The PyConv family's variant table: one {@link ModelSpec} per official model plus the small variant. */
-public final class PyConvResNets {
+public final class PyConvResNets implements ModelFamily {
 
     /** Family name used in the registry and in {@code optFilter("family", ...)}. */
     public static final String FAMILY = "pyconv";
@@ -28,12 +29,19 @@ public final class PyConvResNets {
                     Map.of("family", FAMILY, "depth", "18", "dataset", "fashion-mnist", "width", "32"),
                     new ModelArgs(10, 1, false, Map.of()), Datasets.FASHION_MNIST_SPEC, PyConvResNet::pyconvresnetSmall));
 
-    private PyConvResNets() {}
-
     private static ModelSpec imagenet(String id, int depth, int width, Function<ModelArgs, ResNet> builder) {
         return new ModelSpec(id, FAMILY,
                 Map.of("family", FAMILY, "depth", Integer.toString(depth), "dataset", "imagenet",
                         "width", Integer.toString(width)),
                 ModelArgs.imagenet(), Datasets.IMAGENET_SPEC, builder::apply);
+    }
+
+    /** The service instance {@link io.convzoo.zoo.ModelRegistry} loads. */
+    public PyConvResNets() {
+    }
+
+    @Override
+    public List<ModelSpec> variants() {
+        return VARIANTS;
     }
 }

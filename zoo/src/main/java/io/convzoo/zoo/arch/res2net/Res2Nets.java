@@ -3,6 +3,7 @@ package io.convzoo.zoo.arch.res2net;
 import io.convzoo.blocks.res2net.Res2NetBottleneck.Shortcut;
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.ModelFamily;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.arch.res2net.Res2Net.Config;
 import java.util.Collections;
@@ -16,9 +17,7 @@ import java.util.Map;
  * Properties for {@code Criteria.optFilter}: family, depth, width (base width), scales, version
  * (v1/v1b), dataset, and cardinality for Res2NeXt.
  */
-public final class Res2Nets {
-
-    private Res2Nets() {}
+public final class Res2Nets implements ModelFamily {
 
     private static final int[] DEPTH_50 = {3, 4, 6, 3};
     private static final int[] DEPTH_101 = {3, 4, 23, 3};
@@ -59,5 +58,14 @@ public final class Res2Nets {
         p.put("dataset", data.name());
         return new ModelSpec(id, "res2net", Collections.unmodifiableMap(p), defaults, data,
                 args -> Res2Net.build(id, config, args));
+    }
+
+    /** The service instance {@link io.convzoo.zoo.ModelRegistry} loads. */
+    public Res2Nets() {
+    }
+
+    @Override
+    public List<ModelSpec> variants() {
+        return VARIANTS;
     }
 }
