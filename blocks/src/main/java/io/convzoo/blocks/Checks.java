@@ -2,6 +2,7 @@ package io.convzoo.blocks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * Input validation shared by every block: a bad input is reported as an
@@ -28,6 +29,18 @@ public final class Checks {
             throw new IllegalArgumentException(block + ": expected an input of shape " + expected
                     + ", got " + shape + " with " + shape.get(1) + " channels");
         }
+    }
+
+    /**
+     * Requires exactly one input, an NCHW array with {@code channels} channels when {@code channels > 0},
+     * where {@code ops} knows shapes.
+     */
+    public static <T> void requireOneNchw(Ops<T> ops, List<T> inputs, String block, long channels) {
+        if (inputs.size() != 1) {
+            throw new IllegalArgumentException(block + ": expected one input of shape (N, "
+                    + (channels > 0 ? "C=" + channels : "C") + ", H, W), got " + inputs.size() + " inputs");
+        }
+        ops.require(inputs.get(0), s -> requireNchw(block, s, channels));
     }
 
     /** Requires {@code value} to be divisible by {@code divisor}; used for channels vs groups. */

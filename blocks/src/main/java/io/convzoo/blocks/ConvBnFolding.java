@@ -55,6 +55,43 @@ public interface ConvBnFolding {
      */
     record FoldedMixture(NDArray scaledBank, NDArray scaledBiasBank, NDArray shift) { }
 
+    /** The folded pairs whose conv is running, innermost first: the replacements an interpreter's convs use. */
+    final class Active {
+        private final java.util.Deque<Folded> pairs = new java.util.ArrayDeque<>();
+
+        /** Runs {@code body} (the pair's conv) with {@code pair}'s replacements in force. */
+        public <R> R with(Folded pair, java.util.function.Supplier<R> body) {
+            pairs.push(pair);
+            try {
+                return body.get();
+            } finally {
+                pairs.pop();
+            }
+        }
+
+        /** The folded replacement of {@code conv} in force, or null. */
+        public FoldedConv conv(Conv2d conv) {
+            for (Folded pair : pairs) {
+                FoldedConv f = pair.conv(conv);
+                if (f != null) {
+                    return f;
+                }
+            }
+            return null;
+        }
+
+        /** The folded replacement of the mixture conv of {@code bank} in force, or null. */
+        public FoldedMixture mixture(Parameter bank) {
+            for (Folded pair : pairs) {
+                FoldedMixture f = pair.mixture(bank);
+                if (f != null) {
+                    return f;
+                }
+            }
+            return null;
+        }
+    }
+
     /** Installs the folding the interpreters consult (the inference preparation does, once). */
     static void install(ConvBnFolding folding) {
         Installed.folding = folding;

@@ -17,10 +17,8 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +48,7 @@ public final class EagerOps implements Ops<NDArray> {
     private final boolean training;
     private final PairList<String, Object> params;
     private final Set<NDArray> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Deque<ConvBnFolding.Folded> folded = new ArrayDeque<>();
+    private final ConvBnFolding.Active folded = new ConvBnFolding.Active();
 
     private EagerOps(ParameterStore ps, boolean training, PairList<String, Object> params) {
         this.ps = ps;
@@ -94,22 +92,15 @@ public final class EagerOps implements Ops<NDArray> {
             } else {
                 ConvBnFolding.Folded f = folding.acquire(conv, norms, inputs.size(), inputs.get(0).getDevice());
                 if (f != null) {
-                    folded.push(f);
                     try {
-                        return child(conv, inputs);
+                        return folded.with(f, () -> child(conv, inputs));
                     } finally {
-                        folded.pop();
                         f.close();
                     }
                 }
             }
         }
-        List<NDArray> y = child(conv, inputs);
-        List<NDArray> out = new ArrayList<>(norms.size());
-        for (int i = 0; i < norms.size(); i++) {
-            out.add(child(norms.get(i), y.get(i)));
-        }
-        return out;
+        return Ops.convThenNorms(this, conv, norms, inputs);
     }
 
     @Override
@@ -261,9 +252,8 @@ public final class EagerOps implements Ops<NDArray> {
     }
 
     /**
-     * DJL's global average pool, which gives (N, C), reshaped to (N, C, 1, 1). An average pool whose
-     * window is the whole map gives that shape in one native call, but libtorch runs it 3–8× slower on
-     * NCHW inputs; a mean over W then over H was slower still on channels-last inputs.
+     * DJL's global average pool, which gives (N, C), reshaped to (N, C, 1, 1): faster than a whole-map
+     * average pool on NCHW inputs and than two means on channels-last ones (docs/benchmarks.md).
      */
     @Override
     public NDArray spatialMean(NDArray x) {
@@ -296,13 +286,7 @@ public final class EagerOps implements Ops<NDArray> {
     // ------------------------------------------------------------------ convolutions
 
     private NDArray conv(Conv2d c, NDArray x) {
-        ConvBnFolding.FoldedConv f = null;
-        for (ConvBnFolding.Folded pair : folded) {
-            f = pair.conv(c);
-            if (f != null) {
-                break;
-            }
-        }
+        ConvBnFolding.FoldedConv f = folded.conv(c);
         NDArray y;
         if (f != null) {
             y = GroupedConvForms.conv2d(x, f.weight(), f.bias(), c.getStride(), c.getPadding(), c.getDilation(),
@@ -334,13 +318,7 @@ public final class EagerOps implements Ops<NDArray> {
      */
     @Override
     public NDArray mixtureConv(NDArray x, NDArray att, Parameter bank, Parameter biasBank, MixtureConv spec) {
-        ConvBnFolding.FoldedMixture f = null;
-        for (ConvBnFolding.Folded pair : folded) {
-            f = pair.mixture(bank);
-            if (f != null) {
-                break;
-            }
-        }
+        ConvBnFolding.FoldedMixture f = folded.mixture(bank);
         NDArray kernels;
         NDArray biases;
         NDArray shift;

@@ -21,14 +21,12 @@ import ai.djl.nn.convolutional.Conv2d;
  *       kernel.</li>
  * </ul>
  *
- * <p>Why: libtorch's CPU kernels for grouped convs with few channels per group are several times
- * slower per MAC than its dense and depthwise ones (libtorch 2.7.1, docs/benchmarks.md). Against the
- * grouped op, with 5×5–9×9 kernels: in inference, with 1–2 outputs per group the depthwise form took
- * 0.12–0.6× its time (the block-diagonal one 0.4–1.0×, or 1.5–3.4× with 64 groups); with more outputs
- * and at most 8 inputs per group the block-diagonal form took 0.4–0.8×; with 16 or more inputs and
- * more outputs per group, or 3×3 kernels, both took as long or longer. In training steps the
- * block-diagonal form took 0.34–0.41× and the depthwise one 0.7–2.1×. {@link #formFor} encodes that;
- * GPUs keep the grouped op.
+ * <p>Rule ({@link #formFor}): on CPU, a grouped conv with 5×5 or larger kernels and more than one input
+ * per group runs, in inference, depthwise per output when a group has 1–2 outputs; otherwise (and in
+ * training steps, where the depthwise backward is slow) block-diagonal with at most 16 groups of at
+ * most 8 inputs; else the grouped op. GPUs keep the grouped op. libtorch's CPU kernels for grouped convs
+ * with few channels per group are several times slower per MAC than its dense and depthwise ones; the
+ * measurements behind each bound are in docs/benchmarks.md ("grouped-conv forms").
  */
 public final class GroupedConvForms {
 
@@ -57,7 +55,7 @@ public final class GroupedConvForms {
                 || !Device.Type.CPU.equals(device.getDeviceType())) {
             return Form.GROUPED;
         }
-        // The depthwise backward is slow: in training steps the form took 0.7–2.1× the grouped op's time.
+        // The depthwise backward is slow: training steps never take the depthwise form.
         if (!training && outChannels / groups <= MAX_DEPTHWISE_OUTPUTS_PER_GROUP) {
             return Form.DEPTHWISE_PER_OUTPUT;
         }

@@ -8,7 +8,7 @@ import ai.djl.Device;
  * unpadded ungrouped conv is ONE batched matmul; in CPU inference a kernel set of at least
  * {@link #SAMPLE_BY_SAMPLE_MIN_KERNEL} elements convolves sample by sample; anything else is ONE grouped
  * conv with the batch folded into the channels. The measurements behind each rule are in
- * docs/benchmarks.md (session 7).
+ * docs/benchmarks.md ("dynamic conv batched forms").
  *
  * @param inChannels input channels
  * @param outChannels output channels

@@ -134,6 +134,16 @@ public interface Ops<T> {
      */
     T mixtureConv(T x, T attention, Parameter bank, Parameter biasBank, MixtureConv spec);
 
+    /** {@code conv}, then {@code norms.get(i)} on its output {@code i}: a {@link #convBn} pair unfolded. */
+    static <T> List<T> convThenNorms(Ops<T> ops, Block conv, List<? extends Block> norms, List<T> inputs) {
+        List<T> y = ops.child(conv, inputs);
+        List<T> out = new java.util.ArrayList<>(norms.size());
+        for (int i = 0; i < norms.size(); i++) {
+            out.add(ops.child(norms.get(i), y.get(i)));
+        }
+        return out;
+    }
+
     /** The single value of a one-output op. */
     static <T> T single(Block block, List<T> values) {
         if (values.size() != 1) {

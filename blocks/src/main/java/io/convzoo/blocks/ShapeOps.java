@@ -72,12 +72,7 @@ public final class ShapeOps implements Ops<Shape> {
 
     @Override
     public List<Shape> convBn(Block conv, List<? extends Block> norms, List<Shape> inputs) {
-        List<Shape> y = child(conv, inputs);
-        List<Shape> out = new ArrayList<>(norms.size());
-        for (int i = 0; i < norms.size(); i++) {
-            out.add(child(norms.get(i), y.get(i)));
-        }
-        return out;
+        return Ops.convThenNorms(this, conv, norms, inputs);
     }
 
     @Override

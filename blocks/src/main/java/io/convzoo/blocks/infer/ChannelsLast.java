@@ -7,16 +7,9 @@ import ai.djl.ndarray.types.Shape;
 /**
  * Channels-last (NHWC in memory, NCHW in shape) inputs for batched CPU inference. libtorch's convs,
  * pools and element-wise ops keep an input's memory format, so converting the network's input once
- * makes the whole forward run channels-last. Measured on this project's 2-core CPU (eval forwards,
- * 2 threads, channels-last time / NCHW time in alternating rounds, docs/benchmarks.md):
- * <ul>
- *   <li>batch 1: slower, 1.06–1.15 (ResNet-50, PyConvResNet-50, Res2Net-50, OctResNet-50);</li>
- *   <li>batch 2: ResNet-50 1.04, OctResNet-50 0.87;</li>
- *   <li>batch 4: faster for all four, 0.74–0.97;</li>
- *   <li>batch 8: 0.79–0.86 (ResNet-50, PyConvResNet-50, Res2Net-50).</li>
- * </ul>
- * Hence {@link #pays}: batches of 4 or more, on CPU. The values are the same; only the summation order
- * inside oneDNN's kernels changes (ResNet-50 logits agree to ~5e-7 relative).
+ * makes the whole forward run channels-last. It pays ({@link #pays}) for batches of 4 or more on CPU,
+ * and is slower at batch 1–2 (measured per family in docs/benchmarks.md, "channels-last"). The values
+ * are the same; only the summation order inside oneDNN's kernels changes.
  */
 public final class ChannelsLast {
 

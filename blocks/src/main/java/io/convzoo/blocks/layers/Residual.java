@@ -10,29 +10,50 @@ import java.util.List;
 
 /**
  * A residual block, {@code relu(branch(x) + shortcut(x))} per value (one array, or an octave (high,
- * low) pair), written once for every family: a family's block states only its input check and its
- * branch; the shortcut is its {@code downsample} child or the identity.
+ * low) pair), written once for every family: a family's block states only its branch; the shortcut is
+ * its {@code downsample} child ({@link #setShortcut}) or the identity.
  */
 public abstract class Residual extends DataflowBlock {
 
-    /** The block's name in error messages. */
-    protected abstract String name();
+    private final String name;
+    private final long inChannels;
+    private Block shortcut;
+    private Block activation;
 
-    /** Checks the block's inputs before anything runs (where the interpreter knows shapes). */
-    protected abstract <T> void checkInputs(Ops<T> ops, List<T> inputs);
+    /**
+     * @param name the block's name in error messages
+     * @param inChannels the channels of its one input, checked; 0 for a block that checks its inputs
+     *                   itself ({@link #checkInputs})
+     */
+    protected Residual(String name, long inChannels) {
+        this.name = name;
+        this.inChannels = inChannels;
+    }
 
     /** The residual branch of {@code inputs}; it must not overwrite them (they are shared with the shortcut). */
     protected abstract <T> List<T> branch(Ops<T> ops, List<T> inputs);
 
-    /** The projection of the shortcut ({@code downsample}), or null for the identity. */
-    protected abstract Block shortcut();
+    /** Checks the inputs before anything runs: by default one (N, C, H, W) array of the channels given. */
+    protected <T> void checkInputs(Ops<T> ops, List<T> inputs) {
+        Checks.requireOneNchw(ops, inputs, name, inChannels);
+    }
+
+    /** Projects the shortcut through {@code downsample} (a child), instead of the identity. */
+    protected final void setShortcut(Block downsample) {
+        this.shortcut = downsample;
+    }
 
     /**
-     * The block's own ReLU child (where the official module has one that the block's structure keeps),
-     * applied to the sums; null to apply ReLU without a child.
+     * Applies the block's own ReLU child to the sums (where the official module has one that the block's
+     * structure keeps) instead of a ReLU without a child.
      */
-    protected Block activation() {
-        return null;
+    protected final void setActivation(Block relu) {
+        this.activation = relu;
+    }
+
+    /** The block's name in error messages. */
+    protected final String name() {
+        return name;
     }
 
     @Override
@@ -40,23 +61,21 @@ public abstract class Residual extends DataflowBlock {
         checkInputs(ops, inputs);
         inputs.forEach(ops::share);
         List<T> branch = branch(ops, inputs);
-        Block projection = shortcut();
-        List<T> shortcut = projection == null ? inputs : ops.child(projection, inputs);
-        Checks.require(branch.size() == shortcut.size(), name(), "the residual branch returns " + branch.size()
-                + " array(s) but the shortcut " + shortcut.size() + "; without a downsample the input must be "
+        List<T> identity = shortcut == null ? inputs : ops.child(shortcut, inputs);
+        Checks.require(branch.size() == identity.size(), name, "the residual branch returns " + branch.size()
+                + " array(s) but the shortcut " + identity.size() + "; without a downsample the input must be "
                 + (branch.size() == 2 ? "a (high, low) pair" : "a single array"));
         List<T> out = new ArrayList<>(branch.size());
-        Block activation = activation();
         for (int i = 0; i < branch.size(); i++) {
             Shape b = ops.shapeOf(branch.get(i));
-            Shape s = ops.shapeOf(shortcut.get(i));
+            Shape s = ops.shapeOf(identity.get(i));
             if (b != null && !b.equals(s)) {
-                throw new IllegalArgumentException(name() + ": residual branch " + b + " and shortcut " + s
+                throw new IllegalArgumentException(name + ": residual branch " + b + " and shortcut " + s
                         + " differ" + (branch.size() == 2 ? " (part " + (i == 0 ? "high" : "low") + ")" : "")
                         + "; expected an input of the shape the block was built for");
             }
-            out.add(activation == null ? ops.residualRelu(branch.get(i), shortcut.get(i))
-                    : ops.add(branch.get(i), shortcut.get(i)));
+            out.add(activation == null ? ops.residualRelu(branch.get(i), identity.get(i))
+                    : ops.add(branch.get(i), identity.get(i)));
         }
         return activation == null ? out : ops.child(activation, out);
     }

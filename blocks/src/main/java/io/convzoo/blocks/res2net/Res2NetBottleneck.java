@@ -73,6 +73,7 @@ public final class Res2NetBottleneck extends Residual {
     private final Block downsample;
 
     private Res2NetBottleneck(Builder b) {
+        super(NAME, b.inChannels);
         Checks.require(b.inChannels >= 1 && b.planes >= 1, NAME,
                 "inChannels and planes must be >= 1, got " + b.inChannels + " and " + b.planes);
         Checks.require(b.scale >= 1, NAME, "scale must be >= 1, got " + b.scale);
@@ -118,6 +119,7 @@ public final class Res2NetBottleneck extends Residual {
                         .add("2", Layers.batchNorm());
             }
             downsample = addChildBlock("downsample", ds);
+            setShortcut(downsample);
         } else {
             downsample = null;
         }
@@ -154,18 +156,6 @@ public final class Res2NetBottleneck extends Residual {
     }
 
     @Override
-    protected String name() {
-        return NAME;
-    }
-
-    @Override
-    protected <T> void checkInputs(Ops<T> ops, List<T> inputs) {
-        Checks.require(inputs.size() == 1, NAME, "expected one input of shape (N, C=" + inChannels + ", H, W), got "
-                + inputs.size() + " inputs");
-        ops.require(inputs.get(0), s -> Checks.requireNchw(NAME, s, inChannels));
-    }
-
-    @Override
     protected <T> List<T> branch(Ops<T> ops, List<T> inputs) {
         T out = ops.relu(ops.convBn(conv1, bn1, inputs.get(0)));
         // One split and one concat, whatever the scale.
@@ -188,11 +178,6 @@ public final class Res2NetBottleneck extends Residual {
         }
         T y = ops.convBn(conv3, bn3, ops.cat(groups, 1));
         return List.of(se != null ? ops.child(se, y) : y);
-    }
-
-    @Override
-    protected Block shortcut() {
-        return downsample;
     }
 
     @Override

@@ -16,9 +16,7 @@ import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.DerivedWeight;
 import io.convzoo.blocks.MixtureConv;
 import io.convzoo.blocks.Ops;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -32,7 +30,7 @@ import java.util.function.Supplier;
 public final class ScriptOps implements Ops<String> {
 
     private final ScriptWriter w;
-    private final Deque<ConvBnFolding.Folded> folded = new ArrayDeque<>();
+    private final ConvBnFolding.Active folded = new ConvBnFolding.Active();
 
     ScriptOps(ScriptWriter writer) {
         this.w = writer;
@@ -73,14 +71,11 @@ public final class ScriptOps implements Ops<String> {
     }
 
     private String conv(Conv2d conv, String x) {
-        for (ConvBnFolding.Folded pair : folded) {
-            ConvBnFolding.FoldedConv f = pair.conv(conv);
-            if (f != null) {
-                NDArray weight = f.weight();
-                return w.conv2d(x, weight.getShape(), w.constant(weight),
-                        f.bias() == null ? "None" : w.constant(f.bias()), conv.getStride(), conv.getPadding(),
-                        conv.getDilation(), f.groups());
-            }
+        ConvBnFolding.FoldedConv f = folded.conv(conv);
+        if (f != null) {
+            NDArray weight = f.weight();
+            return w.conv2d(x, weight.getShape(), w.constant(weight), f.bias() == null ? "None" : w.constant(f.bias()),
+                    conv.getStride(), conv.getPadding(), conv.getDilation(), f.groups());
         }
         Parameter weight = conv.getParameters().get("weight");
         Parameter bias = conv.isIncludeBias() ? conv.getParameters().get("bias") : null;
@@ -93,19 +88,9 @@ public final class ScriptOps implements Ops<String> {
         ConvBnFolding folding = ConvBnFolding.installed();
         ConvBnFolding.Folded f = folding == null ? null : folding.current(norms, w.device());
         if (f != null) {
-            folded.push(f);
-            try {
-                return child(conv, inputs);
-            } finally {
-                folded.pop();
-            }
+            return folded.with(f, () -> child(conv, inputs));
         }
-        List<String> y = child(conv, inputs);
-        List<String> out = new ArrayList<>(norms.size());
-        for (int i = 0; i < norms.size(); i++) {
-            out.add(child(norms.get(i), y.get(i)));
-        }
-        return out;
+        return Ops.convThenNorms(this, conv, norms, inputs);
     }
 
     @Override
@@ -262,13 +247,7 @@ public final class ScriptOps implements Ops<String> {
      */
     @Override
     public String mixtureConv(String x, String att, Parameter bank, Parameter biasBank, MixtureConv spec) {
-        ConvBnFolding.FoldedMixture f = null;
-        for (ConvBnFolding.Folded pair : folded) {
-            f = pair.mixture(bank);
-            if (f != null) {
-                break;
-            }
-        }
+        ConvBnFolding.FoldedMixture f = folded.mixture(bank);
         String kernels;
         String biases;
         String shift;

@@ -158,9 +158,9 @@ public final class ScriptWriter {
 
     /**
      * A pool on libtorch's channels-last CPU kernel, whatever x's layout, with the result back in x's
-     * layout. The channels-last kernels are vectorized over channels and the NCHW ones are not: a batch-1
-     * pool was 2–5× faster through channels-last, both copies included, with the same values
-     * (docs/benchmarks.md, session 7). An x with its channels innermost is pooled as it is. memory_format
+     * layout. The channels-last kernels are vectorized over channels and the NCHW ones are not, so this is
+     * faster even with both copies, and gives the same values (docs/benchmarks.md, "pools"). An x with its
+     * channels innermost is pooled as it is. memory_format
      * 2 is torch.channels_last (serialized TorchScript code names formats by number).
      */
     private String channelsLastPool(String x, UnaryOperator<String> pool) {

@@ -136,9 +136,7 @@ public final class ResNet extends NamedSequential {
 
     @Override
     public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
-        Checks.require(inputs.size() == 1, name, "expected one input of shape (N, C=" + inputChannels
-                + ", H, W), got " + inputs.size() + " inputs");
-        ops.require(inputs.get(0), s -> Checks.requireNchw(name, s, inputChannels));
+        Checks.requireOneNchw(ops, inputs, name, inputChannels);
         return super.forward(ops, inputs);
     }
 

@@ -29,7 +29,7 @@ import java.util.WeakHashMap;
  *       per op: several hundred per forward).</li>
  *   <li>Channels-last inputs for prepared models at batches of 4 or more on CPU
  *       ({@link #preparedInput}, {@link ChannelsLast}): the whole forward then runs in that memory
- *       format (at batch 4–8, 3–26% faster than NCHW on the ResNet-style families).</li>
+ *       format, which is faster from batch 4 (docs/benchmarks.md).</li>
  *   <li>{@link #forward}: one eval forward whose intermediate arrays live in a sub-manager closed
  *       before returning (only the outputs survive, attached to the input's manager), with autograd
  *       recording off on the calling thread. Without the scope every intermediate would stay attached

@@ -24,10 +24,10 @@ public final class DyResidualBlock extends Residual {
     private final int outChannels;
     private final List<Block> convs = new ArrayList<>();
     private final List<Block> norms = new ArrayList<>();
-    private final NamedSequential downsample;
 
     private DyResidualBlock(String name, int inChannels, int[] widths, int[] kernelSizes, int strideAt, int stride,
                             int kernels, boolean zeroInitLastBn) {
+        super(name, inChannels);
         this.name = name;
         this.inChannels = inChannels;
         int in = inChannels;
@@ -43,11 +43,9 @@ public final class DyResidualBlock extends Residual {
         int out = widths[widths.length - 1];
         outChannels = out;
         if (stride != 1 || inChannels != out) {
-            downsample = addChildBlock("downsample", new NamedSequential()
+            setShortcut(addChildBlock("downsample", new NamedSequential()
                     .add("0", dynamicConv(inChannels, out, 1, stride, kernels))
-                    .add("1", Layers.batchNorm()));
-        } else {
-            downsample = null;
+                    .add("1", Layers.batchNorm())));
         }
     }
 
@@ -74,18 +72,6 @@ public final class DyResidualBlock extends Residual {
         return outChannels;
     }
 
-    @Override
-    protected String name() {
-        return name;
-    }
-
-    @Override
-    protected <T> void checkInputs(Ops<T> ops, List<T> inputs) {
-        Checks.require(inputs.size() == 1, name, "expected one input of shape (N, C=" + inChannels + ", H, W), got "
-                + inputs.size() + " inputs");
-        ops.require(inputs.get(0), s -> Checks.requireNchw(name, s, inChannels));
-    }
-
     /** Each conv with its BN; a ReLU after each but the last. */
     @Override
     protected <T> List<T> branch(Ops<T> ops, List<T> inputs) {
@@ -99,8 +85,4 @@ public final class DyResidualBlock extends Residual {
         return List.of(y);
     }
 
-    @Override
-    protected Block shortcut() {
-        return downsample;
-    }
 }

@@ -25,12 +25,9 @@ public class OctBottleneck extends Residual {
     /** Output channels per plane, as the official Bottleneck. */
     public static final int EXPANSION = 4;
 
-    private final String name;
     private final OctConvBnAct conv1;
     private final OctConvBnAct conv2;
     private final OctConvBn conv3;
-    private final Block relu;
-    private final Block downsample;
 
     /**
      * @param inplanes input channels (high + low)
@@ -45,28 +42,24 @@ public class OctBottleneck extends Residual {
      */
     public OctBottleneck(int inplanes, int planes, int stride, Block downsample, int groups, int baseWidth,
                          double alphaIn, double alphaOut, boolean zeroInitLastBn) {
+        super("OctBottleneck(" + inplanes + "->" + planes * EXPANSION + ", s" + stride + ")", 0);
         int width = (int) (planes * (baseWidth / 64.0)) * groups;
-        this.name = "OctBottleneck(" + inplanes + "->" + planes * EXPANSION + ", s" + stride + ")";
         this.conv1 = new OctConvBnAct(OctConv.builder().setChannels(inplanes, width).setKernel(1)
                 .optAlpha(alphaIn, alphaOut).build());
         this.conv2 = new OctConvBnAct(OctConv.builder().setChannels(width, width).setKernel(3).optStride(stride)
                 .optPadding(1).optGroups(groups).optAlpha(alphaOut, alphaOut).build());
         this.conv3 = new OctConvBn(OctConv.builder().setChannels(width, planes * EXPANSION).setKernel(1)
                 .optAlpha(alphaOut, alphaOut).build(), zeroInitLastBn);
-        this.downsample = downsample;
-        this.relu = new ReluBlock();
+        Block relu = new ReluBlock();
         addChildBlock("conv1", conv1);
         addChildBlock("conv2", conv2);
         addChildBlock("conv3", conv3);
         addChildBlock("relu", relu);
         if (downsample != null) {
             addChildBlock("downsample", downsample);
+            setShortcut(downsample);
         }
-    }
-
-    @Override
-    protected String name() {
-        return name;
+        setActivation(relu);
     }
 
     /** conv1 (an OctConv) checks the inputs. */
@@ -77,16 +70,5 @@ public class OctBottleneck extends Residual {
     @Override
     protected <T> List<T> branch(Ops<T> ops, List<T> inputs) {
         return ops.child(conv3, ops.child(conv2, ops.child(conv1, inputs)));
-    }
-
-    @Override
-    protected Block shortcut() {
-        return downsample;
-    }
-
-    /** One ReLU module for both parts, as officially. */
-    @Override
-    protected Block activation() {
-        return relu;
     }
 }

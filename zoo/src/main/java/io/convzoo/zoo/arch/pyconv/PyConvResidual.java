@@ -41,7 +41,6 @@ public class PyConvResidual extends Residual {
     private final Block conv3;
     private final Block bn3;
     private final Block relu;
-    private final Block downsample;
 
     /**
      * @param kind bottleneck or basic
@@ -55,6 +54,7 @@ public class PyConvResidual extends Residual {
      */
     public PyConvResidual(Kind kind, int inChannels, int planes, int expansion, int stride, int[] kernels,
                           int[] groups, boolean zeroInitLastBn) {
+        super(NAME, inChannels);
         this.kind = kind;
         this.outChannels = planes * expansion;
         if (kind == Kind.BOTTLENECK) {
@@ -76,7 +76,10 @@ public class PyConvResidual extends Residual {
             bn3 = null;
         }
         Block shortcut = officialDownsample(inChannels, outChannels, stride);
-        downsample = shortcut == null ? null : addChildBlock("downsample", shortcut);
+        if (shortcut != null) {
+            setShortcut(addChildBlock("downsample", shortcut));
+        }
+        setActivation(relu);
     }
 
     /** The official {@code _make_layer} shortcut, or null for identity. */
@@ -112,18 +115,6 @@ public class PyConvResidual extends Residual {
         return outChannels;
     }
 
-    @Override
-    protected String name() {
-        return NAME;
-    }
-
-    @Override
-    protected <T> void checkInputs(Ops<T> ops, List<T> inputs) {
-        Checks.require(inputs.size() == 1, NAME, "expected one input of shape (N, C, H, W), got " + inputs.size()
-                + " inputs");
-        ops.require(inputs.get(0), s -> Checks.requireNchw(NAME, s, expectedChannels()));
-    }
-
     /** The relu child gives the official module names; the same ReLU is applied after each BN but the last. */
     @Override
     protected <T> List<T> branch(Ops<T> ops, List<T> inputs) {
@@ -132,19 +123,5 @@ public class PyConvResidual extends Residual {
             out = ops.convBn(conv3, bn3, ops.child(relu, out));
         }
         return List.of(out);
-    }
-
-    @Override
-    protected Block shortcut() {
-        return downsample;
-    }
-
-    @Override
-    protected Block activation() {
-        return relu;
-    }
-
-    private long expectedChannels() {
-        return inputShapes != null && inputShapes.length == 1 && inputShapes[0].dimension() == 4 ? inputShapes[0].get(1) : -1;
     }
 }

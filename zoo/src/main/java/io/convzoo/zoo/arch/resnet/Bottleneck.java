@@ -1,7 +1,6 @@
 package io.convzoo.zoo.arch.resnet;
 
 import ai.djl.nn.Block;
-import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.Ops;
@@ -19,18 +18,16 @@ public final class Bottleneck extends Residual {
     static final int EXPANSION = 4;
     private static final String NAME = "Bottleneck";
 
-    private final int inChannels;
     private final Block conv1;
     private final Block bn1;
     private final Block conv2;
     private final Block bn2;
     private final Block conv3;
     private final Block bn3;
-    private final Block downsample;
 
     /** A bottleneck from {@code inChannels} to {@code planes · 4} channels. */
     public Bottleneck(int inChannels, int planes, int stride) {
-        this.inChannels = inChannels;
+        super(NAME, inChannels);
         int out = planes * EXPANSION;
         conv1 = addChildBlock("conv1", Layers.conv1x1(planes, 1));
         bn1 = addChildBlock("bn1", Layers.batchNorm());
@@ -38,20 +35,10 @@ public final class Bottleneck extends Residual {
         bn2 = addChildBlock("bn2", Layers.batchNorm());
         conv3 = addChildBlock("conv3", Layers.conv1x1(out, 1));
         bn3 = addChildBlock("bn3", Layers.batchNorm());
-        downsample = stride != 1 || inChannels != out
-                ? addChildBlock("downsample", new NamedSequential()
-                        .add("0", Layers.conv1x1(out, stride)).add("1", Layers.batchNorm()))
-                : null;
-    }
-
-    @Override
-    protected String name() {
-        return NAME;
-    }
-
-    @Override
-    protected <T> void checkInputs(Ops<T> ops, List<T> inputs) {
-        ops.require(inputs.get(0), s -> Checks.requireNchw(NAME, s, inChannels));
+        if (stride != 1 || inChannels != out) {
+            setShortcut(addChildBlock("downsample", new NamedSequential()
+                    .add("0", Layers.conv1x1(out, stride)).add("1", Layers.batchNorm())));
+        }
     }
 
     @Override
@@ -59,10 +46,5 @@ public final class Bottleneck extends Residual {
         T y = ops.relu(ops.convBn(conv1, bn1, inputs.get(0)));
         y = ops.relu(ops.convBn(conv2, bn2, y));
         return List.of(ops.convBn(conv3, bn3, y));
-    }
-
-    @Override
-    protected Block shortcut() {
-        return downsample;
     }
 }
