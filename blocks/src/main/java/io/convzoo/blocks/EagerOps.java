@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 /**
  * The interpreter DJL's forward runs: ops on DJL arrays, on the input's device, with the array
@@ -107,11 +106,6 @@ public final class EagerOps implements Ops<NDArray> {
     public NDArray share(NDArray x) {
         fresh.remove(x);
         return x;
-    }
-
-    @Override
-    public <V> V state(Supplier<V> state) {
-        return state.get();
     }
 
     @Override

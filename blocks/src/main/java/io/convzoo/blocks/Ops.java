@@ -50,7 +50,9 @@ public interface Ops<T> {
      * A value of the block's own state that the dataflow depends on (a temperature): the script bakes
      * it in and is remade when {@code state} changes.
      */
-    <V> V state(Supplier<V> state);
+    default <V> V state(Supplier<V> state) {
+        return state.get();
+    }
 
     /** The shape of {@code x} where this interpreter knows it, else null. */
     Shape shapeOf(T x);

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * The interpreter of shapes: a block's output shapes for given input shapes, with each child it
@@ -78,11 +77,6 @@ public final class ShapeOps implements Ops<Shape> {
     @Override
     public Shape share(Shape x) {
         return x;
-    }
-
-    @Override
-    public <V> V state(Supplier<V> state) {
-        return state.get();
     }
 
     @Override

@@ -12,7 +12,6 @@ import io.convzoo.blocks.MixtureConv;
 import io.convzoo.blocks.Ops;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * The folding analysis: runs a block's dataflow to find which output channels are linear (a sum or
@@ -82,11 +81,6 @@ final class Linearity implements Ops<Linearity.Value> {
     @Override
     public Value share(Value x) {
         return x;
-    }
-
-    @Override
-    public <V> V state(Supplier<V> state) {
-        return state.get();
     }
 
     @Override
