@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import io.convzoo.blocks.CompiledForward;
 import io.convzoo.blocks.ConvBnFolding;
+import io.convzoo.blocks.DataflowBlock;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
@@ -47,6 +48,8 @@ public final class ScriptedForward implements CompiledForward {
     private static final Logger LOG = LoggerFactory.getLogger(ScriptedForward.class);
     /** Outputs of the script and the block-by-block forward agree within this, times max(1, max |output|). */
     static final float TOLERANCE = 1e-4f;
+    /** The file name (without .pt) DJL loads a written module from. */
+    private static final String ARCHIVE_NAME = "scripted";
     /** libtorch's is_contiguous and the object to call it on (DJL keeps both package-private), or nulls. */
     private static final Method IS_CONTIGUOUS;
     private static final Object TORCH;
@@ -212,17 +215,11 @@ public final class ScriptedForward implements CompiledForward {
         }
         Path dir = null;
         Model module = null;
-        ScriptWriter w = new ScriptWriter(device);
+        ScriptWriter w = null;
         try {
-            List<String> outputs = ScriptOps.write(w, root, "x");
-            if (outputs.size() != 1) {
-                throw new UnsupportedOperationException("the model returns " + outputs.size() + " values");
-            }
-            w.returns(outputs.get(0));
             dir = Files.createTempDirectory("convzoo-script");
-            TorchScriptArchive.write(dir.resolve("scripted.pt"), "Model", w.body(), w.constants());
-            module = Model.newInstance(name, device, "PyTorch");
-            module.load(dir, "scripted", Map.of("mapLocation", "true"));
+            w = writeArchive(root, device, dir.resolve(ARCHIVE_NAME + ".pt"));
+            module = load(dir, name, device);
             NDArray check = module.getBlock().forward(new ParameterStore(), new NDList(input), false).head();
             String difference = difference(check, reference);
             if (difference != null) {
@@ -241,13 +238,88 @@ public final class ScriptedForward implements CompiledForward {
             failedOn = device;
             LOG.warn("{}: runs block by block, no TorchScript module ({})", name, e.getMessage());
         } finally {
-            w.releaseConstants();
+            if (w != null) {
+                w.releaseConstants();
+            }
             if (module != null) {
                 module.close();
             }
             if (dir != null) {
                 deleteQuietly(dir);
             }
+        }
+    }
+
+    /**
+     * Writes {@code root}'s eval forward on the device of {@code sample} as a standalone TorchScript
+     * file, the module the scripted forward runs ({@code torch.jit.load} and DJL load it; its tensors
+     * are constants, BatchNorms folded as the preparation folds them). Runs the block-by-block eval
+     * forward of {@code sample} first (it folds, and it is the reference), loads the written module
+     * back and moves it to {@code file} only if its output matches within the scripted forward's
+     * tolerance. Call it with autograd recording off; the root's compiled forward is made again at
+     * its next eval forward.
+     *
+     * @throws UnsupportedOperationException a block has no script form
+     * @throws IllegalStateException the module's output differs from the block-by-block output
+     */
+    public static void export(DataflowBlock root, NDArray sample, Path file) throws IOException {
+        if (!"PyTorch".equals(Engine.getInstance().getEngineName())) {
+            throw new UnsupportedOperationException("TorchScript export needs the PyTorch engine, not "
+                    + Engine.getInstance().getEngineName());
+        }
+        CompiledForward previous = root.getCompiledForward();
+        root.setCompiledForward(null);
+        Path dir = Files.createTempDirectory("convzoo-export");
+        ScriptWriter w = null;
+        try (NDManager scope = sample.getManager().newSubManager()) {
+            NDArray reference = root.forward(new ParameterStore(scope, false), new NDList(sample), false).head();
+            Path written = dir.resolve(ARCHIVE_NAME + ".pt");
+            w = writeArchive(root, sample.getDevice(), written);
+            try (Model module = load(dir, "export", sample.getDevice())) {
+                NDArray check = module.getBlock().forward(new ParameterStore(), new NDList(sample), false).head();
+                String difference = difference(check, reference);
+                if (difference != null) {
+                    throw new IllegalStateException("the written TorchScript module " + difference);
+                }
+            } catch (ai.djl.MalformedModelException e) {
+                throw new IOException("libtorch cannot load the written TorchScript module: " + e.getMessage(), e);
+            }
+            Files.move(written, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            if (w != null) {
+                w.releaseConstants();
+            }
+            deleteQuietly(dir);
+            root.setCompiledForward(previous);
+        }
+    }
+
+    /** Writes {@code root}'s script for {@code device} to {@code file}; the caller releases the writer's constants. */
+    private static ScriptWriter writeArchive(Block root, Device device, Path file) throws IOException {
+        ScriptWriter w = new ScriptWriter(device);
+        try {
+            List<String> outputs = ScriptOps.write(w, root, "x");
+            if (outputs.size() != 1) {
+                throw new UnsupportedOperationException("the model returns " + outputs.size() + " values");
+            }
+            w.returns(outputs.get(0));
+            TorchScriptArchive.write(file, "Model", w.body(), w.constants());
+            return w;
+        } catch (IOException | RuntimeException e) {
+            w.releaseConstants();
+            throw e;
+        }
+    }
+
+    /** The module {@code <dir>/scripted.pt}, loaded by DJL onto {@code device}. */
+    private static Model load(Path dir, String name, Device device) throws IOException, ai.djl.MalformedModelException {
+        Model module = Model.newInstance(name, device, "PyTorch");
+        try {
+            module.load(dir, ARCHIVE_NAME, Map.of("mapLocation", "true"));
+            return module;
+        } catch (IOException | RuntimeException | ai.djl.MalformedModelException e) {
+            module.close();
+            throw e;
         }
     }
 

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             ImportCommand.class,
             PredictCommand.class,
+            ExportCommand.class,
             ServeCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class})

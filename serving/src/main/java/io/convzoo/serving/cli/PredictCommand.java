@@ -14,20 +14,11 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
-import io.convzoo.zoo.ModelRegistry;
-import io.convzoo.zoo.ModelSpec;
-import io.convzoo.zoo.djl.ConvZooBlockFactory;
-import io.convzoo.zoo.djl.ConvZooModelLoader;
-import io.convzoo.zoo.djl.ConvZooModelZoo;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -77,7 +68,7 @@ final class PredictCommand implements Callable<Integer> {
             if (output != null && input == null) {
                 throw new IllegalArgumentException("--output is for --input tensors; an image prints its top classes");
             }
-            Target target = resolve();
+            ModelTarget target = ModelTarget.resolve(model, untrained);
             return input != null ? predictTensor(target) : predictImage(target);
         } catch (IOException | ModelNotFoundException | MalformedModelException | TranslateException
                  | RuntimeException e) {
@@ -89,51 +80,7 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    /** What to load: an id through the zoo, or a directory through optModelUrls. */
-    private record Target(String id, Path dir, int inputChannels, int inputSize) {
-        <I, O> Criteria.Builder<I, O> criteria(Class<I> in, Class<O> out, boolean untrained) {
-            Criteria.Builder<I, O> b = Criteria.builder().setTypes(in, out);
-            if (dir != null) {
-                return b.optModelUrls(dir.toAbsolutePath().toUri().toString());
-            }
-            return b.optGroupId(ConvZooModelZoo.GROUP_ID).optArtifactId(id)
-                    .optArgument(ConvZooModelLoader.PRETRAINED, !untrained);
-        }
-
-        String expectedShape() {
-            return "(N, " + inputChannels + ", H, W), e.g. (1, " + inputChannels + ", " + inputSize + ", " + inputSize + ")";
-        }
-    }
-
-    private Target resolve() throws IOException {
-        Path path = Paths.get(model);
-        if (Files.isDirectory(path)) {
-            if (untrained) {
-                throw new IllegalArgumentException("--untrained is for model ids; " + model + " is a model directory");
-            }
-            Path props = path.resolve("serving.properties");
-            if (!Files.isRegularFile(props)) {
-                throw new IllegalArgumentException(model + " is no model directory written by 'convzoo import' "
-                        + "(no serving.properties)");
-            }
-            Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(props, StandardCharsets.UTF_8)) {
-                p.load(r);
-            }
-            String id = p.getProperty(ConvZooBlockFactory.MODEL_ID);
-            ModelSpec spec = id == null ? null : ModelRegistry.find(id).orElse(null);
-            int channels = Integer.parseInt(p.getProperty("inputChannels",
-                    String.valueOf(spec == null ? 3 : spec.defaults().inputChannels())).strip());
-            return new Target(id, path, channels, spec == null ? 224 : spec.inputSize());
-        }
-        if (model.contains("/") || model.contains(java.io.File.separator)) {
-            throw new IllegalArgumentException("no such model directory: " + model);
-        }
-        ModelSpec spec = ModelRegistry.get(model);
-        return new Target(spec.id(), null, spec.defaults().inputChannels(), spec.inputSize());
-    }
-
-    private int predictTensor(Target target) throws IOException, ModelNotFoundException, MalformedModelException,
+    private int predictTensor(ModelTarget target) throws IOException, ModelNotFoundException, MalformedModelException,
             TranslateException {
         try (ZooModel<NDList, NDList> zoo = target.criteria(NDList.class, NDList.class, untrained).build().loadModel();
              Predictor<NDList, NDList> predictor = zoo.newPredictor();
@@ -169,7 +116,7 @@ final class PredictCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int predictImage(Target target) throws IOException, ModelNotFoundException, MalformedModelException,
+    private int predictImage(ModelTarget target) throws IOException, ModelNotFoundException, MalformedModelException,
             TranslateException {
         for (Path image : images) {
             if (!Files.isRegularFile(image)) {
@@ -195,7 +142,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     /** The most telling message: DJL wraps block errors (e.g. a wrong shape) in TranslateException. */
-    private static String message(Throwable e) {
+    static String message(Throwable e) {
         Throwable t = e;
         while ((t instanceof TranslateException || t.getMessage() == null) && t.getCause() != null) {
             t = t.getCause();

@@ -50,7 +50,7 @@ class ImportPredictCommandTest {
      * Writes an npz checkpoint of {@code spec} built with {@code args}: every official key with
      * seeded values (running variances positive), and returns the logits of that block for {@code x}.
      */
-    private static float[] writeCheckpoint(ModelSpec spec, ModelArgs args, NDArray x, Path file, long seed)
+    static float[] writeCheckpoint(ModelSpec spec, ModelArgs args, NDArray x, Path file, long seed)
             throws Exception {
         return writeCheckpoint(spec, args, x, file, seed, key -> true);
     }
@@ -90,7 +90,7 @@ class ImportPredictCommandTest {
      * Within {@code tol} relative to the largest expected magnitude (at least 1): loaded models run
      * their BatchNorms folded into the convs, which rounds differently at the scale of the logits.
      */
-    private static void assertClose(float[] expected, float[] actual, double tol) {
+    static void assertClose(float[] expected, float[] actual, double tol) {
         assertEquals(expected.length, actual.length);
         double scale = 1;
         for (float e : expected) {
@@ -102,7 +102,7 @@ class ImportPredictCommandTest {
         }
     }
 
-    private static float[] readNpy(Path file) throws Exception {
+    static float[] readNpy(Path file) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             return Npy.read(manager, file).toFloatArray();
         }
@@ -376,7 +376,7 @@ class ImportPredictCommandTest {
         }
     }
 
-    private static float[] randomInput(int n, long seed) {
+    static float[] randomInput(int n, long seed) {
         Random r = new Random(seed);
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {

@@ -53,18 +53,37 @@ public enum DType {
 
     /** The dtype of a safetensors name (F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL), or null. */
     public static DType ofSafetensors(String name) {
-        return switch (name.toUpperCase(Locale.ROOT)) {
-            case "F32" -> FLOAT32;
-            case "F64" -> FLOAT64;
-            case "F16" -> FLOAT16;
-            case "BF16" -> BFLOAT16;
-            case "I64" -> INT64;
-            case "I32" -> INT32;
-            case "I16" -> INT16;
-            case "I8" -> INT8;
-            case "U8" -> UINT8;
-            case "BOOL" -> BOOL;
-            default -> null;
+        for (DType t : values()) {
+            if (t.safetensorsName().equalsIgnoreCase(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** The dtype of a DJL data type, or null. */
+    public static DType of(DataType type) {
+        for (DType t : values()) {
+            if (t.djl == type) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** The safetensors name of this dtype (F32, BF16, I64, BOOL, ...). */
+    public String safetensorsName() {
+        return switch (this) {
+            case FLOAT32 -> "F32";
+            case FLOAT64 -> "F64";
+            case FLOAT16 -> "F16";
+            case BFLOAT16 -> "BF16";
+            case INT64 -> "I64";
+            case INT32 -> "I32";
+            case INT16 -> "I16";
+            case INT8 -> "I8";
+            case UINT8 -> "U8";
+            case BOOL -> "BOOL";
         };
     }
 

@@ -46,7 +46,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class OfficialParityTest {
 
     static final double TOLERANCE = 1e-4;
-    private static final ModelArgs ARGS = new ModelArgs(10, 3, false, Map.of());
+    static final ModelArgs ARGS = new ModelArgs(10, 3, false, Map.of());
     private static final int[][] PYCONV_GROUPS = {{1, 2, 4, 4}, {1, 2, 4}, {1, 4}, {1}};
     private static final int[][] PYCONV_HG_GROUPS = {{4, 4, 4, 4}, {4, 4, 8}, {4, 8}, {8}};
     private static final int[] STRIDES = {1, 2, 2, 2};

@@ -1,0 +1,66 @@
+package io.convzoo.serving.cli;
+
+import ai.djl.repository.zoo.Criteria;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.djl.ConvZooBlockFactory;
+import io.convzoo.zoo.djl.ConvZooModelLoader;
+import io.convzoo.zoo.djl.ConvZooModelZoo;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Properties;
+
+/**
+ * The {@code <id|DIR>} argument of the commands that load one model: a model id through the zoo
+ * ({@code pretrained=true}, or untrained), or a directory written by {@code convzoo import} (or
+ * {@code finetune}) through {@code Criteria.optModelUrls}.
+ */
+record ModelTarget(String id, Path dir, int inputChannels, int inputSize) {
+
+    <I, O> Criteria.Builder<I, O> criteria(Class<I> in, Class<O> out, boolean untrained) {
+        Criteria.Builder<I, O> b = Criteria.builder().setTypes(in, out);
+        if (dir != null) {
+            return b.optModelUrls(dir.toAbsolutePath().toUri().toString());
+        }
+        return b.optGroupId(ConvZooModelZoo.GROUP_ID).optArtifactId(id)
+                .optArgument(ConvZooModelLoader.PRETRAINED, !untrained);
+    }
+
+    /** The input shape the model takes, for messages. */
+    String expectedShape() {
+        return "(N, " + inputChannels + ", H, W), e.g. (1, " + inputChannels + ", " + inputSize + ", " + inputSize + ")";
+    }
+
+    /** Resolves {@code model}; {@code untrained} is only valid with an id. */
+    static ModelTarget resolve(String model, boolean untrained) throws IOException {
+        Path path = Paths.get(model);
+        if (Files.isDirectory(path)) {
+            if (untrained) {
+                throw new IllegalArgumentException("--untrained is for model ids; " + model + " is a model directory");
+            }
+            Path props = path.resolve("serving.properties");
+            if (!Files.isRegularFile(props)) {
+                throw new IllegalArgumentException(model + " is no model directory written by 'convzoo import' "
+                        + "(no serving.properties)");
+            }
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(props, StandardCharsets.UTF_8)) {
+                p.load(r);
+            }
+            String id = p.getProperty(ConvZooBlockFactory.MODEL_ID);
+            ModelSpec spec = id == null ? null : ModelRegistry.find(id).orElse(null);
+            int channels = Integer.parseInt(p.getProperty("inputChannels",
+                    String.valueOf(spec == null ? 3 : spec.defaults().inputChannels())).strip());
+            return new ModelTarget(id, path, channels, spec == null ? 224 : spec.inputSize());
+        }
+        if (model.contains("/") || model.contains(java.io.File.separator)) {
+            throw new IllegalArgumentException("no such model directory: " + model);
+        }
+        ModelSpec spec = ModelRegistry.get(model);
+        return new ModelTarget(spec.id(), null, spec.defaults().inputChannels(), spec.inputSize());
+    }
+}
