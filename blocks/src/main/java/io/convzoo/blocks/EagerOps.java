@@ -267,6 +267,11 @@ public final class EagerOps implements Ops<NDArray> {
         return produced(x, Resampling.bilinearAligned(x, like.getShape().get(2), like.getShape().get(3)));
     }
 
+    @Override
+    public NDArray upsampleNearest2x(NDArray x) {
+        return produced(x, Resampling.nearestUpsample2x(x));
+    }
+
     /** In eval, with both fresh, the sum goes into {@code high} and {@code low} is freed ({@link Resampling#addUpsampled}). */
     @Override
     public NDArray addUpsampled(NDArray high, NDArray low) {

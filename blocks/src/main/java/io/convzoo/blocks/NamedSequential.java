@@ -26,9 +26,23 @@ public class NamedSequential extends DataflowBlock {
 
     @Override
     public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
+        return forwardThrough(ops, inputs, children.size() - 1, null);
+    }
+
+    /** Sees the outputs of child {@code index} as they are made. */
+    @FunctionalInterface
+    protected interface Tap<T> {
+        void output(int index, List<T> values);
+    }
+
+    /**
+     * Runs the children up to and including child {@code last}, handing {@code tap} (if any) each
+     * child's outputs; a conv applied with its BatchNorm reports the pair's output at the BatchNorm.
+     */
+    protected <T> List<T> forwardThrough(Ops<T> ops, List<T> inputs, int last, Tap<T> tap) {
         List<Block> blocks = children.values();
         List<T> current = inputs;
-        for (int i = 0; i < blocks.size(); i++) {
+        for (int i = 0; i <= last; i++) {
             Block child = blocks.get(i);
             Block next = i + 1 < blocks.size() ? blocks.get(i + 1) : null;
             if (next instanceof BatchNorm && current.size() == 1) {
@@ -36,6 +50,9 @@ public class NamedSequential extends DataflowBlock {
                 i++;
             } else {
                 current = ops.child(child, current);
+            }
+            if (tap != null) {
+                tap.output(i, current);
             }
         }
         return current;

@@ -121,6 +121,9 @@ public interface Ops<T> {
     /** Bilinear resize of {@code x} to the spatial size of {@code like}, corners aligned. */
     T resizeBilinearAlignedLike(T x, T like);
 
+    /** Nearest-neighbour ×2 upsampling (each pixel repeated along H and W). */
+    T upsampleNearest2x(T x);
+
     /** {@code high + nearest-neighbour ×2 upsampling of low}, without making the upsampled copy. */
     T addUpsampled(T high, T low);
 

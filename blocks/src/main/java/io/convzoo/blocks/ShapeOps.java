@@ -217,6 +217,11 @@ public final class ShapeOps implements Ops<Shape> {
     }
 
     @Override
+    public Shape upsampleNearest2x(Shape x) {
+        return new Shape(x.get(0), x.get(1), 2 * x.get(2), 2 * x.get(3));
+    }
+
+    @Override
     public Shape addUpsampled(Shape high, Shape low) {
         Shape up = new Shape(low.get(0), low.get(1), 2 * low.get(2), 2 * low.get(3));
         if (!up.equals(high)) {

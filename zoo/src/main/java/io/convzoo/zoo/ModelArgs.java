@@ -9,7 +9,7 @@ import java.util.Map;
  * (values may be strings, numbers or booleans), so {@code optArgument("numClasses", 10)} and
  * {@code optArgument("numClasses", "10")} mean the same.
  *
- * @param numClasses classifier outputs (1000 for ImageNet)
+ * @param numClasses classifier outputs (1000 for ImageNet); 0: no classifier, the pooled features out
  * @param inputChannels channels of the input image (3 RGB, 1 grayscale)
  * @param zeroInitLastBn start the last BatchNorm of every residual branch at gamma = 0
  * @param extra family-specific arguments, e.g. {@code alpha} for OctResNet
@@ -21,8 +21,8 @@ public record ModelArgs(int numClasses, int inputChannels, boolean zeroInitLastB
     public static final String ZERO_INIT_LAST_BN = "zeroInitLastBn";
 
     public ModelArgs {
-        if (numClasses < 1) {
-            throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
+        if (numClasses < 0) {
+            throw new IllegalArgumentException("numClasses must be >= 0 (0: no classifier), got " + numClasses);
         }
         if (inputChannels < 1) {
             throw new IllegalArgumentException("inputChannels must be >= 1, got " + inputChannels);

@@ -22,7 +22,11 @@ class ModelArgsTest {
 
     @Test
     void rejectsNonsense() {
-        assertThrows(IllegalArgumentException.class, () -> ModelArgs.fromMap(Map.of("numClasses", 0), ModelArgs.imagenet()));
+        // 0 means no classifier (timm's num_classes=0); below that is nonsense.
+        assertEquals(0, ModelArgs.fromMap(Map.of("numClasses", 0), ModelArgs.imagenet()).numClasses());
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> ModelArgs.fromMap(Map.of("numClasses", -1), ModelArgs.imagenet()));
+        assertEquals("numClasses must be >= 0 (0: no classifier), got -1", negative.getMessage());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ModelArgs.fromMap(Map.of("numClasses", "ten"), ModelArgs.imagenet()));
         assertTrue(e.getMessage().contains("numClasses"), e.getMessage());

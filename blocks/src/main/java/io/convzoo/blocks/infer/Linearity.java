@@ -202,6 +202,11 @@ final class Linearity implements Ops<Linearity.Value> {
     }
 
     @Override
+    public Value upsampleNearest2x(Value x) {
+        return Value.OPAQUE;
+    }
+
+    @Override
     public Value conv2d(Value x, DerivedWeight weight, DerivedWeight bias, ConvGeometry geometry) {
         return Value.OPAQUE;
     }

@@ -213,6 +213,11 @@ public final class ScriptOps implements Ops<String> {
         return w.let("torch.upsample_bilinear2d(" + x + ", [" + like + ".size(2), " + like + ".size(3)], True, None)");
     }
 
+    @Override
+    public String upsampleNearest2x(String x) {
+        return w.let("torch.upsample_nearest2d(" + x + ", [2 * " + x + ".size(2), 2 * " + x + ".size(3)], None, None)");
+    }
+
     /** The broadcast add through (N, C, H, 2, W, 2) views, as the eager forward. */
     @Override
     public String addUpsampled(String high, String low) {

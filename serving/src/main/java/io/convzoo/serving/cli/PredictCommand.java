@@ -28,7 +28,8 @@ import picocli.CommandLine.Parameters;
  * {@code convzoo predict <id|DIR> --input x.npy [--output y.npy]}: the eval-mode forward of a raw
  * float32 NCHW tensor, logits written as {@code .npy} (for parity checks against PyTorch); and
  * {@code convzoo predict <id|DIR> image.jpg}: the top classes of an image, with the model's
- * dataset preprocessing. {@code <id>} loads through the zoo ({@code pretrained=true}, or untrained
+ * dataset preprocessing; with {@code --embed}, its pooled pre-logit embedding (printed, or all images'
+ * as one (images, C) float32 {@code .npy} with {@code --output}). {@code <id>} loads through the zoo ({@code pretrained=true}, or untrained
  * with {@code --untrained}); {@code DIR} is a directory written by {@code convzoo import}, loaded with
  * {@code Criteria.optModelUrls}.
  */
@@ -56,6 +57,9 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--untrained", description = "With a model id: the untrained model (pretrained=false).")
     boolean untrained;
 
+    @Option(names = "--embed", description = "For images: the pooled pre-logit embedding instead of the top classes.")
+    boolean embed;
+
     @Option(names = "--top", paramLabel = "K", defaultValue = "5", description = "Classes printed for an image (default 5).")
     int top;
 
@@ -65,11 +69,15 @@ final class PredictCommand implements Callable<Integer> {
             if (images.isEmpty() == (input == null)) {
                 throw new IllegalArgumentException("give either an image file or --input x.npy (not both)");
             }
-            if (output != null && input == null) {
-                throw new IllegalArgumentException("--output is for --input tensors; an image prints its top classes");
+            if (output != null && input == null && !embed) {
+                throw new IllegalArgumentException("--output is for --input tensors and --embed; an image prints its "
+                        + "top classes");
+            }
+            if (embed && input != null) {
+                throw new IllegalArgumentException("--embed is for image files; --input gives the logits");
             }
             ModelTarget target = ModelTarget.resolve(model, untrained);
-            return input != null ? predictTensor(target) : predictImage(target);
+            return input != null ? predictTensor(target) : embed ? embedImages(target) : predictImage(target);
         } catch (IOException | ModelNotFoundException | MalformedModelException | TranslateException
                  | RuntimeException e) {
             System.err.println("convzoo: " + ImportCommand.firstLine(message(e)));
@@ -118,20 +126,16 @@ final class PredictCommand implements Callable<Integer> {
 
     private int predictImage(ModelTarget target) throws IOException, ModelNotFoundException, MalformedModelException,
             TranslateException {
-        for (Path image : images) {
-            if (!Files.isRegularFile(image)) {
-                throw new IllegalArgumentException("image not found: " + image);
-            }
-        }
+        List<Image> loaded = loadImages();
         Criteria<Image, Classifications> criteria = target.criteria(Image.class, Classifications.class, untrained)
                 .optArgument("topK", top).build();
         try (ZooModel<Image, Classifications> zoo = criteria.loadModel();
              Predictor<Image, Classifications> predictor = zoo.newPredictor()) {
-            for (Path image : images) {
+            for (int i = 0; i < images.size(); i++) {
                 if (images.size() > 1) {
-                    System.out.println(image + ":");
+                    System.out.println(images.get(i) + ":");
                 }
-                Classifications result = predictor.predict(ImageFactory.getInstance().fromFile(image));
+                Classifications result = predictor.predict(loaded.get(i));
                 for (Classifications.Classification c : result.topK(top)) {
                     System.out.printf("%s%-40s %.5f%n", images.size() > 1 ? "  " : "", c.getClassName(),
                             c.getProbability());
@@ -139,6 +143,46 @@ final class PredictCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private int embedImages(ModelTarget target) throws IOException, ModelNotFoundException, MalformedModelException,
+            TranslateException {
+        List<Image> loaded = loadImages();
+        try (ZooModel<Image, float[]> zoo = target.criteria(Image.class, float[].class, untrained).build().loadModel();
+             Predictor<Image, float[]> predictor = zoo.newPredictor()) {
+            List<float[]> embeddings = predictor.batchPredict(loaded);
+            if (output != null) {
+                int dim = embeddings.get(0).length;
+                float[] all = new float[embeddings.size() * dim];
+                for (int i = 0; i < embeddings.size(); i++) {
+                    System.arraycopy(embeddings.get(i), 0, all, i * dim, dim);
+                }
+                try (NDManager manager = NDManager.newBaseManager()) {
+                    Npy.write(manager.create(all, new Shape(embeddings.size(), dim)), output);
+                }
+                System.out.println("wrote embeddings (" + embeddings.size() + ", " + dim + ") to " + output);
+                return 0;
+            }
+            for (int i = 0; i < images.size(); i++) {
+                StringBuilder sb = new StringBuilder(images.size() > 1 ? images.get(i) + ":" : "");
+                for (float v : embeddings.get(i)) {
+                    sb.append(sb.length() == 0 ? "" : " ").append(v);
+                }
+                System.out.println(sb);
+            }
+        }
+        return 0;
+    }
+
+    private List<Image> loadImages() throws IOException {
+        List<Image> loaded = new ArrayList<>();
+        for (Path image : images) {
+            if (!Files.isRegularFile(image)) {
+                throw new IllegalArgumentException("image not found: " + image);
+            }
+            loaded.add(ImageFactory.getInstance().fromFile(image));
+        }
+        return loaded;
     }
 
     /** The most telling message: DJL wraps block errors (e.g. a wrong shape) in TranslateException. */

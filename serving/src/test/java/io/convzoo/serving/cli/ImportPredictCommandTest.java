@@ -336,6 +336,37 @@ class ImportPredictCommandTest {
     }
 
     @Test
+    void embedWritesOneRowPerImageEqualToTheCriteriaEmbedding(@TempDir Path tmp) throws Exception {
+        Path samples = ZOO_FIXTURES.getParent().getParent().getParent().getParent().resolve("samples/fashion-mnist");
+        Path boot = samples.resolve("00000-ankle-boot.png");
+        Path trouser = samples.resolve("00002-trouser.png");
+        Path out = tmp.resolve("e.npy");
+        CliRun r = CliRun.of("predict", ID, boot.toString(), trouser.toString(), "--embed", "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        float[] rows = readNpy(out);
+        Criteria<ai.djl.modality.cv.Image, float[]> criteria = Criteria.builder()
+                .setTypes(ai.djl.modality.cv.Image.class, float[].class)
+                .optGroupId("io.convzoo").optArtifactId(ID).build();
+        try (ZooModel<ai.djl.modality.cv.Image, float[]> model = criteria.loadModel();
+             Predictor<ai.djl.modality.cv.Image, float[]> predictor = model.newPredictor()) {
+            float[] first = predictor.predict(ai.djl.modality.cv.ImageFactory.getInstance().fromFile(boot));
+            float[] second = predictor.predict(ai.djl.modality.cv.ImageFactory.getInstance().fromFile(trouser));
+            assertEquals("wrote embeddings (2, " + first.length + ") to " + out, r.out().strip());
+            assertEquals(2 * first.length, rows.length);
+            float[] both = new float[rows.length];
+            System.arraycopy(first, 0, both, 0, first.length);
+            System.arraycopy(second, 0, both, first.length, second.length);
+            assertClose(both, rows, 1e-5);
+        }
+        CliRun printed = CliRun.of("predict", ID, boot.toString(), "--embed");
+        assertEquals(0, printed.code(), printed.err());
+        assertEquals(rows.length / 2, printed.out().strip().split(" ").length, "one line of C values");
+        CliRun wrong = CliRun.of("predict", ID, "--input", out.toString(), "--embed");
+        assertEquals(2, wrong.code());
+        assertEquals("convzoo: --embed is for image files; --input gives the logits", wrong.err().strip());
+    }
+
+    @Test
     void npyWriterOutputIsReadBackByDjlsDecoder(@TempDir Path tmp) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             for (Shape shape : new Shape[] {new Shape(3), new Shape(2, 5), new Shape(1, 2, 3, 4)}) {

@@ -1,14 +1,20 @@
 package io.convzoo.zoo.arch;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ChildNames;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.Ops;
 import io.convzoo.blocks.layers.GlobalAvgPool;
+import io.convzoo.blocks.layers.Identity;
 import io.convzoo.blocks.layers.MaxPool2d;
 import io.convzoo.zoo.ModelArgs;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -16,6 +22,15 @@ import java.util.List;
  * The ResNet-style skeleton every family configures: a stem, stages {@code layer1..layerN} of the
  * family's residual blocks, and a head ({@code avgpool}, {@code fc}), with the official module names.
  * The network checks its input once, naming the model and the expected (N, C, H, W) shape.
+ *
+ * <p>As a backbone (timm's {@code features_only}): with the argument {@link #FEATURES_ONLY} the
+ * forward returns feature maps instead of logits, those of {@link #OUT_INDICES} (default all): index
+ * 0 is the stem's ReLU output, index k the output of {@code layer<k>} ({@link #featureInfo} gives
+ * their channels and reductions). The head's parameters stay, unused, so pretrained weights and
+ * official checkpoints load as they are. An OctResNet stage that ends with a high- and a
+ * low-frequency map gives one map: the high one and the nearest-upsampled low one concatenated
+ * along the channels (the stage's full width). With {@code numClasses = 0} there is no {@code fc}
+ * and the forward returns the pooled pre-logit features (N, C), as timm's {@code num_classes=0}.
  */
 public final class ResNet extends NamedSequential {
 
@@ -65,8 +80,22 @@ public final class ResNet extends NamedSequential {
         Block block(int stage, int index, int inChannels, int planes, int stride);
     }
 
+    /** ModelArgs key: return feature maps instead of logits. */
+    public static final String FEATURES_ONLY = "featuresOnly";
+    /** ModelArgs key: which feature maps (comma-separated indices, 0 = stem, k = layer k); default all. */
+    public static final String OUT_INDICES = "outIndices";
+    /** The module whose output is feature 0. */
+    private static final String STEM_OUTPUT = "relu";
+    /** Spatial size at which {@link #featureInfo} measures reductions. */
+    private static final int REFERENCE_SIZE = 224;
+
+    /** One feature map of a features-only network (timm's feature_info entry). */
+    public record FeatureInfo(int index, String module, int channels, int reduction) {}
+
     private final String name;
     private final int inputChannels;
+    /** The features the forward returns, or null for the head's output. */
+    private int[] outIndices;
 
     private ResNet(String name, int inputChannels) {
         this.name = name;
@@ -91,8 +120,61 @@ public final class ResNet extends NamedSequential {
             net.add("layer" + (s + 1), stage);
         }
         net.add("avgpool", new GlobalAvgPool());
-        net.add("fc", Linear.builder().setUnits(args.numClasses()).build());
+        net.add("fc", args.numClasses() == 0 ? new Identity() : Linear.builder().setUnits(args.numClasses()).build());
+        if (args.getBoolean(FEATURES_ONLY, false)) {
+            net.outIndices = outIndices(args.extra().get(OUT_INDICES), layout.depths().length, net.name);
+        }
         return net;
+    }
+
+    private static int[] outIndices(Object given, int stages, String name) {
+        if (given == null || given.toString().isBlank()) {
+            return java.util.stream.IntStream.rangeClosed(0, stages).toArray();
+        }
+        String text = given.toString().replaceAll("[\\[\\]()\\s]", "");
+        int[] indices;
+        try {
+            indices = Arrays.stream(text.split(",")).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + ": " + OUT_INDICES + " must be comma-separated integers, got '"
+                    + given + "'", e);
+        }
+        for (int i : indices) {
+            Checks.require(i >= 0 && i <= stages, name, OUT_INDICES + " must lie in 0.." + stages
+                    + " (0 = stem, k = layer k), got " + Arrays.toString(indices));
+        }
+        Checks.require(Arrays.stream(indices).distinct().count() == indices.length, name,
+                OUT_INDICES + " must not repeat an index, got " + Arrays.toString(indices));
+        return indices;
+    }
+
+    /** Whether the forward returns feature maps ({@link #FEATURES_ONLY}). */
+    public boolean isFeaturesOnly() {
+        return outIndices != null;
+    }
+
+    /**
+     * The feature maps a features-only network returns, in order: index, module, channels and
+     * reduction (input size over map size).
+     */
+    public List<FeatureInfo> featureInfo() {
+        Checks.require(outIndices != null, name, "featureInfo needs the " + FEATURES_ONLY + " argument");
+        Shape[] shapes = getOutputShapes(new Shape[] {new Shape(1, inputChannels, REFERENCE_SIZE, REFERENCE_SIZE)});
+        List<FeatureInfo> out = new ArrayList<>();
+        for (int k = 0; k < outIndices.length; k++) {
+            int index = outIndices[k];
+            out.add(new FeatureInfo(index, index == 0 ? STEM_OUTPUT : "layer" + index, (int) shapes[k].get(1),
+                    (int) Math.round((double) REFERENCE_SIZE / shapes[k].get(2))));
+        }
+        return out;
+    }
+
+    /**
+     * Drops the classifier (timm's {@code reset_classifier(0)}): the forward then returns the pooled
+     * pre-logit features (N, C). Used on a model loaded with its weights, for embeddings.
+     */
+    public void removeClassifier() {
+        replaceChild("fc", new Identity());
     }
 
     private void addStem(Stem stem, int width) {
@@ -137,7 +219,55 @@ public final class ResNet extends NamedSequential {
     @Override
     public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
         Checks.requireOneNchw(ops, inputs, name, inputChannels);
-        return super.forward(ops, inputs);
+        if (outIndices == null) {
+            return super.forward(ops, inputs);
+        }
+        int[] childOf = new int[outIndices.length];
+        int last = 0;
+        for (int k = 0; k < outIndices.length; k++) {
+            childOf[k] = childIndex(outIndices[k] == 0 ? STEM_OUTPUT : "layer" + outIndices[k]);
+            last = Math.max(last, childOf[k]);
+        }
+        List<T> features = new ArrayList<>(java.util.Collections.nCopies(outIndices.length, null));
+        forwardThrough(ops, inputs, last, (child, values) -> {
+            for (int k = 0; k < childOf.length; k++) {
+                if (childOf[k] == child) {
+                    features.set(k, featureMap(ops, values));
+                }
+            }
+        });
+        return features;
+    }
+
+    /** A features-only network initializes its head too, so that weights load with it as they are. */
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        int[] features = outIndices;
+        outIndices = null;
+        try {
+            super.initializeChildBlocks(manager, dataType, inputShapes);
+        } finally {
+            outIndices = features;
+        }
+    }
+
+    /** A stage output as one map; the values go on to the next stage, so they are shared, not consumed. */
+    private static <T> T featureMap(Ops<T> ops, List<T> values) {
+        if (values.size() == 1) {
+            return ops.share(values.get(0));
+        }
+        T high = ops.share(values.get(0));
+        T low = ops.share(values.get(1));
+        return ops.cat(List.of(high, ops.upsampleNearest2x(low)), 1);
+    }
+
+    private int childIndex(String module) {
+        for (int i = 0; i < children.size(); i++) {
+            if (ChildNames.name(children.keyAt(i), i).equals(module)) {
+                return i;
+            }
+        }
+        throw new IllegalStateException(name + ": no module " + module);
     }
 
     @Override

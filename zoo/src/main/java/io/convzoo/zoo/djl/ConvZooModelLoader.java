@@ -19,6 +19,7 @@ import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Progress;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.arch.ResNet;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.infer.Inference;
 import java.io.IOException;
@@ -109,15 +110,17 @@ public class ConvZooModelLoader implements ModelLoader {
         TranslatorFactory factory = criteria.getTranslatorFactory() != null
                 ? criteria.getTranslatorFactory() : new ConvZooTranslatorFactory();
         if (!factory.isSupported(criteria.getInputClass(), criteria.getOutputClass())) {
-            throw new ModelNotFoundException("ConvZoo model " + spec.id() + " translates Image -> Classifications "
-                    + "or NDList -> NDList, not " + criteria.getInputClass().getSimpleName() + " -> "
+            throw new ModelNotFoundException("ConvZoo model " + spec.id() + " translates Image -> Classifications, "
+                    + "Image -> float[] (embedding) or NDList -> NDList, not " + criteria.getInputClass().getSimpleName() + " -> "
                     + criteria.getOutputClass().getSimpleName() + "; pass your own translator with optTranslator");
         }
 
         Device device = criteria.getDevice();
         Model model = Model.newInstance(spec.id(), device, "PyTorch");
         try {
-            Block block = spec.build(args);
+            // Weights hold a classifier: numClasses = 0 builds it with theirs, loads, then drops it.
+            boolean dropClassifier = args.numClasses() == 0 && weights.isPresent();
+            Block block = spec.build(dropClassifier ? args.withNumClasses(storedClasses(weights.get())) : args);
             model.setBlock(block);
             for (Map.Entry<String, Object> e : arguments.entrySet()) {
                 model.setProperty(e.getKey(), String.valueOf(e.getValue()));
@@ -126,6 +129,9 @@ public class ConvZooModelLoader implements ModelLoader {
                 model.load(weights.get(), spec.id());
                 // Weights may be stored in float16 (shipped ones, to fit their size budget).
                 StoredPrecision.toFloat32(block);
+                if (dropClassifier) {
+                    ((ResNet) block).removeClassifier();
+                }
             } else {
                 initializeUntrained(block, model, args, spec.inputSize());
             }
@@ -142,6 +148,12 @@ public class ConvZooModelLoader implements ModelLoader {
             model.close();
             throw new ModelNotFoundException("cannot create the translator of " + spec.id() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The class count of the weights in {@code dir}: an import's record, else the model's default. */
+    private int storedClasses(Path dir) {
+        String recorded = PretrainedWeights.importedArguments(dir).get(ModelArgs.NUM_CLASSES);
+        return recorded == null ? spec.defaults().numClasses() : (int) Double.parseDouble(recorded);
     }
 
     /** Official-style initialization: Kaiming normal (fan-out) conv/linear weights, BN at 1/0. */

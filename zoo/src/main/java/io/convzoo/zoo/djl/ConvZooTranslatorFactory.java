@@ -13,6 +13,7 @@ import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Pair;
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ImagePreprocessing;
+import io.convzoo.zoo.arch.ResNet;
 import java.lang.reflect.Type;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,9 @@ import java.util.Set;
 /**
  * Translators for zoo models: {@code Image -> Classifications} with the preprocessing of the
  * model's dataset ({@link ImagePreprocessing}, the one pipeline serving uses too) and softmax top-k;
- * and {@code NDList -> NDList} for raw tensors.
+ * {@code Image -> float[]}: the pooled pre-logit embedding (the classifier is dropped from the model,
+ * timm's {@code reset_classifier(0)}, so the forward stops at the global pool); and
+ * {@code NDList -> NDList} for raw tensors (the logits, or the feature maps of {@code featuresOnly}).
  * Arguments: {@code dataset}, {@code numClasses}, {@code topK} (default 5), {@code classNames}
  * (a List of names, else synset.txt beside the weights, else the dataset's names or class_N).
  */
@@ -29,6 +32,7 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
 
     private static final Set<Pair<Type, Type>> SUPPORTED = Set.of(
             new Pair<>(Image.class, Classifications.class),
+            new Pair<>(Image.class, float[].class),
             new Pair<>(NDList.class, NDList.class));
 
     @Override
@@ -45,7 +49,19 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
         if (input == Image.class && output == Classifications.class) {
             return (Translator<I, O>) imageClassifier(model, arguments);
         }
-        throw new IllegalArgumentException("ConvZoo models translate Image -> Classifications or NDList -> NDList, not "
+        if (input == Image.class && output == float[].class) {
+            if (model.getBlock() instanceof ResNet net) {
+                if (net.isFeaturesOnly()) {
+                    throw new IllegalArgumentException("a featuresOnly model returns feature maps; load it with "
+                            + "NDList -> NDList, or without featuresOnly for Image -> float[] embeddings");
+                }
+                net.removeClassifier();
+            }
+            Datasets data = Datasets.of(argument(arguments, "dataset", Datasets.IMAGENET));
+            return (Translator<I, O>) new ImageEmbedder(new ImagePreprocessing(data));
+        }
+        throw new IllegalArgumentException("ConvZoo models translate Image -> Classifications, Image -> float[] "
+                + "(embedding) or NDList -> NDList, not "
                 + input.getSimpleName() + " -> " + output.getSimpleName());
     }
 
@@ -70,9 +86,7 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
 
         @Override
         public NDList processInput(TranslatorContext ctx, Image input) {
-            Datasets data = preprocessing.data();
-            return new NDList(ctx.getNDManager().create(preprocessing.toInput(input),
-                    new Shape(data.channels(), data.cropSize(), data.cropSize())));
+            return imageInput(ctx, preprocessing, input);
         }
 
         @Override
@@ -84,6 +98,37 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
         public Batchifier getBatchifier() {
             return Batchifier.STACK;
         }
+    }
+
+    /** The dataset's preprocessing, then the model's output (the pooled features) as floats. */
+    private static final class ImageEmbedder implements Translator<Image, float[]> {
+        private final ImagePreprocessing preprocessing;
+
+        ImageEmbedder(ImagePreprocessing preprocessing) {
+            this.preprocessing = preprocessing;
+        }
+
+        @Override
+        public NDList processInput(TranslatorContext ctx, Image input) {
+            return imageInput(ctx, preprocessing, input);
+        }
+
+        @Override
+        public float[] processOutput(TranslatorContext ctx, NDList list) {
+            return list.singletonOrThrow().toFloatArray();
+        }
+
+        @Override
+        public Batchifier getBatchifier() {
+            return Batchifier.STACK;
+        }
+    }
+
+    /** An image as the (C, H, W) input of the model's dataset. */
+    private static NDList imageInput(TranslatorContext ctx, ImagePreprocessing preprocessing, Image input) {
+        Datasets data = preprocessing.data();
+        return new NDList(ctx.getNDManager().create(preprocessing.toInput(input),
+                new Shape(data.channels(), data.cropSize(), data.cropSize())));
     }
 
     private static String argument(Map<String, ?> arguments, String key, String fallback) {
