@@ -223,6 +223,36 @@ public final class InferenceService implements AutoCloseable {
             return add(info, () -> new DjlBatchRunner(zooModel));
         }
 
+        /**
+         * Loads a model directory (written by {@code convzoo import} or {@code convzoo finetune}: its
+         * serving.properties names the zoo model, classes, channels and preprocessing; synset.txt its
+         * labels), served under the directory's name.
+         */
+        public Builder addModelDirectory(Path dir) throws IOException {
+            io.convzoo.zoo.djl.ModelDirectory model = io.convzoo.zoo.djl.ModelDirectory.read(dir);
+            ModelSpec spec = model.spec();
+            String dataset = model.dataset();
+            int numClasses = model.numClasses();
+            int channels = model.inputChannels();
+            Criteria<NDList, NDList> criteria = io.convzoo.zoo.djl.ModelDirectory.criteria(dir, NDList.class, NDList.class)
+                    .optEngine("PyTorch").build();
+            ZooModel<NDList, NDList> zooModel;
+            try {
+                zooModel = criteria.loadModel();
+            } catch (ModelNotFoundException | MalformedModelException e) {
+                throw new IOException("cannot load " + dir + ": " + e.getMessage(), e);
+            }
+            resources.add(zooModel);
+            Datasets data = Datasets.of(dataset);
+            ModelStats.Entry stats = ModelStats.of(spec);
+            String name = dir.toAbsolutePath().normalize().getFileName().toString();
+            ServedModel info = new ServedModel(name, spec.family(), dataset,
+                    new long[] {channels, data.cropSize(), data.cropSize()},
+                    classNames(Optional.of(dir), data, numClasses), stats.params(), stats.macs(),
+                    ServedModel.WEIGHTS_INSTALLED, spec.properties());
+            return add(info, () -> new DjlBatchRunner(zooModel));
+        }
+
         private static List<String> classNames(Optional<Path> weights, Datasets data, int numClasses) throws IOException {
             if (weights.isPresent() && Files.isRegularFile(weights.get().resolve("synset.txt"))) {
                 List<String> names = Files.readAllLines(weights.get().resolve("synset.txt")).stream()

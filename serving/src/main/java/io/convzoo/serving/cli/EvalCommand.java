@@ -9,6 +9,7 @@ import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.djl.ModelDirectory;
 import io.convzoo.zoo.djl.PretrainedWeights;
 import io.convzoo.zoo.train.FashionMnistDataset;
 import io.convzoo.zoo.train.FineTuneOutput;
@@ -66,13 +67,26 @@ public final class EvalCommand implements Callable<Integer> {
         Path asDir = Path.of(target);
         ModelEvaluator.Evaluation eval;
         String name;
-        if (FineTuneOutput.isOutputDirectory(asDir)) {
+        if (ModelDirectory.isModelDirectory(asDir)) {
+            // A model directory (import, or a finetune run): the weights it serves, loaded as predict loads them.
+            ModelDirectory model = ModelDirectory.read(asDir);
+            if (model.inputChannels() != 1 || model.numClasses() != 10) {
+                throw new IllegalArgumentException(asDir + " holds a model for " + model.numClasses() + " classes and "
+                        + model.inputChannels() + " channels, not Fashion-MNIST's 10 and 1");
+            }
+            Criteria<NDList, NDList> criteria = ModelDirectory.criteria(asDir, NDList.class, NDList.class).build();
+            try (ZooModel<NDList, NDList> loaded = criteria.loadModel()) {
+                eval = ModelEvaluator.evaluate(loaded.getBlock(), test, batchSize, test.classNames(),
+                        loaded.getNDManager());
+            }
+            name = asDir.toString();
+        } else if (FineTuneOutput.isOutputDirectory(asDir)) {
             FineTuneOutput.Info info = FineTuneOutput.info(asDir);
             if (info.inputChannels() != 1 || info.numClasses() != 10) {
                 throw new IllegalArgumentException(asDir + " holds a model for " + info.numClasses() + " classes and "
                         + info.inputChannels() + " channels, not Fashion-MNIST's 10 and 1");
             }
-            try (Model model = FineTuneOutput.load(asDir)) {
+            try (Model model = FineTuneOutput.load(asDir, FineTuneOutput.Weights.BEST)) {
                 eval = ModelEvaluator.evaluate(model.getBlock(), test, batchSize, test.classNames(), model.getNDManager());
             }
             name = asDir.toString();

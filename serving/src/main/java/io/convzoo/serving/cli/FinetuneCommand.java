@@ -5,7 +5,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.dataset.RandomAccessDataset;
-import com.google.gson.GsonBuilder;
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
@@ -18,11 +17,8 @@ import io.convzoo.zoo.train.FineTuner;
 import io.convzoo.zoo.train.FineTuneOutput;
 import io.convzoo.zoo.train.ImageFolderData;
 import io.convzoo.zoo.train.ModelSurgery;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,9 +27,12 @@ import picocli.CommandLine.Option;
  * {@code convzoo finetune --model <id> --data <folder|fashion-mnist> --epochs N --out DIR}: builds
  * the model for the data's classes and channels (from installed pretrained weights with
  * {@code --pretrained}: matching weights are copied, the stem adapted, the head new), trains it with
- * {@link FineTuner} and writes history.json, PNG charts, checkpoints, model.params,
- * finetune.json (what {@code convzoo eval DIR} needs to rebuild it) and weights/ (the final
- * weights as a zoo weights directory, see {@link FineTuneOutput}) to DIR.
+ * {@link FineTuner} and writes history.json, PNG charts, checkpoints, model.params (final),
+ * model-best.params, finetune.json, and makes DIR a model directory with the best weights (or the
+ * final ones, {@code --export final}): {@code <id>-0000.params}, serving.properties and synset.txt
+ * (the class names: an image folder's sub-folder names), so {@code predict DIR}, {@code eval DIR},
+ * {@code export DIR}, {@code serve --model DIR} and {@code Criteria.optModelUrls} load it
+ * ({@link FineTuneOutput#makeModelDirectory}).
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = "Fine-tune a zoo model on Fashion-MNIST or a folder of images (one sub-folder per class).")
@@ -59,19 +58,24 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "64") int batchSize;
     @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd or adamw (default ${DEFAULT-VALUE}).")
     String optimizer;
-    @Option(names = "--lr", description = "Peak learning rate (default 0.05 for SGD, 0.001 for AdamW).") Float lr;
+    @Option(names = "--lr", description = "Peak learning rate (default for SGD: 0.05 from scratch, "
+            + "0.01 with --pretrained; AdamW: 0.001).") Float lr;
     @Option(names = "--momentum", defaultValue = "0.9") float momentum;
     @Option(names = "--no-nesterov", description = "Plain momentum instead of Nesterov.") boolean noNesterov;
     @Option(names = "--weight-decay", description = "Default 5e-4 (SGD), 0.05 (AdamW).") Float weightDecay;
     @Option(names = "--warmup-epochs", defaultValue = "1") double warmupEpochs;
     @Option(names = "--freeze-backbone", description = "Train only the classifier head.") boolean freeze;
-    @Option(names = "--backbone-lr-scale", defaultValue = "1", description = "Backbone lr = scale × head lr.")
-    float backboneScale;
+    @Option(names = "--backbone-lr-scale", description = "Backbone lr = scale × head lr (default 1 from scratch, "
+            + "0.1 with --pretrained: pretrained features need smaller steps than the new head).")
+    Float backboneScale;
     @Option(names = "--patience", defaultValue = "0", description = "Early-stopping patience in epochs (0: off).")
     int patience;
-    @Option(names = "--subset", defaultValue = "0", description = "Fashion-MNIST: stratified training subset (0: all).")
+    @Option(names = {"--subset", "--limit"}, defaultValue = "0",
+            description = "Train on this many images (Fashion-MNIST: stratified; image folder: a seeded random choice; "
+                    + "0: all).")
     int subset;
-    @Option(names = "--val-subset", defaultValue = "0", description = "Fashion-MNIST: stratified test subset (0: all).")
+    @Option(names = "--val-subset", defaultValue = "0",
+            description = "Validate on this many images (Fashion-MNIST test set: stratified; folder: seeded; 0: all).")
     int valSubset;
     @Option(names = "--crop-padding", defaultValue = "2", description = "Fashion-MNIST random-crop padding (0: no augmentation).")
     int cropPadding;
@@ -84,11 +88,16 @@ public final class FinetuneCommand implements Callable<Integer> {
             description = "Dynamic-conv temperature schedule (default ${DEFAULT-VALUE}).")
     String temperature;
     @Option(names = "--seed", defaultValue = "42") long seed;
-    @Option(names = "--no-progress", description = "No progress bar.") boolean noProgress;
+    @Option(names = "--no-progress", description = "No progress bar (the per-epoch lines stay).") boolean noProgress;
+    @Option(names = "--export", defaultValue = "best", paramLabel = "best|final",
+            description = "Which weights the run directory serves as a model: the best validation epoch's or the last "
+                    + "epoch's (default ${DEFAULT-VALUE}).")
+    String export;
 
     @Override
     public Integer call() throws Exception {
         ModelSpec spec = ModelRegistry.get(modelId);
+        FineTuneOutput.Weights exported = FineTuneOutput.Weights.parse(export);
         boolean fashion = Datasets.FASHION_MNIST.equals(data);
         Datasets norm = fashion ? Datasets.FASHION_MNIST_SPEC : Datasets.of(spec.properties().getOrDefault("dataset",
                 Datasets.IMAGENET));
@@ -118,7 +127,8 @@ public final class FinetuneCommand implements Callable<Integer> {
             val = vb.build();
             classes = Datasets.FASHION_MNIST_SPEC.classNames();
         } else {
-            ImageFolderData folder = ImageFolderData.load(Path.of(data), norm, size, batchSize, valFraction, seed);
+            ImageFolderData folder = ImageFolderData.load(Path.of(data), norm, size, batchSize, valFraction, seed, subset,
+                    valSubset);
             train = folder.train();
             val = folder.validation();
             classes = folder.classNames();
@@ -126,12 +136,13 @@ public final class FinetuneCommand implements Callable<Integer> {
         ModelArgs args = spec.defaults().withNumClasses(classes.size()).withInputChannels(norm.channels());
 
         FineTuneConfig cfg = new FineTuneConfig().epochs(epochs).batchSize(batchSize)
-                .schedule(warmupEpochs, 0f).freezeBackbone(freeze).backboneLrScale(backboneScale)
+                .schedule(warmupEpochs, 0f).freezeBackbone(freeze)
+                .backboneLrScale(backboneScale != null ? backboneScale : pretrained ? 0.1f : 1f)
                 .earlyStopping(patience, 0f).seed(seed).progressBar(!noProgress).outputDir(out).resumeFrom(resume);
         if ("adamw".equalsIgnoreCase(optimizer)) {
             cfg.adamW(lr != null ? lr : 1e-3f).weightDecay(weightDecay != null ? weightDecay : 0.05f);
         } else if ("sgd".equalsIgnoreCase(optimizer)) {
-            cfg.sgd(lr != null ? lr : 0.05f, momentum, !noNesterov && momentum > 0)
+            cfg.sgd(lr != null ? lr : pretrained ? 0.01f : 0.05f, momentum, !noNesterov && momentum > 0)
                     .weightDecay(weightDecay != null ? weightDecay : 5e-4f);
         } else {
             throw new IllegalArgumentException("--optimizer must be sgd or adamw, got '" + optimizer + "'");
@@ -151,25 +162,18 @@ public final class FinetuneCommand implements Callable<Integer> {
             if (pretrained) {
                 copyPretrained(spec, model, size);
             }
-            Files.createDirectories(out);
-            Map<String, Object> info = new LinkedHashMap<>();
-            info.put("model", spec.id());
-            info.put("numClasses", classes.size());
-            info.put("inputChannels", norm.channels());
-            info.put("inputSize", size);
-            info.put("dataset", fashion ? Datasets.FASHION_MNIST : data);
-            info.put("normalization", norm.name());
-            info.put("classNames", classes);
-            Files.writeString(out.resolve("finetune.json"), new GsonBuilder().setPrettyPrinting().create().toJson(info));
+            FineTuneOutput.writeInfo(out, new FineTuneOutput.Info(spec.id(), classes.size(), norm.channels(),
+                    fashion ? Datasets.FASHION_MNIST : data, norm.name(), classes));
             FineTuner.Result r = new FineTuner(cfg).fit(model, train, val,
                     new Shape(batchSize, norm.channels(), size, size), classes);
             System.out.printf("best validation accuracy %.4f at epoch %d%s; final %.4f; outputs in %s%n",
                     r.bestValAccuracy(), r.bestEpoch(), r.stoppedEarly() ? " (stopped early)" : "",
                     r.confusion() == null ? Double.NaN : r.confusion().accuracy(), out);
             if (r.confusion() != null) {
-                // The final weights as a zoo weights directory: copy it to <root>/<id>/<dataset>/ to load them
-                // with optArgument("pretrained", true).
-                System.out.println("zoo weights: " + FineTuneOutput.exportZooWeights(out, out.resolve("weights")));
+                FineTuneOutput.makeModelDirectory(out, exported);
+                System.out.printf("model: %s (%s weights%s) — bin/convzoo predict %s IMAGE, eval, export, serve --model %s%n",
+                        out, exported.name().toLowerCase(java.util.Locale.ROOT),
+                        exported == FineTuneOutput.Weights.BEST ? ", epoch " + r.bestEpoch() : "", out, out);
             }
         }
         return 0;

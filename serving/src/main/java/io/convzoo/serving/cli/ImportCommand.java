@@ -28,7 +28,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "import", mixinStandardHelpOptions = true,
         description = {"Import an official PyTorch checkpoint (.pth / .pth.tar / .pt, zip or legacy format; "
                 + "also .safetensors, .npz) into a DJL model directory (<id>-0000.params + serving.properties).",
-                "Load it with Criteria.optModelUrls(\"file:///DIR\") or 'convzoo predict DIR'. Installed under the "
+                "Load it with ModelDirectory.criteria(dir, in, out) (Criteria.optModelUrls with the zoo's translators) or "
+                + "'convzoo predict DIR'. Installed under the "
                 + "local repository root (-D" + PretrainedWeights.ROOT_PROPERTY + "=ROOT or " + PretrainedWeights.ROOT_ENV
                 + "=ROOT) as ROOT/<id>/<dataset>, it is the model's pretrained artifact."})
 final class ImportCommand implements Callable<Integer> {
@@ -108,8 +109,8 @@ final class ImportCommand implements Callable<Integer> {
             System.out.println("installed as the pretrained weights of " + id + " (dataset " + dataset
                     + "): optArgument(\"pretrained\", true) and 'convzoo predict " + id + "' now load them");
         } else {
-            System.out.println("load it with Criteria.optModelUrls(\"" + dir.toAbsolutePath().toUri()
-                    + "\") or 'convzoo predict " + dir + "'");
+            System.out.println("load it with ModelDirectory.criteria(Path.of(\"" + dir.toAbsolutePath()
+                    + "\"), in, out) (optModelUrls with the zoo's translators) or 'convzoo predict " + dir + "'");
         }
         return 0;
     }

@@ -3,16 +3,13 @@ package io.convzoo.serving.cli;
 import ai.djl.repository.zoo.Criteria;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
-import io.convzoo.zoo.djl.ConvZooBlockFactory;
 import io.convzoo.zoo.djl.ConvZooModelLoader;
 import io.convzoo.zoo.djl.ConvZooModelZoo;
+import io.convzoo.zoo.djl.ModelDirectory;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Properties;
 
 /**
  * The {@code <id|DIR>} argument of the commands that load one model: a model id through the zoo
@@ -22,11 +19,10 @@ import java.util.Properties;
 record ModelTarget(String id, Path dir, int inputChannels, int inputSize) {
 
     <I, O> Criteria.Builder<I, O> criteria(Class<I> in, Class<O> out, boolean untrained) {
-        Criteria.Builder<I, O> b = Criteria.builder().setTypes(in, out);
         if (dir != null) {
-            return b.optModelUrls(dir.toAbsolutePath().toUri().toString());
+            return ModelDirectory.criteria(dir, in, out);
         }
-        return b.optGroupId(ConvZooModelZoo.GROUP_ID).optArtifactId(id)
+        return Criteria.builder().setTypes(in, out).optGroupId(ConvZooModelZoo.GROUP_ID).optArtifactId(id)
                 .optArgument(ConvZooModelLoader.PRETRAINED, !untrained);
     }
 
@@ -42,20 +38,8 @@ record ModelTarget(String id, Path dir, int inputChannels, int inputSize) {
             if (untrained) {
                 throw new IllegalArgumentException("--untrained is for model ids; " + model + " is a model directory");
             }
-            Path props = path.resolve("serving.properties");
-            if (!Files.isRegularFile(props)) {
-                throw new IllegalArgumentException(model + " is no model directory written by 'convzoo import' "
-                        + "(no serving.properties)");
-            }
-            Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(props, StandardCharsets.UTF_8)) {
-                p.load(r);
-            }
-            String id = p.getProperty(ConvZooBlockFactory.MODEL_ID);
-            ModelSpec spec = id == null ? null : ModelRegistry.find(id).orElse(null);
-            int channels = Integer.parseInt(p.getProperty("inputChannels",
-                    String.valueOf(spec == null ? 3 : spec.defaults().inputChannels())).strip());
-            return new ModelTarget(id, path, channels, spec == null ? 224 : spec.inputSize());
+            ModelDirectory dir = ModelDirectory.read(path);
+            return new ModelTarget(dir.spec().id(), path, dir.inputChannels(), dir.inputSize());
         }
         if (model.contains("/") || model.contains(java.io.File.separator)) {
             throw new IllegalArgumentException("no such model directory: " + model);

@@ -33,7 +33,8 @@ public final class ServeCommand implements Callable<Integer> {
     public static final List<String> DEFAULT_MODELS =
             List.of("pyconvresnet_small", "res2net_small", "oct_resnet_small", "dy_resnet_small");
 
-    @Option(names = "--model", paramLabel = "ID", description = "Model id to serve (repeatable). Default: the bundled "
+    @Option(names = "--model", paramLabel = "ID|DIR", description = "Model id, or a model directory written by 'convzoo "
+            + "import' or 'convzoo finetune' (served under its folder name); repeatable. Default: the bundled "
             + "Fashion-MNIST models.")
     List<String> models = new ArrayList<>();
 
@@ -97,11 +98,19 @@ public final class ServeCommand implements Callable<Integer> {
             int perWorker = threadsPerWorker(Runtime.getRuntime().availableProcessors(), config.workers(), ids.size());
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(perWorker));
         }
-        ids.forEach(ModelRegistry::get); // an unknown id fails before anything loads
+        for (String id : ids) { // an unknown id fails before anything loads
+            if (!isDirectory(id)) {
+                ModelRegistry.get(id);
+            }
+        }
         InferenceService.Builder builder = InferenceService.builder().config(config);
         try {
             for (String id : ids) {
-                builder.addZooModel(id, untrained);
+                if (isDirectory(id)) {
+                    builder.addModelDirectory(java.nio.file.Path.of(id));
+                } else {
+                    builder.addZooModel(id, untrained);
+                }
             }
         } catch (IOException | RuntimeException e) {
             builder.discard(); // models loaded before the one that failed
@@ -115,6 +124,10 @@ public final class ServeCommand implements Callable<Integer> {
             service.close();
             throw e;
         }
+    }
+
+    private static boolean isDirectory(String model) {
+        return java.nio.file.Files.isDirectory(java.nio.file.Path.of(model));
     }
 
     static List<String> defaultModels() {

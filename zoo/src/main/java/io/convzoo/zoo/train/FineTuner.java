@@ -149,8 +149,8 @@ public final class FineTuner {
                 .optOptimizer(optimizer)
                 .optDevices(new ai.djl.Device[] {model.getNDManager().getDevice()})
                 .addEvaluator(new Accuracy())
-                .addTrainingListeners(cfg.progressBar ? TrainingListener.Defaults.logging()
-                        : TrainingListener.Defaults.basic());
+                // Progress and the epoch lines are printed here (DJL's bar stops short with drop-last batches).
+                .addTrainingListeners(TrainingListener.Defaults.basic());
         List<TemperatureAnnealed> annealed = TemperatureAnnealed.findAll(block);
         SeededBatchSampler trainSampler = new SeededBatchSampler(cfg.batchSize, true, dropLast, cfg.seed);
         SeededBatchSampler valSampler = new SeededBatchSampler(cfg.batchSize, false, false, 0);
@@ -174,6 +174,8 @@ public final class FineTuner {
                     }
                 }
                 float temperature = cfg.temperatureEnd;
+                Progress progress = cfg.progressBar ? new Progress(epoch + 1, cfg.epochs, stepsPerEpoch) : null;
+                int done = 0;
                 for (Batch batch : train.getData(trainer.getManager(), trainSampler)) {
                     try (batch) {
                         if (!annealed.isEmpty()) {
@@ -186,6 +188,12 @@ public final class FineTuner {
                         EasyTrain.trainBatch(trainer, batch);
                         trainer.step();
                     }
+                    if (progress != null) {
+                        progress.update(++done);
+                    }
+                }
+                if (progress != null) {
+                    progress.finish();
                 }
                 for (Batch batch : validation.getData(trainer.getManager(), valSampler)) {
                     try (batch) {
@@ -201,6 +209,7 @@ public final class FineTuner {
                         (System.nanoTime() - t0) / 1e9);
                 state.history.add(stats);
                 state.epochsDone = epoch + 1;
+                System.out.println(epochLine(stats, cfg.epochs, stepsPerEpoch * (long) cfg.batchSize));
                 if (stats.valAccuracy() > state.bestValAccuracy + cfg.minDelta || state.bestEpoch == 0) {
                     state.bestValAccuracy = stats.valAccuracy();
                     state.bestEpoch = epoch + 1;
@@ -235,6 +244,43 @@ public final class FineTuner {
         }
         return new Result(List.copyOf(state.history), state.bestEpoch, state.bestValAccuracy, state.stoppedEarly,
                 state.step, stepsPerEpoch, finalEval);
+    }
+
+    /** One line per epoch: losses, accuracies, learning rate, time and training throughput. */
+    static String epochLine(EpochStats s, int epochs, long trainImages) {
+        return String.format(java.util.Locale.ROOT,
+                "epoch %d/%d  train loss %.4f acc %.4f  val loss %.4f acc %.4f  lr %.5f  %.1f s  %.0f img/s",
+                s.epoch(), epochs, s.trainLoss(), s.trainAccuracy(), s.valLoss(), s.valAccuracy(), s.lr(), s.seconds(),
+                trainImages / Math.max(1e-9, s.seconds()));
+    }
+
+    /** A text progress bar over one epoch's training batches, ending at 100%. */
+    private static final class Progress {
+        private static final int WIDTH = 30;
+        private final String label;
+        private final int total;
+        private int shown = -1;
+
+        Progress(int epoch, int epochs, int total) {
+            this.label = "epoch " + epoch + "/" + epochs;
+            this.total = Math.max(1, total);
+        }
+
+        void update(int done) {
+            int percent = (int) (100L * Math.min(done, total) / total);
+            if (percent != shown) {
+                shown = percent;
+                int filled = percent * WIDTH / 100;
+                System.out.print("\r" + label + " [" + "=".repeat(filled) + " ".repeat(WIDTH - filled) + "] "
+                        + percent + "% " + Math.min(done, total) + "/" + total);
+                System.out.flush();
+            }
+        }
+
+        void finish() {
+            update(total);
+            System.out.println();
+        }
     }
 
     /** Linear warm-up from 0 over {@code warmupSteps}, then cosine from the learning rate to the final one. */
@@ -330,18 +376,23 @@ public final class FineTuner {
         Map<String, Object> m = new LinkedHashMap<>();
         List<EpochStats> h = state.history;
         m.put("epoch", h.stream().map(EpochStats::epoch).toList());
-        m.put("train_loss", h.stream().map(EpochStats::trainLoss).toList());
-        m.put("train_accuracy", h.stream().map(EpochStats::trainAccuracy).toList());
-        m.put("val_loss", h.stream().map(EpochStats::valLoss).toList());
-        m.put("val_accuracy", h.stream().map(EpochStats::valAccuracy).toList());
-        m.put("lr", h.stream().map(EpochStats::lr).toList());
-        m.put("temperature", h.stream().map(EpochStats::temperature).toList());
+        m.put("train_loss", h.stream().map(e -> finite(e.trainLoss())).toList());
+        m.put("train_accuracy", h.stream().map(e -> finite(e.trainAccuracy())).toList());
+        m.put("val_loss", h.stream().map(e -> finite(e.valLoss())).toList());
+        m.put("val_accuracy", h.stream().map(e -> finite(e.valAccuracy())).toList());
+        m.put("lr", h.stream().map(e -> finite(e.lr())).toList());
+        m.put("temperature", h.stream().map(e -> finite(e.temperature())).toList());
         m.put("step", h.stream().map(EpochStats::step).toList());
-        m.put("seconds", h.stream().map(EpochStats::seconds).toList());
+        m.put("seconds", h.stream().map(e -> finite(e.seconds())).toList());
         m.put("best_epoch", state.bestEpoch);
-        m.put("best_val_accuracy", state.bestValAccuracy);
+        m.put("best_val_accuracy", finite(state.bestValAccuracy));
         m.put("stopped_early", state.stoppedEarly);
         Files.writeString(file, GSON.toJson(m), StandardCharsets.UTF_8);
+    }
+
+    /** JSON has no NaN or infinity: a value that is not finite (no temperature, a diverged loss) is null. */
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     /** Reads history.json back into a JSON object (for tools and tests). */

@@ -33,6 +33,15 @@ public record ImageFolderData(RandomAccessDataset train, RandomAccessDataset val
     /** Loads {@code dir} for a model taking {@code spec.channels()} × size × size inputs. */
     public static ImageFolderData load(Path dir, Datasets spec, int size, int batchSize, double valFraction, long seed)
             throws IOException, TranslateException {
+        return load(dir, spec, size, batchSize, valFraction, seed, 0, 0);
+    }
+
+    /**
+     * As {@link #load(Path, Datasets, int, int, double, long)}, keeping at most {@code trainLimit}
+     * training and {@code valLimit} validation images (0: all), a seeded random choice.
+     */
+    public static ImageFolderData load(Path dir, Datasets spec, int size, int batchSize, double valFraction, long seed,
+                                       int trainLimit, int valLimit) throws IOException, TranslateException {
         if (!Files.isDirectory(dir)) {
             throw new java.io.FileNotFoundException("image folder " + dir + " does not exist");
         }
@@ -45,7 +54,8 @@ public record ImageFolderData(RandomAccessDataset train, RandomAccessDataset val
                 throw new IllegalArgumentException("train/ and val/ of " + dir + " have different classes: "
                         + train.getSynset() + " vs " + val.getSynset());
             }
-            return new ImageFolderData(train, val, train.getSynset());
+            return new ImageFolderData(limited(train, trainLimit, seed), limited(val, valLimit, seed + 1),
+                    train.getSynset());
         }
         if (!(valFraction > 0 && valFraction < 1)) {
             throw new IllegalArgumentException("validation fraction must be in (0, 1), got " + valFraction);
@@ -56,6 +66,25 @@ public record ImageFolderData(RandomAccessDataset train, RandomAccessDataset val
         if (n < 2) {
             throw new IllegalArgumentException("image folder " + dir + " holds " + n + " images; need at least 2");
         }
+        List<Long> order = shuffled(n, seed);
+        int valCount = Math.max(1, (int) Math.round(n * valFraction));
+        List<Long> trainPart = order.subList(valCount, n);
+        List<Long> valPart = order.subList(0, valCount);
+        return new ImageFolderData(train.subDataset(head(trainPart, trainLimit)), val.subDataset(head(valPart, valLimit)),
+                train.getSynset());
+    }
+
+    private static List<Long> head(List<Long> indices, int limit) {
+        return limit > 0 && limit < indices.size() ? indices.subList(0, limit) : indices;
+    }
+
+    private static RandomAccessDataset limited(ImageFolder folder, int limit, long seed) {
+        int n = Math.toIntExact(folder.size());
+        return limit > 0 && limit < n ? folder.subDataset(shuffled(n, seed).subList(0, limit)) : folder;
+    }
+
+    /** 0..n-1 in a seeded random order (Fisher-Yates). */
+    private static List<Long> shuffled(int n, long seed) {
         List<Long> order = new ArrayList<>();
         for (long i = 0; i < n; i++) {
             order.add(i);
@@ -67,9 +96,7 @@ public record ImageFolderData(RandomAccessDataset train, RandomAccessDataset val
             order.set(i, order.get(j));
             order.set(j, t);
         }
-        int valCount = Math.max(1, (int) Math.round(n * valFraction));
-        return new ImageFolderData(train.subDataset(order.subList(valCount, n)),
-                val.subDataset(order.subList(0, valCount)), train.getSynset());
+        return order;
     }
 
     /** (…, 3, H, W) → (…, 1, H, W) with ITU-R 601 weights (DJL applies the pipeline to whole batches). */

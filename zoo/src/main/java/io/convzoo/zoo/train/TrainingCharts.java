@@ -25,6 +25,7 @@ public final class TrainingCharts {
                 .yAxisTitle("cross-entropy").build();
         chart.addSeries("train", epochs(history), values(history, EpochStats::trainLoss));
         chart.addSeries("validation", epochs(history), values(history, EpochStats::valLoss));
+        styleAxes(chart, "0.000");
         write(chart, png);
     }
 
@@ -34,18 +35,32 @@ public final class TrainingCharts {
                 .yAxisTitle("top-1 accuracy").build();
         chart.addSeries("train", epochs(history), values(history, EpochStats::trainAccuracy));
         chart.addSeries("validation", epochs(history), values(history, EpochStats::valAccuracy));
+        styleAxes(chart, "0.00");
         write(chart, png);
     }
 
     /** The confusion matrix (rows: true class, columns: predicted) as a heat map with counts. */
     public static void writeConfusion(ModelEvaluator.Evaluation eval, Path png) throws IOException {
+        write(confusionChart(eval), png);
+    }
+
+    /**
+     * The confusion heat map: a sequential white-to-blue scale from 0 (white cells: nothing there)
+     * to the largest count, counts printed, predicted-class labels rotated so long names do not
+     * collide, sized for the class count (10 classes: 860 × 720).
+     */
+    static HeatMapChart confusionChart(ModelEvaluator.Evaluation eval) {
         List<String> names = eval.classNames();
         int n = names.size();
-        HeatMapChart chart = new HeatMapChartBuilder().width(200 + 60 * n).height(150 + 50 * n)
+        HeatMapChart chart = new HeatMapChartBuilder().width(260 + 60 * n).height(220 + 50 * n)
                 .title(String.format("Confusion matrix (accuracy %.2f%%)", 100 * eval.accuracy()))
                 .xAxisTitle("predicted").yAxisTitle("true").build();
         chart.getStyler().setShowValue(true);
         chart.getStyler().setPlotContentSize(1);
+        chart.getStyler().setRangeColors(CONFUSION_COLORS);
+        chart.getStyler().setMin(0);
+        chart.getStyler().setXAxisLabelRotation(45);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         List<Number[]> cells = new ArrayList<>();
         for (int t = 0; t < n; t++) {
             for (int p = 0; p < n; p++) {
@@ -56,7 +71,19 @@ public final class TrainingCharts {
         List<String> reversed = new ArrayList<>(names);
         java.util.Collections.reverse(reversed);
         chart.addSeries("counts", names, reversed, cells);
-        write(chart, png);
+        return chart;
+    }
+
+    /** White for empty cells, then darker blues (a sequential map: more is darker). */
+    static final java.awt.Color[] CONFUSION_COLORS = {java.awt.Color.WHITE, new java.awt.Color(0xC6DBEF),
+        new java.awt.Color(0x6BAED6), new java.awt.Color(0x2171B5), new java.awt.Color(0x08306B)};
+
+    /** Readable axes: whole epochs on x, fixed decimals on y, white background. */
+    private static void styleAxes(XYChart chart, String yPattern) {
+        chart.getStyler().setXAxisDecimalPattern("0");
+        chart.getStyler().setYAxisDecimalPattern(yPattern);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setMarkerSize(6);
     }
 
     private static List<Integer> epochs(List<EpochStats> h) {

@@ -61,8 +61,13 @@ class FineTuneOutputTest {
                 "{\"model\": \"res2net_small\", \"numClasses\": 3, \"inputChannels\": 1, \"dataset\": \"shapes\","
                         + " \"classNames\": [\"a\", \"b\", \"c\"]}");
         FineTuneOutput.Info info = FineTuneOutput.info(run);
-        assertEquals(new FineTuneOutput.Info("res2net_small", 3, 1, "shapes", List.of("a", "b", "c")), info);
+        // An older finetune.json without "normalization": the dataset names the preprocessing.
+        assertEquals(new FineTuneOutput.Info("res2net_small", 3, 1, "shapes", "shapes", List.of("a", "b", "c")), info);
         assertTrue(!FineTuneOutput.isOutputDirectory(run), "no model.params yet");
+        Files.writeString(run.resolve(FineTuneOutput.INFO_FILE),
+                "{\"model\": \"res2net_small\", \"numClasses\": 3, \"inputChannels\": 1, \"dataset\": \"/data/shapes\","
+                        + " \"normalization\": \"fashion-mnist\", \"classNames\": [\"a\", \"b\", \"c\"]}");
+        assertEquals("fashion-mnist", FineTuneOutput.info(run).normalization());
     }
 
     @Test

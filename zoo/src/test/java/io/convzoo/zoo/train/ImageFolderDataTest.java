@@ -41,5 +41,10 @@ class ImageFolderDataTest {
                 b.close();
             }
         }
+        ImageFolderData limited = ImageFolderData.load(tmp, Datasets.FASHION_MNIST_SPEC, 28, 4, 0.25, 1, 5, 2);
+        assertEquals(5, limited.train().size(), "--subset on an image folder");
+        assertEquals(2, limited.validation().size());
+        ImageFolderData all = ImageFolderData.load(tmp, Datasets.FASHION_MNIST_SPEC, 28, 4, 0.25, 1, 100, 0);
+        assertEquals(9, all.train().size(), "a limit above the size keeps everything");
     }
 }
