@@ -14,6 +14,14 @@ puts it in eval mode and writes DIR/<id>.pt, a torch.jit.trace at batch 1 of a 3
 again at batch 8 and compared with the eager model; where a trace bakes the batch size in (a
 reshape by a traced constant), DIR/<id>.b8.pt is traced at batch 8 as well and the bench picks it.
 
+With --train it writes, instead, training-mode traces for `bin/convzoo bench --train`:
+DIR/<id>.train.b<N>.pt for each batch N of --train-batches (default 16,32) at --train-size
+(default 64) pixels, traced with the model in train mode (BatchNorm on batch statistics, the batch
+baked in where the official code reshapes by it), so DJL trains it as a PtSymbolBlock
+(option trainParam=true):
+
+    /usr/bin/python3 tools/make_torchscript_traces.py --train --out /tmp/traces ...
+
 resnet50 is the torchvision ResNet-50 layout (Bottleneck with the stride on the 3x3 conv), written
 here because Debian's PyTorch has no torchvision; it is the bench's reference architecture.
 """
@@ -126,6 +134,9 @@ def main():
     p.add_argument("--octconv", help="checkout of d-li14/octconv.pytorch")
     p.add_argument("--dyconv", help="checkout of kaijieshi7/Dynamic-convolution-Pytorch")
     p.add_argument("--models", help="comma-separated ids (default: all available)")
+    p.add_argument("--train", action="store_true", help="write training-mode traces <id>.train.b<N>.pt instead")
+    p.add_argument("--train-size", type=int, default=64, help="input side of the training traces (default 64)")
+    p.add_argument("--train-batches", default="16,32", help="batch sizes of the training traces (default 16,32)")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(0)
@@ -135,6 +146,9 @@ def main():
         if model_id not in table:
             sys.exit("no official code given for %s (known: %s)" % (model_id, ", ".join(table)))
         model = table[model_id]()
+        if args.train:
+            write_train_traces(model_id, model, args)
+            continue
         randomize_bn(model)
         model.eval()
         with torch.no_grad():
@@ -152,6 +166,20 @@ def main():
             print("%-20s %10d params -> %s%s" % (model_id, params, path, "" if ok else " (batch 8 needs its own trace)"))
             if not ok:
                 torch.jit.trace(model, x8, check_trace=False).save(os.path.join(args.out, model_id + ".b8.pt"))
+
+
+def write_train_traces(model_id, model, args):
+    model.train()
+    for batch in (int(b) for b in args.train_batches.split(",")):
+        x = torch.randn(batch, 3, args.train_size, args.train_size)
+        traced = torch.jit.trace(model, x, check_trace=False)
+        path = os.path.join(args.out, "%s.train.b%d.pt" % (model_id, batch))
+        traced.save(path)
+        y = first_tensor(traced(x))
+        y.sum().backward()  # the trace trains: gradients reach its parameters
+        with_grad = sum(1 for t in traced.parameters() if t.grad is not None)
+        print("%-20s train trace, batch %d, %dx%d -> %s (%d parameters get gradients)"
+              % (model_id, batch, args.train_size, args.train_size, path, with_grad))
 
 
 if __name__ == "__main__":

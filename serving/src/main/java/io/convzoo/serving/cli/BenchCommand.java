@@ -5,6 +5,7 @@ import com.google.gson.GsonBuilder;
 import io.convzoo.serving.bench.InferenceBench;
 import io.convzoo.serving.bench.MemorySoak;
 import io.convzoo.serving.bench.MicroBench;
+import io.convzoo.serving.bench.TrainBench;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,6 +75,15 @@ final class BenchCommand implements Callable<Integer> {
                     + "(default res2net50_26w_4s), RSS sampled.")
     Integer soak;
 
+    @Option(names = "--train", description = "Time one training step (forward, backward, SGD) of our models against "
+            + "training-mode traces of the official code in --torchscript-dir (<id>.train.b<N>.pt, made by "
+            + "tools/make_torchscript_traces.py --train), at --train-batch and --size (default 64).")
+    boolean train;
+
+    @Option(names = "--train-batch", split = ",", paramLabel = "N[,N...]", defaultValue = "16,32",
+            description = "Batch sizes of --train (default: ${DEFAULT-VALUE}).")
+    List<Integer> trainBatches;
+
     @Option(names = "--json", description = "Print JSON results.")
     boolean json;
 
@@ -93,6 +103,26 @@ final class BenchCommand implements Callable<Integer> {
             if (micro) {
                 result = MicroBench.run(manager, Math.max(rounds, 3), System.err);
                 printMicro(result);
+            } else if (train) {
+                if (torchscriptDir == null) {
+                    throw new IllegalArgumentException("--train needs --torchscript-dir with the training traces "
+                            + "(tools/make_torchscript_traces.py --train)");
+                }
+                List<TrainBench.Row> rows = TrainBench.run(selectedModels(), trainBatches, size != null ? size : 64,
+                        rounds, warmup, torchscriptDir, System.err);
+                result = rows;
+                if (!json) {
+                    System.out.printf("%-20s %5s %5s %12s %16s %8s %13s%n", "model", "batch", "size", "ours ms/step",
+                            "TorchScript ms", "ratio", "(quartiles)");
+                    for (TrainBench.Row r : rows) {
+                        System.out.printf("%-20s %5d %5d %12.1f %16.1f %8.3f %13s%n", r.model(), r.batch(), r.size(),
+                                r.oursSeconds() * 1e3, r.torchscriptSeconds() * 1e3, r.ratio(),
+                                String.format("%.3f-%.3f", r.ratioQ1(), r.ratioQ3()));
+                    }
+                    System.out.println("ratio: median over steps of (our step time / the official TorchScript module's), "
+                            + "lower is better.");
+                    return 0;
+                }
             } else if (soak != null) {
                 String id = models == null || models.isEmpty() ? "res2net50_26w_4s" : models.get(0);
                 result = MemorySoak.run(manager, id, soak, System.err);

@@ -46,6 +46,18 @@ class BenchCommandTest {
     }
 
     @Test
+    void trainBenchNeedsItsTracesAndSaysWhichAreMissing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        CliRun noDir = CliRun.of("bench", "--train", "--models", "res2net_small");
+        assertEquals(2, noDir.code());
+        assertTrue(noDir.err().contains("--train needs --torchscript-dir"), noDir.err());
+        CliRun none = CliRun.of("bench", "--train", "--models", "res2net_small", "--train-batch", "4", "--size", "28",
+                "--torchscript-dir", dir.toString(), "--json");
+        assertEquals(0, none.code(), none.err());
+        assertTrue(none.err().contains("res2net_small batch 4: no res2net_small.train.b4.pt in " + dir), none.err());
+        assertEquals(0, JsonParser.parseString(none.out()).getAsJsonObject().get("results").getAsJsonArray().size());
+    }
+
+    @Test
     void soakReportsGrowth() {
         CliRun r = CliRun.of("bench", "--soak", "3", "--models", "res2net_small", "--json");
         assertEquals(0, r.code(), r.err());

@@ -1,0 +1,122 @@
+package io.convzoo.serving.bench;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code bin/convzoo bench --train}: one training step (forward, loss, backward, SGD update) of our
+ * blocks against the same official architecture as a TorchScript module trained through DJL
+ * ({@code PtSymbolBlock}, option {@code trainParam}), in one process, steps alternated. The traces are
+ * training-mode traces of the official code ({@code tools/make_torchscript_traces.py --train}:
+ * {@code <id>.train.b<N>.pt}); both sides train on the same random batch with the same optimizer.
+ */
+public final class TrainBench {
+
+    /** One model at one batch: median seconds per step of each side and the per-step ratio's quartiles. */
+    public record Row(String model, int batch, int size, double oursSeconds, double torchscriptSeconds, double ratio,
+                      double ratioQ1, double ratioQ3) {}
+
+    private TrainBench() {}
+
+    /** The training trace of {@code id} at {@code batch} in {@code dir}, or null. */
+    static Path traceFile(Path dir, String id, int batch) {
+        Path file = dir.resolve(id + ".train.b" + batch + ".pt");
+        return Files.isRegularFile(file) ? file : null;
+    }
+
+    /** Times every model at every batch for which a training trace exists; the others are reported and skipped. */
+    public static List<Row> run(List<String> ids, List<Integer> batches, int size, int rounds, int warmup, Path dir,
+                                PrintStream log) throws IOException, MalformedModelException {
+        List<Row> rows = new ArrayList<>();
+        for (String id : ids) {
+            ModelSpec spec = ModelRegistry.get(id);
+            for (int batch : batches) {
+                Path trace = traceFile(dir, id, batch);
+                if (trace == null) {
+                    log.printf("%s batch %d: no %s.train.b%d.pt in %s (tools/make_torchscript_traces.py --train), "
+                            + "skipped%n", id, batch, id, batch, dir);
+                    continue;
+                }
+                rows.add(timeOne(spec, batch, size, rounds, warmup, trace, log));
+            }
+        }
+        return rows;
+    }
+
+    private static Row timeOne(ModelSpec spec, int batch, int size, int rounds, int warmup, Path trace, PrintStream log)
+            throws IOException, MalformedModelException {
+        Shape input = new Shape(batch, spec.defaults().inputChannels(), size, size);
+        try (Model ours = Model.newInstance(spec.id());
+             Model official = Model.newInstance(spec.id() + "-torchscript", Device.cpu(), "PyTorch")) {
+            ours.setBlock(spec.build(spec.defaults()));
+            String name = trace.getFileName().toString();
+            official.load(trace.getParent(), name.substring(0, name.length() - ".pt".length()),
+                    Map.of("trainParam", "true", "mapLocation", "true"));
+            try (Trainer oursTrainer = ours.newTrainer(config());
+                 Trainer officialTrainer = official.newTrainer(config())) {
+                oursTrainer.initialize(input);
+                double[] mine = new double[rounds];
+                double[] theirs = new double[rounds];
+                for (int r = -warmup; r < rounds; r++) {
+                    // Alternate which side goes first, so drift on a shared machine hits both alike.
+                    boolean oursFirst = (r & 1) == 0;
+                    double a = oursFirst ? step(oursTrainer, input, spec) : step(officialTrainer, input, spec);
+                    double b = oursFirst ? step(officialTrainer, input, spec) : step(oursTrainer, input, spec);
+                    if (r >= 0) {
+                        mine[r] = oursFirst ? a : b;
+                        theirs[r] = oursFirst ? b : a;
+                    }
+                }
+                InferenceBench.RatioStats ratio = InferenceBench.ratioStats(mine, theirs);
+                Row row = new Row(spec.id(), batch, size, InferenceBench.median(mine), InferenceBench.median(theirs),
+                        ratio.median(), ratio.q1(), ratio.q3());
+                log.printf("%s batch %d: ours %.1f ms, TorchScript %.1f ms per step, ratio %.3f%n", spec.id(), batch,
+                        row.oursSeconds() * 1e3, row.torchscriptSeconds() * 1e3, row.ratio());
+                return row;
+            }
+        }
+    }
+
+    private static DefaultTrainingConfig config() {
+        return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).optMomentum(0.9f).build());
+    }
+
+    /** One timed step on a fresh random batch (made before the clock starts, freed after). */
+    private static double step(Trainer trainer, Shape input, ModelSpec spec) {
+        try (NDManager scope = trainer.getManager().newSubManager()) {
+            NDArray x = scope.randomNormal(0f, 1f, input, DataType.FLOAT32);
+            NDArray labels = scope.randomInteger(0, spec.defaults().numClasses(), new Shape(input.get(0)),
+                    DataType.INT64).toType(DataType.FLOAT32, false);
+            long t0 = System.nanoTime();
+            try (GradientCollector gc = trainer.newGradientCollector()) {
+                NDArray out = trainer.forward(new NDList(x)).head();
+                NDArray loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(out));
+                gc.backward(loss);
+            }
+            trainer.step();
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+}
