@@ -1,11 +1,8 @@
-package io.convzoo.serving.cli;
+package io.convzoo.zoo.djl;
 
 import ai.djl.repository.zoo.Criteria;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
-import io.convzoo.zoo.djl.ConvZooBlockFactory;
-import io.convzoo.zoo.djl.ConvZooModelLoader;
-import io.convzoo.zoo.djl.ConvZooModelZoo;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -15,13 +12,19 @@ import java.nio.file.Paths;
 import java.util.Properties;
 
 /**
- * The {@code <id|DIR>} argument of the commands that load one model: a model id through the zoo
- * ({@code pretrained=true}, or untrained), or a directory written by {@code convzoo import} (or
- * {@code finetune}) through {@code Criteria.optModelUrls}.
+ * The {@code <id|DIR>} argument of everything that loads one model (the command line, Spark batch
+ * inference): a model id through the zoo ({@code pretrained=true}, or untrained), or a directory
+ * written by {@code convzoo import} (or {@code finetune}) through {@code Criteria.optModelUrls}.
+ *
+ * @param id the registered model id; for a directory, the id it records (null if none)
+ * @param dir the model directory, or null for an id
+ * @param inputChannels channels of the model's input
+ * @param inputSize side of the model's usual square input
  */
-record ModelTarget(String id, Path dir, int inputChannels, int inputSize) {
+public record ModelTarget(String id, Path dir, int inputChannels, int inputSize) {
 
-    <I, O> Criteria.Builder<I, O> criteria(Class<I> in, Class<O> out, boolean untrained) {
+    /** Criteria that load this model with input {@code in} and output {@code out}. */
+    public <I, O> Criteria.Builder<I, O> criteria(Class<I> in, Class<O> out, boolean untrained) {
         Criteria.Builder<I, O> b = Criteria.builder().setTypes(in, out);
         if (dir != null) {
             return b.optModelUrls(dir.toAbsolutePath().toUri().toString());
@@ -31,12 +34,12 @@ record ModelTarget(String id, Path dir, int inputChannels, int inputSize) {
     }
 
     /** The input shape the model takes, for messages. */
-    String expectedShape() {
+    public String expectedShape() {
         return "(N, " + inputChannels + ", H, W), e.g. (1, " + inputChannels + ", " + inputSize + ", " + inputSize + ")";
     }
 
     /** Resolves {@code model}; {@code untrained} is only valid with an id. */
-    static ModelTarget resolve(String model, boolean untrained) throws IOException {
+    public static ModelTarget resolve(String model, boolean untrained) throws IOException {
         Path path = Paths.get(model);
         if (Files.isDirectory(path)) {
             if (untrained) {
