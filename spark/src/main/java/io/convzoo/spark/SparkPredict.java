@@ -31,6 +31,9 @@ import picocli.CommandLine.Option;
                 "--bench N instead times Spark against one offline batched predictor on N Fashion-MNIST test images."})
 public final class SparkPredict implements Callable<Integer> {
 
+    /** Tasks per core of the input (fewer than the file source's default for many small files). */
+    static final int TASKS_PER_CORE = 4;
+
     @Option(names = "--model", paramLabel = "ID|DIR", defaultValue = "res2net_small",
             description = "Model id or directory written by 'convzoo import' (default ${DEFAULT-VALUE}).")
     String model;
@@ -161,6 +164,12 @@ public final class SparkPredict implements Callable<Integer> {
         CollectionAccumulator<String> loads = spark.sparkContext().collectionAccumulator("convzoo model loads");
         Dataset<Row> files = spark.read().format("binaryFile")
                 .option("recursiveFileLookup", Files.isDirectory(Paths.get(in))).load(in);
+        // Small image files are packed by Spark's 4 MB open cost (about 32 a task): each such task pays a
+        // predictor, a Parquet file and its scheduling for a few batches. A few tasks per core are enough.
+        int tasks = spark.sparkContext().defaultParallelism() * TASKS_PER_CORE;
+        if (files.javaRDD().getNumPartitions() > tasks) {
+            files = files.coalesce(tasks);
+        }
         ConvZooTransformer<?> transformer = transformer().reportModelLoadsTo(loads);
         RowsWritten written = new RowsWritten(progress);
         spark.sparkContext().addSparkListener(written);
