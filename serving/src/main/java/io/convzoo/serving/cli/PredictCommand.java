@@ -14,6 +14,8 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
+import io.convzoo.zoo.djl.ModelTarget;
+import io.convzoo.zoo.djl.TranslateErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +82,7 @@ final class PredictCommand implements Callable<Integer> {
             return input != null ? predictTensor(target) : embed ? embedImages(target) : predictImage(target);
         } catch (IOException | ModelNotFoundException | MalformedModelException | TranslateException
                  | RuntimeException e) {
-            System.err.println("convzoo: " + ImportCommand.firstLine(message(e)));
+            System.err.println("convzoo: " + ImportCommand.firstLine(TranslateErrors.message(e)));
             if (System.getenv("CONVZOO_DEBUG") != null) {
                 e.printStackTrace();
             }
@@ -183,14 +185,5 @@ final class PredictCommand implements Callable<Integer> {
             loaded.add(ImageFactory.getInstance().fromFile(image));
         }
         return loaded;
-    }
-
-    /** The most telling message: DJL wraps block errors (e.g. a wrong shape) in TranslateException. */
-    static String message(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof TranslateException || t.getMessage() == null) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 }

@@ -6,6 +6,7 @@ import io.convzoo.serving.api.ServingConfig;
 import io.convzoo.serving.http.ConvZooHttpServer;
 import io.convzoo.serving.http.LoadBench;
 import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.infer.EngineThreads;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -94,10 +95,8 @@ public final class ServeCommand implements Callable<Integer> {
         ServingConfig config = config();
         // As TorchServe does: split the cores between the workers' intra-op thread pools, unless
         // the user chose (read once, when the engine starts with the first model load).
-        if (System.getProperty("ai.djl.pytorch.num_threads") == null && System.getenv("OMP_NUM_THREADS") == null) {
-            int perWorker = threadsPerWorker(Runtime.getRuntime().availableProcessors(), config.workers(), ids.size());
-            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(perWorker));
-        }
+        EngineThreads.setIntraOpThreadsUnlessChosen(
+                threadsPerWorker(Runtime.getRuntime().availableProcessors(), config.workers(), ids.size()));
         for (String id : ids) { // an unknown id fails before anything loads
             if (!isDirectory(id)) {
                 ModelRegistry.get(id);

@@ -111,6 +111,20 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
                 + ") or pass the directory holding them with --data DIR.";
     }
 
+    /** The raw 28×28 images of {@code split} in {@code dir} (count × 784 unsigned bytes), without labels. */
+    public static IdxFile readImages(Path dir, Split split) throws IOException {
+        Path imageFile = find(dir, split.prefix + "-images-idx3-ubyte");
+        if (imageFile == null) {
+            throw new FileNotFoundException(howToInstall(dir));
+        }
+        IdxFile img = IdxFile.read(imageFile, 3);
+        if (img.dims()[1] != SIZE || img.dims()[2] != SIZE) {
+            throw new IOException("IDX images " + imageFile + " are " + img.dims()[1] + "×" + img.dims()[2]
+                    + ", expected 28×28 (Fashion-MNIST)");
+        }
+        return img;
+    }
+
     private static Path find(Path dir, String stem) {
         for (String name : List.of(stem + ".gz", stem)) {
             Path p = dir.resolve(name);
@@ -126,19 +140,14 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
         if (images != null) {
             return;
         }
-        Path imageFile = find(directory, split.prefix + "-images-idx3-ubyte");
         Path labelFile = find(directory, split.prefix + "-labels-idx1-ubyte");
-        if (imageFile == null || labelFile == null) {
+        if (labelFile == null) {
             throw new FileNotFoundException(howToInstall(directory));
         }
-        IdxFile img = IdxFile.read(imageFile, 3);
+        IdxFile img = readImages(directory, split);
         IdxFile lab = IdxFile.read(labelFile, 1);
-        if (img.dims()[1] != SIZE || img.dims()[2] != SIZE) {
-            throw new IOException("IDX images " + imageFile + " are " + img.dims()[1] + "×" + img.dims()[2]
-                    + ", expected 28×28 (Fashion-MNIST)");
-        }
         if (img.count() != lab.count()) {
-            throw new IOException("IDX files disagree: " + imageFile + " holds " + img.count() + " images but "
+            throw new IOException("IDX files disagree: the images file holds " + img.count() + " images but "
                     + labelFile + " holds " + lab.count() + " labels");
         }
         for (int i = 0; i < lab.count(); i++) {

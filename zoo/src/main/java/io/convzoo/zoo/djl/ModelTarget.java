@@ -1,24 +1,27 @@
-package io.convzoo.serving.cli;
+package io.convzoo.zoo.djl;
 
 import ai.djl.repository.zoo.Criteria;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
-import io.convzoo.zoo.djl.ConvZooModelLoader;
-import io.convzoo.zoo.djl.ConvZooModelZoo;
-import io.convzoo.zoo.djl.ModelDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * The {@code <id|DIR>} argument of the commands that load one model: a model id through the zoo
- * ({@code pretrained=true}, or untrained), or a directory written by {@code convzoo import} (or
- * {@code finetune}) through {@code Criteria.optModelUrls}.
+ * The {@code <id|DIR>} argument of everything that loads one model (the command line, Spark batch
+ * inference): a model id through the zoo ({@code pretrained=true}, or untrained), or a directory
+ * written by {@code convzoo import} (or {@code finetune}) through {@link ModelDirectory#criteria}.
+ *
+ * @param id the registered model id; for a directory, the id it records (null if none)
+ * @param dir the model directory, or null for an id
+ * @param inputChannels channels of the model's input
+ * @param inputSize side of the model's usual square input
  */
-record ModelTarget(String id, Path dir, int inputChannels, int inputSize) {
+public record ModelTarget(String id, Path dir, int inputChannels, int inputSize) {
 
-    <I, O> Criteria.Builder<I, O> criteria(Class<I> in, Class<O> out, boolean untrained) {
+    /** Criteria that load this model with input {@code in} and output {@code out}. */
+    public <I, O> Criteria.Builder<I, O> criteria(Class<I> in, Class<O> out, boolean untrained) {
         if (dir != null) {
             return ModelDirectory.criteria(dir, in, out);
         }
@@ -27,12 +30,12 @@ record ModelTarget(String id, Path dir, int inputChannels, int inputSize) {
     }
 
     /** The input shape the model takes, for messages. */
-    String expectedShape() {
+    public String expectedShape() {
         return "(N, " + inputChannels + ", H, W), e.g. (1, " + inputChannels + ", " + inputSize + ", " + inputSize + ")";
     }
 
     /** Resolves {@code model}; {@code untrained} is only valid with an id. */
-    static ModelTarget resolve(String model, boolean untrained) throws IOException {
+    public static ModelTarget resolve(String model, boolean untrained) throws IOException {
         Path path = Paths.get(model);
         if (Files.isDirectory(path)) {
             if (untrained) {
