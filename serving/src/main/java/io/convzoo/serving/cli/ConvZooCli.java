@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
             FinetuneCommand.class,
             EvalCommand.class,
             ImportCommand.class,
+            InstallCommand.class,
             PredictCommand.class,
             ExportCommand.class,
             ServeCommand.class,

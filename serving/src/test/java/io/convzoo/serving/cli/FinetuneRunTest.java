@@ -6,7 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonParser;
+import ai.djl.inference.Predictor;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ZooModel;
 import io.convzoo.serving.http.ConvZooHttpServer;
+import io.convzoo.zoo.djl.PretrainedWeights;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,8 +32,9 @@ import picocli.CommandLine;
 /**
  * A fine-tuning run a user can finish: finetune on a small image folder (made from the bundled
  * samples, sub-folders as labels), then {@code predict RUN} on its images and {@code serve --model RUN}
- * answer them with the folder's labels and the same top-1; the run prints a line per epoch, writes
- * strict JSON and serves its best epoch's weights.
+ * answer them with the folder's labels and the same top-1; {@code install RUN} makes it load by id
+ * (in a named slot, or as plain pretrained=true); the run prints a line per epoch, writes strict JSON
+ * and serves its best epoch's weights.
  */
 class FinetuneRunTest {
 
@@ -99,6 +107,41 @@ class FinetuneRunTest {
                 assertEquals(3, top.size());
                 assertEquals(predicted.get(i), top.get(0).getAsJsonObject().get("className").getAsString(),
                         "serve and predict agree on " + images.get(i).getFileName());
+            }
+        }
+
+        // Installed into a local repository root, the run loads by id: in a named slot, and by default
+        // in its dataset's slot (where plain pretrained=true looks).
+        Path root = tmp.resolve("repository");
+        String previous = System.setProperty(PretrainedWeights.ROOT_PROPERTY, root.toString());
+        try {
+            CliRun named = CliRun.of("install", run.toString(), "--as", "shapes");
+            assertEquals(0, named.code(), named.err());
+            assertTrue(Files.isRegularFile(root.resolve("res2net_small/shapes/res2net_small-0000.params")));
+            Criteria<Image, Classifications> criteria = Criteria.builder().setTypes(Image.class, Classifications.class)
+                    .optGroupId("io.convzoo").optArtifactId("res2net_small").optArgument("dataset", "shapes").build();
+            try (ZooModel<Image, Classifications> model = criteria.loadModel();
+                 Predictor<Image, Classifications> predictor = model.newPredictor()) {
+                for (int i = 0; i < images.size(); i++) {
+                    Classifications c = predictor.predict(ImageFactory.getInstance().fromFile(images.get(i)));
+                    assertEquals(LABELS.stream().sorted().toList(), c.getClassNames());
+                    assertEquals(predicted.get(i), c.best().getClassName(), "installed as 'shapes'");
+                }
+            }
+            CliRun plain = CliRun.of("install", run.toString());
+            assertEquals(0, plain.code(), plain.err());
+            assertTrue(plain.out().contains("'convzoo predict res2net_small' now load it"), plain.out());
+            CliRun byId = CliRun.of("predict", "res2net_small", images.get(0).toString(), "--top", "1");
+            assertEquals(0, byId.code(), byId.err());
+            assertEquals(predicted.get(0), byId.out().strip().substring(0, byId.out().strip().lastIndexOf(' ')).strip());
+            CliRun bad = CliRun.of("install", run.toString(), "--as", "../elsewhere");
+            assertEquals(2, bad.code());
+            assertTrue(bad.err().contains("--as must be a plain name"), bad.err());
+        } finally {
+            if (previous == null) {
+                System.clearProperty(PretrainedWeights.ROOT_PROPERTY);
+            } else {
+                System.setProperty(PretrainedWeights.ROOT_PROPERTY, previous);
             }
         }
     }

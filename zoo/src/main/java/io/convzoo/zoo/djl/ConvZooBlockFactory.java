@@ -37,7 +37,7 @@ public class ConvZooBlockFactory implements BlockFactory {
     public static ModelArgs argumentsFor(ModelSpec spec, Map<String, ?> arguments) {
         Map<String, Object> own = new java.util.LinkedHashMap<>(arguments);
         for (String djlKey : new String[] {MODEL_ID, ConvZooModelLoader.PRETRAINED, ConvZooModelLoader.PREPARE,
-                ConvZooModelLoader.SCRIPT,
+                ConvZooModelLoader.SCRIPT, ConvZooTranslatorFactory.PREPROCESSING,
                 "blockFactory", "translatorFactory", "application", "engine", "topK"}) {
             own.remove(djlKey);
         }

@@ -102,6 +102,9 @@ public class ConvZooModelLoader implements ModelLoader {
         // Weights imported for another class count (bin/convzoo import --num-classes K) say so in
         // their serving.properties; the criteria's own arguments still win.
         weights.ifPresent(dir -> arguments.putAll(PretrainedWeights.importedArguments(dir)));
+        // Installed weights say which preprocessing they were trained with; the slot they are
+        // installed in (the dataset argument) may be any name.
+        weights.map(ModelDirectory::preprocessingOf).ifPresent(p -> arguments.put(ConvZooTranslatorFactory.PREPROCESSING, p));
         arguments.putAll(given);
 
         ModelArgs args = ConvZooBlockFactory.argumentsFor(spec, arguments);

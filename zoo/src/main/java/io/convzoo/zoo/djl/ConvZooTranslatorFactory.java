@@ -25,7 +25,7 @@ import java.util.Set;
  * {@code Image -> float[]}: the pooled pre-logit embedding (the classifier is dropped from the model,
  * timm's {@code reset_classifier(0)}, so the forward stops at the global pool); and
  * {@code NDList -> NDList} for raw tensors (the logits, or the feature maps of {@code featuresOnly}).
- * Arguments: {@code dataset}, {@code numClasses}, {@code topK} (default 5), {@code classNames}
+ * Arguments: {@code dataset} (or {@code preprocessing}, which wins), {@code numClasses}, {@code topK} (default 5), {@code classNames}
  * (a List of names, else synset.txt beside the weights, else the dataset's names or class_N).
  */
 public class ConvZooTranslatorFactory implements TranslatorFactory {
@@ -57,7 +57,7 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
                 }
                 net.removeClassifier();
             }
-            Datasets data = Datasets.of(argument(arguments, "dataset", Datasets.IMAGENET));
+            Datasets data = preprocessing(arguments);
             return (Translator<I, O>) new ImageEmbedder(new ImagePreprocessing(data));
         }
         throw new IllegalArgumentException("ConvZoo models translate Image -> Classifications, Image -> float[] "
@@ -66,7 +66,7 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
     }
 
     private static Translator<Image, Classifications> imageClassifier(Model model, Map<String, ?> arguments) {
-        Datasets data = Datasets.of(argument(arguments, "dataset", Datasets.IMAGENET));
+        Datasets data = preprocessing(arguments);
         int numClasses = (int) Double.parseDouble(argument(arguments, "numClasses", "1000"));
         int topK = (int) Double.parseDouble(argument(arguments, "topK", "5"));
         return new ImageClassifier(new ImagePreprocessing(data), classNames(model, arguments, data, numClasses), topK);
@@ -129,6 +129,13 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
         Datasets data = preprocessing.data();
         return new NDList(ctx.getNDManager().create(preprocessing.toInput(input),
                 new Shape(data.channels(), data.cropSize(), data.cropSize())));
+    }
+
+    /** Argument naming the preprocessing (a {@link Datasets} name), when it is not the dataset argument's. */
+    public static final String PREPROCESSING = "preprocessing";
+
+    private static Datasets preprocessing(Map<String, ?> arguments) {
+        return Datasets.of(argument(arguments, PREPROCESSING, argument(arguments, "dataset", Datasets.IMAGENET)));
     }
 
     private static String argument(Map<String, ?> arguments, String key, String fallback) {

@@ -9,6 +9,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -65,6 +66,65 @@ public record ModelDirectory(Path dir, ModelSpec spec, int numClasses, int input
         return ai.djl.repository.zoo.Criteria.builder().setTypes(in, out)
                 .optModelUrls(dir.toAbsolutePath().toUri().toString())
                 .optTranslatorFactory(new ConvZooTranslatorFactory());
+    }
+
+    /**
+     * Copies this model (its {@code <id>-NNNN.params}, serving.properties and synset.txt) to
+     * {@code <root>/<id>/<slot>/}, where the zoo's pretrained lookup finds it: loaded by id with
+     * {@code optArgument("dataset", slot)} (by default the slot is the model's preprocessing dataset,
+     * so plain {@code pretrained=true} loads it). An existing install in that slot is replaced.
+     *
+     * @return the installed directory
+     */
+    public Path install(Path root, String slot) throws IOException {
+        if (slot.isBlank() || slot.contains("/") || slot.contains("\\") || slot.startsWith(".")) {
+            throw new IllegalArgumentException("--as must be a plain name (a folder under the model's id), got '"
+                    + slot + "'");
+        }
+        List<Path> params = new java.util.ArrayList<>();
+        try (var files = Files.list(dir)) {
+            files.filter(f -> f.getFileName().toString().matches(java.util.regex.Pattern.quote(spec.id())
+                    + "-\\d{4}\\.params")).forEach(params::add);
+        }
+        if (params.isEmpty()) {
+            throw new IllegalArgumentException(dir + " holds no " + spec.id() + "-0000.params (a finetune run that did "
+                    + "not finish?)");
+        }
+        Path target = root.resolve(spec.id()).resolve(slot);
+        Path staging = Files.createDirectories(root.resolve(spec.id())).resolve("." + slot + ".installing");
+        deleteTree(staging);
+        Files.createDirectories(staging);
+        for (Path f : params) {
+            Files.copy(f, staging.resolve(f.getFileName()));
+        }
+        for (String name : List.of(PROPERTIES, "synset.txt")) {
+            if (Files.isRegularFile(dir.resolve(name))) {
+                Files.copy(dir.resolve(name), staging.resolve(name));
+            }
+        }
+        deleteTree(target);
+        Files.move(staging, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return target;
+    }
+
+    private static void deleteTree(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (var walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** The preprocessing recorded in {@code dir}'s serving.properties (its {@code dataset}), or null. */
+    public static String preprocessingOf(Path dir) {
+        try {
+            return isModelDirectory(dir) ? read(dir).dataset() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** The input side length its preprocessing produces. */
