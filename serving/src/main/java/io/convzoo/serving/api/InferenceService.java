@@ -207,20 +207,9 @@ public final class InferenceService implements AutoCloseable {
                     .optEngine("PyTorch")
                     .optArgument(ConvZooModelLoader.PRETRAINED, !untrained)
                     .build();
-            ZooModel<NDList, NDList> zooModel;
-            try {
-                zooModel = criteria.loadModel();
-            } catch (ModelNotFoundException | MalformedModelException e) {
-                throw new IOException("cannot load " + id + ": " + e.getMessage(), e);
-            }
-            resources.add(zooModel);
-            int numClasses = spec.defaults().numClasses();
-            ModelStats.Entry stats = ModelStats.of(spec);
-            ServedModel info = new ServedModel(id, spec.family(), dataset,
-                    new long[] {spec.defaults().inputChannels(), spec.inputSize(), spec.inputSize()},
-                    classNames(weights, Datasets.of(dataset), numClasses), stats.params(), stats.macs(),
-                    untrained ? ServedModel.WEIGHTS_UNTRAINED : ServedModel.WEIGHTS_INSTALLED, spec.properties());
-            return add(info, () -> new DjlBatchRunner(zooModel));
+            return serve(id, spec, dataset, new long[] {spec.defaults().inputChannels(), spec.inputSize(),
+                    spec.inputSize()}, criteria, weights, spec.defaults().numClasses(),
+                    untrained ? ServedModel.WEIGHTS_UNTRAINED : ServedModel.WEIGHTS_INSTALLED);
         }
 
         /**
@@ -236,20 +225,27 @@ public final class InferenceService implements AutoCloseable {
             int channels = model.inputChannels();
             Criteria<NDList, NDList> criteria = io.convzoo.zoo.djl.ModelDirectory.criteria(dir, NDList.class, NDList.class)
                     .optEngine("PyTorch").build();
+            int side = Datasets.of(dataset).cropSize();
+            String name = dir.toAbsolutePath().normalize().getFileName().toString();
+            return serve(name, spec, dataset, new long[] {channels, side, side}, criteria, Optional.of(dir), numClasses,
+                    ServedModel.WEIGHTS_INSTALLED);
+        }
+
+        /** Loads {@code criteria} and serves it as {@code name}, one DJL predictor per worker. */
+        private Builder serve(String name, ModelSpec spec, String dataset, long[] inputShape,
+                              Criteria<NDList, NDList> criteria, Optional<Path> weights, int numClasses, String state)
+                throws IOException {
             ZooModel<NDList, NDList> zooModel;
             try {
                 zooModel = criteria.loadModel();
             } catch (ModelNotFoundException | MalformedModelException e) {
-                throw new IOException("cannot load " + dir + ": " + e.getMessage(), e);
+                throw new IOException("cannot load " + name + ": " + e.getMessage(), e);
             }
             resources.add(zooModel);
-            Datasets data = Datasets.of(dataset);
             ModelStats.Entry stats = ModelStats.of(spec);
-            String name = dir.toAbsolutePath().normalize().getFileName().toString();
-            ServedModel info = new ServedModel(name, spec.family(), dataset,
-                    new long[] {channels, data.cropSize(), data.cropSize()},
-                    classNames(Optional.of(dir), data, numClasses), stats.params(), stats.macs(),
-                    ServedModel.WEIGHTS_INSTALLED, spec.properties());
+            ServedModel info = new ServedModel(name, spec.family(), dataset, inputShape,
+                    classNames(weights, Datasets.of(dataset), numClasses), stats.params(), stats.macs(), state,
+                    spec.properties());
             return add(info, () -> new DjlBatchRunner(zooModel));
         }
 
