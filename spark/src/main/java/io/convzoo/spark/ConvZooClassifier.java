@@ -2,7 +2,9 @@ package io.convzoo.spark;
 
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
 
 /**
  * The top-K classes of each image: column {@code predictions}, array&lt;struct&lt;label: string,
@@ -21,6 +23,16 @@ public final class ConvZooClassifier extends ConvZooTransformer<ConvZooClassifie
 
     public ConvZooClassifier() {
         this(Identifiable$.MODULE$.randomUID("convZooClassifier"));
+    }
+
+    /** Reads one saved with {@code write().save(path)}; Spark's pipeline loading finds it by this name. */
+    public static MLReader<ConvZooClassifier> read() {
+        return new DefaultParamsReader<>();
+    }
+
+    /** {@code read().load(path)}. */
+    public static ConvZooClassifier load(String path) {
+        return read().load(path);
     }
 
     /** With a given uid (Spark's copy and pipeline loading call this). */

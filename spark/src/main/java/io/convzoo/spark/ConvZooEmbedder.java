@@ -1,6 +1,8 @@
 package io.convzoo.spark;
 
+import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
 
 /**
  * The pooled pre-logit embedding of each image (the model with its classifier dropped, as
@@ -12,6 +14,16 @@ public final class ConvZooEmbedder extends ConvZooTransformer<ConvZooEmbedder> {
 
     public ConvZooEmbedder() {
         this(Identifiable$.MODULE$.randomUID("convZooEmbedder"));
+    }
+
+    /** Reads one saved with {@code write().save(path)}; Spark's pipeline loading finds it by this name. */
+    public static MLReader<ConvZooEmbedder> read() {
+        return new DefaultParamsReader<>();
+    }
+
+    /** {@code read().load(path)}. */
+    public static ConvZooEmbedder load(String path) {
+        return read().load(path);
     }
 
     /** With a given uid (Spark's copy and pipeline loading call this). */

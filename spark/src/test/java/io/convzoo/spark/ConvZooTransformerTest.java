@@ -212,6 +212,43 @@ class ConvZooTransformerTest {
 
     @Test
     @Order(5)
+    void savedTransformersAndPipelinesLoadBackWithTheirParams() throws Exception {
+        ConvZooClassifier classifier = new ConvZooClassifier().setModel(MODEL).setTopK(2).setBatchSize(3)
+                .setOutputCol("top2");
+        Path saved = tmp.resolve("classifier");
+        classifier.write().save(saved.toString());
+        ConvZooClassifier loaded = ConvZooClassifier.load(saved.toString());
+        assertEquals(classifier.uid(), loaded.uid());
+        assertEquals(MODEL, loaded.getModel());
+        assertEquals(2, loaded.getTopK());
+        assertEquals(3, loaded.getBatchSize());
+        assertEquals("top2", loaded.getOrDefault(loaded.outputCol()));
+
+        org.apache.spark.ml.Pipeline pipeline = new org.apache.spark.ml.Pipeline().setStages(
+                new org.apache.spark.ml.PipelineStage[] {
+                    // Two ConvZoo stages in one pipeline need their own error columns.
+                    new ConvZooEmbedder().setModel(MODEL).setErrorCol("embedding_error"), loaded});
+        org.apache.spark.ml.PipelineModel fitted = pipeline.fit(binaryFiles());
+        Path pipelineDir = tmp.resolve("pipeline");
+        fitted.write().save(pipelineDir.toString());
+        org.apache.spark.ml.PipelineModel back = org.apache.spark.ml.PipelineModel.load(pipelineDir.toString());
+        assertEquals(2, back.stages().length);
+        assertTrue(back.stages()[0] instanceof ConvZooEmbedder);
+        ConvZooClassifier stage = (ConvZooClassifier) back.stages()[1];
+        assertEquals(2, stage.getTopK());
+        List<Row> rows = back.transform(binaryFiles()).select("path", "embedding", "top2").collectAsList();
+        assertEquals(reference.size() + 1, rows.size());
+        for (Row row : rows) {
+            String file = fileName(row.getString(0));
+            if (!file.equals(CORRUPT)) {
+                assertEquals(POOLED_WIDTH, row.getList(1).size(), file);
+                assertEquals(reference.get(file).best().getClassName(), ((Row) row.getList(2).get(0)).getString(0), file);
+            }
+        }
+    }
+
+    @Test
+    @Order(6)
     void sparkPredictWritesParquetWithTopKAndErrors() throws Exception {
         Path out = tmp.resolve("cli.parquet");
         int code = new CommandLine(new SparkPredict()).execute("--model", MODEL, "--input", images.toString(),
