@@ -55,15 +55,19 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
     Path out;
 
-    @Option(names = "--batch-size", defaultValue = "64") int batchSize;
+    @Option(names = "--batch-size", defaultValue = "64", description = "Images per step (default ${DEFAULT-VALUE}).")
+    int batchSize;
     @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd or adamw (default ${DEFAULT-VALUE}).")
     String optimizer;
     @Option(names = "--lr", description = "Peak learning rate (default for SGD: 0.05 from scratch, "
             + "0.01 with --pretrained; AdamW: 0.001).") Float lr;
-    @Option(names = "--momentum", defaultValue = "0.9") float momentum;
+    @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default ${DEFAULT-VALUE}).")
+    float momentum;
     @Option(names = "--no-nesterov", description = "Plain momentum instead of Nesterov.") boolean noNesterov;
     @Option(names = "--weight-decay", description = "Default 5e-4 (SGD), 0.05 (AdamW).") Float weightDecay;
-    @Option(names = "--warmup-epochs", defaultValue = "1") double warmupEpochs;
+    @Option(names = "--warmup-epochs", defaultValue = "1",
+            description = "Linear learning-rate warm-up from 0, then cosine decay (default ${DEFAULT-VALUE}).")
+    double warmupEpochs;
     @Option(names = "--freeze-backbone", description = "Train only the classifier head.") boolean freeze;
     @Option(names = "--backbone-lr-scale", description = "Backbone lr = scale × head lr (default 1 from scratch, "
             + "0.1 with --pretrained: pretrained features need smaller steps than the new head).")
@@ -87,7 +91,9 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "30,1,10", paramLabel = "START,END,EPOCHS",
             description = "Dynamic-conv temperature schedule (default ${DEFAULT-VALUE}).")
     String temperature;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--seed", defaultValue = "42",
+            description = "Fixes shuffling, augmentation and the initial weights (default ${DEFAULT-VALUE}).")
+    long seed;
     @Option(names = "--no-progress", description = "No progress bar (the per-epoch lines stay).") boolean noProgress;
     @Option(names = "--export", defaultValue = "best", paramLabel = "best|final",
             description = "Which weights the run directory serves as a model: the best validation epoch's or the last "
