@@ -78,6 +78,13 @@ final class PredictCommand implements Callable<Integer> {
             if (embed && input != null) {
                 throw new IllegalArgumentException("--embed is for image files; --input gives the logits");
             }
+            if (top < 1) {
+                throw new IllegalArgumentException("--top must be at least 1, got " + top);
+            }
+            if (input != null && !Files.isRegularFile(input)) {
+                throw new IllegalArgumentException("input file not found: " + input
+                        + " (--input takes a float32 NCHW tensor saved with numpy.save)");
+            }
             ModelTarget target = ModelTarget.resolve(model, untrained);
             return input != null ? predictTensor(target) : embed ? embedImages(target) : predictImage(target);
         } catch (IOException | ModelNotFoundException | MalformedModelException | TranslateException

@@ -361,6 +361,13 @@ class ImportPredictCommandTest {
         CliRun printed = CliRun.of("predict", ID, boot.toString(), "--embed");
         assertEquals(0, printed.code(), printed.err());
         assertEquals(rows.length / 2, printed.out().strip().split(" ").length, "one line of C values");
+        CliRun zero = CliRun.of("predict", ID, boot.toString(), "--top", "0");
+        assertEquals(2, zero.code());
+        assertEquals("convzoo: --top must be at least 1, got 0", zero.err().strip());
+        CliRun missing = CliRun.of("predict", ID, "--input", tmp.resolve("missing.npy").toString());
+        assertEquals(2, missing.code());
+        assertEquals("convzoo: input file not found: " + tmp.resolve("missing.npy")
+                + " (--input takes a float32 NCHW tensor saved with numpy.save)", missing.err().strip());
         CliRun wrong = CliRun.of("predict", ID, "--input", out.toString(), "--embed");
         assertEquals(2, wrong.code());
         assertEquals("convzoo: --embed is for image files; --input gives the logits", wrong.err().strip());
