@@ -8,7 +8,6 @@ import ai.djl.repository.zoo.ZooModel;
 import io.convzoo.zoo.checkpoint.CheckpointExporter;
 import io.convzoo.zoo.checkpoint.CheckpointExporter.Format;
 import io.convzoo.zoo.djl.ModelTarget;
-import io.convzoo.zoo.djl.TranslateErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,11 +59,7 @@ final class ExportCommand implements Callable<Integer> {
                     + out + " (" + Files.size(out) + " bytes)");
             return 0;
         } catch (IOException | ModelNotFoundException | MalformedModelException | RuntimeException e) {
-            System.err.println("convzoo: " + ImportCommand.firstLine(TranslateErrors.message(e)));
-            if (System.getenv("CONVZOO_DEBUG") != null) {
-                e.printStackTrace();
-            }
-            return 2;
+            return ImportCommand.reportError(e);
         }
     }
 }

@@ -115,6 +115,18 @@ final class ImportCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * A failed command's one line on stderr (the telling cause, not DJL's wrapper), the stack trace
+     * too with CONVZOO_DEBUG set; returns the exit code 2.
+     */
+    static int reportError(Exception e) {
+        System.err.println("convzoo: " + firstLine(io.convzoo.zoo.djl.TranslateErrors.message(e)));
+        if (System.getenv("CONVZOO_DEBUG") != null) {
+            e.printStackTrace();
+        }
+        return 2;
+    }
+
     static String firstLine(String message) {
         if (message == null) {
             return "(no message)";

@@ -15,7 +15,6 @@ import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import io.convzoo.zoo.djl.ModelTarget;
-import io.convzoo.zoo.djl.TranslateErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,11 +88,7 @@ final class PredictCommand implements Callable<Integer> {
             return input != null ? predictTensor(target) : embed ? embedImages(target) : predictImage(target);
         } catch (IOException | ModelNotFoundException | MalformedModelException | TranslateException
                  | RuntimeException e) {
-            System.err.println("convzoo: " + ImportCommand.firstLine(TranslateErrors.message(e)));
-            if (System.getenv("CONVZOO_DEBUG") != null) {
-                e.printStackTrace();
-            }
-            return 2;
+            return ImportCommand.reportError(e);
         }
     }
 
