@@ -22,6 +22,13 @@ baked in where the official code reshapes by it), so DJL trains it as a PtSymbol
 
     /usr/bin/python3 tools/make_torchscript_traces.py --train --out /tmp/traces ...
 
+With --onnx it writes, instead, DIR/<id>.onnx: torch.onnx.export of the same eval-mode official
+network (opset 17, dynamic batch), which `bin/convzoo bench --ort` runs on ONNX Runtime as the
+"onnxruntime" column (ONNX Runtime folds the BatchNorms itself). Models whose export fails (the
+dynamic convolution reshapes by a traced batch size) are reported and skipped:
+
+    /usr/bin/python3 tools/make_torchscript_traces.py --onnx --out /tmp/traces ...
+
 resnet50 is the torchvision ResNet-50 layout (Bottleneck with the stride on the 3x3 conv), written
 here because Debian's PyTorch has no torchvision; it is the bench's reference architecture.
 """
@@ -135,6 +142,7 @@ def main():
     p.add_argument("--dyconv", help="checkout of kaijieshi7/Dynamic-convolution-Pytorch")
     p.add_argument("--models", help="comma-separated ids (default: all available)")
     p.add_argument("--train", action="store_true", help="write training-mode traces <id>.train.b<N>.pt instead")
+    p.add_argument("--onnx", action="store_true", help="write ONNX exports <id>.onnx instead")
     p.add_argument("--train-size", type=int, default=64, help="input side of the training traces (default 64)")
     p.add_argument("--train-batches", default="16,32", help="batch sizes of the training traces (default 16,32)")
     args = p.parse_args()
@@ -151,6 +159,9 @@ def main():
             continue
         randomize_bn(model)
         model.eval()
+        if args.onnx:
+            write_onnx(model_id, model, args)
+            continue
         with torch.no_grad():
             x1 = torch.randn(1, 3, 224, 224)
             traced = torch.jit.trace(model, x1, check_trace=False)
@@ -166,6 +177,19 @@ def main():
             print("%-20s %10d params -> %s%s" % (model_id, params, path, "" if ok else " (batch 8 needs its own trace)"))
             if not ok:
                 torch.jit.trace(model, x8, check_trace=False).save(os.path.join(args.out, model_id + ".b8.pt"))
+
+
+def write_onnx(model_id, model, args):
+    path = os.path.join(args.out, model_id + ".onnx")
+    x = torch.randn(2, 3, 224, 224)
+    try:
+        with torch.no_grad():
+            torch.onnx.export(model, x, path, opset_version=17, input_names=["input"], output_names=["output"],
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    except Exception as e:  # noqa: BLE001 - report any exporter failure and go on
+        print("%-20s no ONNX export: %s" % (model_id, str(e).splitlines()[0]))
+        return
+    print("%-20s -> %s" % (model_id, path))
 
 
 def write_train_traces(model_id, model, args):

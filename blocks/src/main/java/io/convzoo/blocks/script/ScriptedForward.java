@@ -8,17 +8,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
 import io.convzoo.blocks.CompiledForward;
+import io.convzoo.blocks.CompiledSources;
 import io.convzoo.blocks.ConvBnFolding;
 import io.convzoo.blocks.DataflowBlock;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,8 +44,6 @@ import org.slf4j.LoggerFactory;
 public final class ScriptedForward implements CompiledForward {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScriptedForward.class);
-    /** Outputs of the script and the block-by-block forward agree within this, times max(1, max |output|). */
-    static final float TOLERANCE = 1e-4f;
     /** The file name (without .pt) DJL loads a written module from. */
     private static final String ARCHIVE_NAME = "scripted";
     /** libtorch's is_contiguous and the object to call it on (DJL keeps both package-private), or nulls. */
@@ -139,7 +135,7 @@ public final class ScriptedForward implements CompiledForward {
     /** Runs the module on a new form and keeps the form only if it agrees with the block-by-block output. */
     private void checkForm(Compiled c, String form, NDArray x, NDArray reference) {
         NDArray scripted = c.module.getBlock().forward(new ParameterStore(), new NDList(x), false).head();
-        String difference = difference(scripted, reference);
+        String difference = CompiledSources.difference(scripted, reference);
         synchronized (this) {
             if (difference == null) {
                 c.checkedForms.add(form);
@@ -150,17 +146,6 @@ public final class ScriptedForward implements CompiledForward {
                 failedOn = c.device;
             }
         }
-    }
-
-    /** Null when {@code actual} matches {@code expected} within the tolerance, else what differs. */
-    private static String difference(NDArray actual, NDArray expected) {
-        if (!actual.getShape().equals(expected.getShape())) {
-            return "output shape " + actual.getShape() + " instead of " + expected.getShape();
-        }
-        float scale = Math.max(1f, expected.abs().max().getFloat());
-        float diff = actual.sub(expected).abs().max().getFloat();
-        return diff <= TOLERANCE * scale ? null
-                : "differs from the block-by-block forward by " + diff + " (largest output " + scale + ")";
     }
 
     @Override
@@ -221,11 +206,11 @@ public final class ScriptedForward implements CompiledForward {
             w = writeArchive(root, device, dir.resolve(ARCHIVE_NAME + ".pt"));
             module = load(dir, name, device);
             NDArray check = module.getBlock().forward(new ParameterStore(), new NDList(input), false).head();
-            String difference = difference(check, reference);
+            String difference = CompiledSources.difference(check, reference);
             if (difference != null) {
                 throw new IllegalStateException("scripted forward " + difference);
             }
-            compiled = new Compiled(module, device, w, parameters(root));
+            compiled = new Compiled(module, device, w, new CompiledSources(root));
             compiled.checkedForms.add(form);
             module = null;
             // The module has its own copy of the folded weights: the Java ones are made again only if
@@ -277,7 +262,7 @@ public final class ScriptedForward implements CompiledForward {
             w = writeArchive(root, sample.getDevice(), written);
             try (Model module = load(dir, "export", sample.getDevice())) {
                 NDArray check = module.getBlock().forward(new ParameterStore(), new NDList(sample), false).head();
-                String difference = difference(check, reference);
+                String difference = CompiledSources.difference(check, reference);
                 if (difference != null) {
                     throw new IllegalStateException("the written TorchScript module " + difference);
                 }
@@ -323,14 +308,6 @@ public final class ScriptedForward implements CompiledForward {
         }
     }
 
-    private static List<Pair<Parameter, NDArray>> parameters(Block root) {
-        List<Pair<Parameter, NDArray>> out = new ArrayList<>();
-        for (Parameter p : root.getParameters().values()) {
-            out.add(new Pair<>(p, p.isInitialized() ? p.getArray() : null));
-        }
-        return out;
-    }
-
     private static void deleteQuietly(Path dir) {
         try (var files = Files.list(dir)) {
             for (Path f : (Iterable<Path>) files::iterator) {
@@ -350,7 +327,7 @@ public final class ScriptedForward implements CompiledForward {
         final Model module;
         final Device device;
         final ScriptWriter writer;
-        final List<Pair<Parameter, NDArray>> sources;
+        final CompiledSources sources;
         final NDManager owner;
         final String resourceId = UUID.randomUUID().toString();
         /** Input forms whose module output was checked against the block-by-block forward; guarded by the forward. */
@@ -358,29 +335,19 @@ public final class ScriptedForward implements CompiledForward {
         int users;
         boolean retired;
 
-        Compiled(Model module, Device device, ScriptWriter writer, List<Pair<Parameter, NDArray>> sources) {
+        Compiled(Model module, Device device, ScriptWriter writer, CompiledSources sources) {
             this.module = module;
             this.device = device;
             this.writer = writer;
             this.sources = sources;
-            NDArray first = sources.isEmpty() ? null : sources.get(0).getValue();
-            this.owner = first == null ? null : first.getManager();
+            this.owner = sources.owner();
             if (owner != null) {
                 owner.attachInternal(resourceId, module);
             }
         }
 
         boolean isCurrent(Device d) {
-            if (!device.equals(d) || !writer.isCurrent() || (owner != null && !owner.isOpen())) {
-                return false;
-            }
-            for (Pair<Parameter, NDArray> s : sources) {
-                Parameter p = s.getKey();
-                if (!p.isInitialized() || p.getArray() != s.getValue()) {
-                    return false;
-                }
-            }
-            return true;
+            return device.equals(d) && writer.isCurrent() && sources.isCurrent();
         }
 
         void close() {

@@ -47,6 +47,15 @@ abstract class BenchModel implements AutoCloseable {
         return ModelRegistry.get(id).build();
     }
 
+    /** Whether {@code id}'s forward has an ONNX form (the dynamic-convolution models have none). */
+    static boolean hasOnnxForm(String id) {
+        try (NDManager scope = NDManager.newBaseManager()) {
+            Block block = buildBlock(id);
+            block.initialize(scope, DataType.FLOAT32, new Shape(1, inputChannels(id), 32, 32));
+            return io.convzoo.blocks.onnx.OnnxOps.unsupported(block) == null;
+        }
+    }
+
     /** Square input side of {@code id}. */
     static int inputSize(String id) {
         return ModelRegistry.get(id).inputSize();
@@ -69,6 +78,8 @@ abstract class BenchModel implements AutoCloseable {
         SCRIPTED("ours"),
         /** Prepared (folded BatchNorms, channels-last batches), block by block. */
         BLOCKS("ours-blocks"),
+        /** Prepared, its ONNX form run by ONNX Runtime ({@code runtime=onnxruntime}). */
+        ONNXRUNTIME("ours-ort"),
         /** Not prepared: the training-time forward in eval mode. */
         PLAIN("ours-plain");
 
@@ -93,7 +104,8 @@ abstract class BenchModel implements AutoCloseable {
             block.initialize(manager, DataType.FLOAT32, new Shape(1, inputChannels(id), s, s));
             randomizeBatchNormStatistics(block, manager);
             if (variant != Variant.PLAIN) {
-                Inference.prepare(block, variant == Variant.SCRIPTED);
+                Inference.prepare(block, variant != Variant.BLOCKS,
+                        variant == Variant.ONNXRUNTIME ? Inference.Runtime.ONNXRUNTIME : Inference.Runtime.LIBTORCH);
             }
             ps = new ParameterStore(manager, false);
         }
@@ -128,6 +140,60 @@ abstract class BenchModel implements AutoCloseable {
                 a.set(manager.randomUniform(0.5f, 1.5f, a.getShape(), DataType.FLOAT32).toFloatArray());
             }
         });
+    }
+
+    /** An ONNX export of the official code (DIR/id.onnx, tools/make_torchscript_traces.py --onnx) run by ONNX Runtime. */
+    static final class OfficialOnnx extends BenchModel {
+        private final ai.onnxruntime.OrtSession session;
+
+        private OfficialOnnx(String id, ai.onnxruntime.OrtSession session) {
+            super(id, "onnxruntime");
+            this.session = session;
+        }
+
+        /** The export of {@code id} in {@code dir}, or null when there is none. */
+        static Path find(Path dir, String id) {
+            Path file = dir == null ? null : dir.resolve(id + ".onnx");
+            return file != null && Files.isRegularFile(file) ? file : null;
+        }
+
+        /** A session with every graph optimization and {@code threads} intra-op threads, as our runtime makes. */
+        static OfficialOnnx load(String id, Path file, int threads) throws IOException {
+            try (ai.onnxruntime.OrtSession.SessionOptions options = new ai.onnxruntime.OrtSession.SessionOptions()) {
+                options.setOptimizationLevel(ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                options.setIntraOpNumThreads(threads);
+                options.setInterOpNumThreads(1);
+                return new OfficialOnnx(id, ai.onnxruntime.OrtEnvironment.getEnvironment()
+                        .createSession(file.toString(), options));
+            } catch (ai.onnxruntime.OrtException e) {
+                throw new IOException("cannot load ONNX " + file + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        float[] forward(NDArray x) {
+            ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+            String input = session.getInputNames().iterator().next();
+            try (ai.onnxruntime.OnnxTensor t = ai.onnxruntime.OnnxTensor.createTensor(env,
+                    java.nio.FloatBuffer.wrap(x.toFloatArray()), x.getShape().getShape());
+                 ai.onnxruntime.OrtSession.Result out = session.run(java.util.Map.of(input, t))) {
+                java.nio.FloatBuffer logits = ((ai.onnxruntime.OnnxTensor) out.get(0)).getFloatBuffer();
+                float[] copy = new float[logits.remaining()];
+                logits.get(copy);
+                return copy;
+            } catch (ai.onnxruntime.OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed on " + id + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                session.close();
+            } catch (ai.onnxruntime.OrtException ignored) {
+                // closing at the end of the bench
+            }
+        }
     }
 
     /** A TorchScript trace (DIR/id.pt, or DIR/id.bN.pt for batch N when present). */

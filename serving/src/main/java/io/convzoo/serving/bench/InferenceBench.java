@@ -23,12 +23,13 @@ public final class InferenceBench {
 
     /** Options of one run. */
     public record Options(List<String> models, List<Integer> batches, int rounds, int warmup, Path torchscriptDir,
-                          boolean blocksToo, boolean plainToo, boolean cpuClock, Integer size) {}
+                          boolean blocksToo, boolean plainToo, boolean ortToo, boolean cpuClock, Integer size, int threads) {}
 
     /** One row of results. */
     public record Row(String model, String impl, int batch, double medianSeconds, double imagesPerSecond,
                       double gflops, Double ratioVsTorchscript, Double gflopsVsResnet50, long macsPerImage,
-                      double[] seconds, Double ratioQ1, Double ratioQ3) {}
+                      double[] seconds, Double ratioQ1, Double ratioQ3, Double ratioVsOnnxRuntime,
+                      Double ratioVsOnnxRuntimeQ1, Double ratioVsOnnxRuntimeQ3) {}
 
     /**
      * Median and quartiles of the per-round ratios {@code a[i] / b[i]}: the quartiles say how much the
@@ -65,10 +66,19 @@ public final class InferenceBench {
                 if (options.blocksToo()) {
                     variants.add(new BenchModel.Ours(id, manager, BenchModel.Variant.BLOCKS));
                 }
+                if (options.ortToo() && BenchModel.hasOnnxForm(id)) {
+                    variants.add(new BenchModel.Ours(id, manager, BenchModel.Variant.ONNXRUNTIME));
+                }
                 if (options.plainToo()) {
                     variants.add(new BenchModel.Ours(id, manager, BenchModel.Variant.PLAIN));
                 }
                 all.addAll(variants);
+                Path onnxFile = BenchModel.OfficialOnnx.find(options.torchscriptDir(), id);
+                BenchModel.OfficialOnnx officialOnnx = onnxFile == null ? null
+                        : BenchModel.OfficialOnnx.load(id, onnxFile, options.threads());
+                if (officialOnnx != null) {
+                    all.add(officialOnnx);
+                }
                 for (int batch : options.batches()) {
                     Path file = BenchModel.Traced.find(options.torchscriptDir(), id, batch);
                     BenchModel.Traced traced = null;
@@ -83,12 +93,14 @@ public final class InferenceBench {
                     int s = options.size() != null ? options.size() : BenchModel.inputSize(id);
                     NDArray x = manager.randomNormal(0f, 1f, new Shape(batch, BenchModel.inputChannels(id), s, s),
                             DataType.FLOAT32);
-                    cells.add(new Cell(id, batch, x, ours, variants, traced, options.rounds(), options.cpuClock()));
+                    cells.add(new Cell(id, batch, x, ours, variants, traced, officialOnnx, options.rounds(),
+                            options.cpuClock()));
                 }
-                log.printf("loaded %s (%s)%n", id, cells.get(cells.size() - 1).traced == null ? "no trace" : "with trace");
+                log.printf("loaded %s (%s, %s)%n", id, cells.get(cells.size() - 1).traced == null ? "no trace" : "with trace",
+                        officialOnnx == null ? "no ONNX export" : "with ONNX export");
             }
             for (BenchModel m : all) {
-                if (m instanceof BenchModel.Ours) {
+                if (m instanceof BenchModel.Ours || m instanceof BenchModel.OfficialOnnx) {
                     jitWarmup(m, manager);
                 }
             }
@@ -134,15 +146,24 @@ public final class InferenceBench {
                 double med = median(t);
                 double g = gflops(m, c.batch, med);
                 RatioStats vsTrace = c.traced == null ? null : ratioStats(t, c.timesOf(c.traced));
+                RatioStats vsOrt = c.officialOnnx == null ? null : ratioStats(t, c.timesOf(c.officialOnnx));
                 rows.add(new Row(c.id, ours.label, c.batch, med, c.batch / med, g,
                         vsTrace == null ? null : vsTrace.median(), rn == null ? null : g / rn, m, t,
-                        vsTrace == null ? null : vsTrace.q1(), vsTrace == null ? null : vsTrace.q3()));
+                        vsTrace == null ? null : vsTrace.q1(), vsTrace == null ? null : vsTrace.q3(),
+                        vsOrt == null ? null : vsOrt.median(), vsOrt == null ? null : vsOrt.q1(),
+                        vsOrt == null ? null : vsOrt.q3()));
             }
-            if (c.traced != null) {
-                double tm = median(c.timesOf(c.traced));
+            for (BenchModel official : new BenchModel[] {c.traced, c.officialOnnx}) {
+                if (official == null) {
+                    continue;
+                }
+                double[] t = c.timesOf(official);
+                double tm = median(t);
                 double tg = gflops(m, c.batch, tm);
-                rows.add(new Row(c.id, "torchscript", c.batch, tm, c.batch / tm, tg, 1.0,
-                        rn == null ? null : tg / rn, m, c.timesOf(c.traced), null, null));
+                rows.add(new Row(c.id, official.label, c.batch, tm, c.batch / tm, tg,
+                        c.traced == null ? null : ratioStats(t, c.timesOf(c.traced)).median(), rn == null ? null : tg / rn,
+                        m, t, null, null,
+                        c.officialOnnx == null ? null : ratioStats(t, c.timesOf(c.officialOnnx)).median(), null, null));
             }
         }
         return rows;
@@ -208,11 +229,14 @@ public final class InferenceBench {
         /** Our other variants timed alongside (block by block, unprepared), in the order given. */
         final List<BenchModel> variants;
         final BenchModel traced;
+        /** The official code's ONNX export on ONNX Runtime, or null. */
+        final BenchModel officialOnnx;
         final Map<BenchModel, double[]> times = new java.util.IdentityHashMap<>();
         final boolean cpuClock;
 
         Cell(String id, int batch, NDArray x, BenchModel ours, List<BenchModel> variants, BenchModel traced,
-             int rounds, boolean cpuClock) {
+             BenchModel officialOnnx, int rounds, boolean cpuClock) {
+            this.officialOnnx = officialOnnx;
             this.cpuClock = cpuClock;
             this.id = id;
             this.batch = batch;
@@ -240,6 +264,9 @@ public final class InferenceBench {
             order.addAll(variants);
             if (traced != null) {
                 order.add(traced);
+            }
+            if (officialOnnx != null) {
+                order.add(officialOnnx);
             }
             return order;
         }

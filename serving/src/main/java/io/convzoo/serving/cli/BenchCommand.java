@@ -51,6 +51,11 @@ final class BenchCommand implements Callable<Integer> {
             + "(row ours-blocks), not as the TorchScript module written from their blocks.")
     boolean blocks;
 
+    @Option(names = "--ort", description = "Also time our models' ONNX form on ONNX Runtime (row ours-ort); "
+            + "official ONNX exports <id>.onnx in --torchscript-dir (tools/make_torchscript_traces.py --onnx) are "
+            + "timed whenever present (row onnxruntime).")
+    boolean ort;
+
     @Option(names = "--plain", description = "Also time our models without the inference preparation (row ours-plain).")
     boolean plain;
 
@@ -131,7 +136,7 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 List<String> ids = selectedModels();
                 InferenceBench bench = new InferenceBench(new InferenceBench.Options(ids, batches, rounds, warmup,
-                        torchscriptDir, blocks, plain, cpuClock, size));
+                        torchscriptDir, blocks, plain, ort, cpuClock, size, threads));
                 List<InferenceBench.Row> rows = bench.run(manager, System.err);
                 result = rows;
                 if (!json) {
@@ -176,17 +181,20 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void printTable(List<InferenceBench.Row> rows) {
-        System.out.printf("%-20s %-12s %5s %10s %10s %9s %10s %13s %10s%n", "model", "impl", "batch", "ms/batch",
-                "images/s", "GFLOP/s", "vs trace", "(quartiles)", "vs rn50");
+        System.out.printf("%-20s %-12s %5s %10s %10s %9s %10s %13s %8s %13s %10s%n", "model", "impl", "batch", "ms/batch",
+                "images/s", "GFLOP/s", "vs trace", "(quartiles)", "vs ort", "(quartiles)", "vs rn50");
         for (InferenceBench.Row r : rows) {
-            System.out.printf("%-20s %-12s %5d %10.1f %10.2f %9.1f %10s %13s %10s%n", r.model(), r.impl(), r.batch(),
+            System.out.printf("%-20s %-12s %5d %10.1f %10.2f %9.1f %10s %13s %8s %13s %10s%n", r.model(), r.impl(), r.batch(),
                     r.medianSeconds() * 1e3, r.imagesPerSecond(), r.gflops(),
                     r.ratioVsTorchscript() == null ? "-" : String.format("%.3f", r.ratioVsTorchscript()),
                     r.ratioQ1() == null ? "" : String.format("%.3f-%.3f", r.ratioQ1(), r.ratioQ3()),
+                    r.ratioVsOnnxRuntime() == null ? "-" : String.format("%.3f", r.ratioVsOnnxRuntime()),
+                    r.ratioVsOnnxRuntimeQ1() == null ? "" : String.format("%.3f-%.3f", r.ratioVsOnnxRuntimeQ1(),
+                            r.ratioVsOnnxRuntimeQ3()),
                     r.gflopsVsResnet50() == null ? "-" : String.format("%.2f", r.gflopsVsResnet50()));
         }
-        System.out.println("vs trace: median over rounds of (our time / TorchScript time), lower is better, with the "
-                + "quartiles of the per-round ratios; vs rn50: achieved GFLOP/s relative to our ResNet-50 at the "
-                + "same batch.");
+        System.out.println("vs trace / vs ort: median over rounds of (this row's time / the official code's TorchScript "
+                + "trace's / its ONNX export on ONNX Runtime's), lower is better, with the quartiles of the per-round "
+                + "ratios; vs rn50: achieved GFLOP/s relative to our ResNet-50 at the same batch.");
     }
 }

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code convzoo export <id|DIR> --format torchscript|pth|safetensors --out FILE}: a zoo model (its
+ * {@code convzoo export <id|DIR> --format torchscript|pth|safetensors|onnx --out FILE}: a zoo model (its
  * installed pretrained weights, {@code --untrained}, or a directory written by {@code convzoo import}
  * or {@code finetune}) for PyTorch and other runtimes; see {@link CheckpointExporter}.
  */
@@ -33,7 +33,7 @@ final class ExportCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--format", required = true, paramLabel = "FORMAT",
-            description = "torchscript, pth or safetensors.")
+            description = "torchscript, pth, safetensors or onnx (ONNX opset 17, dynamic batch, BatchNorms folded; checked on ONNX Runtime).")
     String format;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The file to write.")

@@ -18,6 +18,7 @@ import io.convzoo.zoo.checkpoint.StateDicts;
 import io.convzoo.zoo.checkpoint.TensorData;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,6 +67,11 @@ class ExportCommandTest {
                 ImportPredictCommandTest.assertClose(expected, y.toFloatArray(), 1e-4);
             }
 
+            Path onnx = tmp.resolve("model.onnx");
+            CliRun onnxRun = CliRun.of("export", dir.toString(), "--format", "onnx", "--out", onnx.toString());
+            assertEquals(0, onnxRun.code(), onnxRun.err());
+            ImportPredictCommandTest.assertClose(expected, runOnOnnxRuntime(onnx, x), 1e-4);
+
             Path safetensors = tmp.resolve("model.safetensors");
             assertEquals(0, CliRun.of("export", dir.toString(), "--format", "safetensors", "--out",
                     safetensors.toString()).code());
@@ -83,10 +89,11 @@ class ExportCommandTest {
 
     @Test
     void badArgumentsAreOneLineErrorsAndWriteNothing(@TempDir Path tmp) {
-        Path file = tmp.resolve("m.onnx");
-        CliRun format = CliRun.of("export", ID, "--untrained", "--format", "onnx", "--out", file.toString());
+        Path file = tmp.resolve("m.tflite");
+        CliRun format = CliRun.of("export", ID, "--untrained", "--format", "tflite", "--out", file.toString());
         assertEquals(2, format.code());
-        assertEquals("convzoo: unknown export format 'onnx'; known: torchscript, pth, safetensors", format.err().strip());
+        assertEquals("convzoo: unknown export format 'tflite'; known: torchscript, pth, safetensors, onnx",
+                format.err().strip());
         CliRun unknown = CliRun.of("export", "res2net_smal", "--format", "pth", "--out", file.toString());
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().startsWith("convzoo: unknown model 'res2net_smal'"), unknown.err());
@@ -94,5 +101,20 @@ class ExportCommandTest {
         assertEquals(2, directory.code());
         assertTrue(directory.err().contains("is a directory"), directory.err());
         assertFalse(Files.exists(file));
+    }
+
+    /** The exported file run by ONNX Runtime itself (its input "input", batch and size dynamic). */
+    private static float[] runOnOnnxRuntime(Path file, NDArray x) throws Exception {
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        try (ai.onnxruntime.OrtSession session = env.createSession(file.toString(), new ai.onnxruntime.OrtSession.SessionOptions());
+             ai.onnxruntime.OnnxTensor input = ai.onnxruntime.OnnxTensor.createTensor(env,
+                     java.nio.FloatBuffer.wrap(x.toFloatArray()), x.getShape().getShape());
+             ai.onnxruntime.OrtSession.Result out = session.run(Map.of("input", input))) {
+            assertEquals(List.of("input"), List.copyOf(session.getInputNames()));
+            java.nio.FloatBuffer y = ((ai.onnxruntime.OnnxTensor) out.get(0)).getFloatBuffer();
+            float[] copy = new float[y.remaining()];
+            y.get(copy);
+            return copy;
+        }
     }
 }

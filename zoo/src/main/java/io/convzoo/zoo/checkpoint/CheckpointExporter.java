@@ -44,7 +44,7 @@ public final class CheckpointExporter {
 
     /** The formats of {@code convzoo export --format}. */
     public enum Format {
-        TORCHSCRIPT, PTH, SAFETENSORS;
+        TORCHSCRIPT, PTH, SAFETENSORS, ONNX;
 
         /** The format named {@code name} (case-insensitive); an unknown name lists the known ones. */
         public static Format parse(String name) {
@@ -53,7 +53,7 @@ public final class CheckpointExporter {
                     return f;
                 }
             }
-            throw new IllegalArgumentException("unknown export format '" + name + "'; known: torchscript, pth, safetensors");
+            throw new IllegalArgumentException("unknown export format '" + name + "'; known: torchscript, pth, safetensors, onnx");
         }
 
         /** The name used on the command line. */
@@ -79,6 +79,7 @@ public final class CheckpointExporter {
             case PTH -> writePth(model, file);
             case SAFETENSORS -> writeSafetensors(model, file);
             case TORCHSCRIPT -> writeTorchScript(model, file, inputShape);
+            case ONNX -> writeOnnx(model, file, inputShape);
         }
     }
 
@@ -205,6 +206,27 @@ public final class CheckpointExporter {
         try (NDManager scratch = first.getArray().getManager().newSubManager()) {
             NDArray sample = scratch.randomNormal(inputShape);
             writeAtomically(file, tmp -> ScriptedForward.export(root, sample, tmp));
+        }
+    }
+
+    /**
+     * The eval forward as an ONNX model ({@link io.convzoo.zoo.infer.OnnxRuntimeForward#export}): opset
+     * 17, dynamic batch and spatial size, BatchNorms folded, weights as initializers; checked on ONNX
+     * Runtime against the Java forward of a random input of {@code inputShape} before it is kept.
+     */
+    public static void writeOnnx(Block model, Path file, Shape inputShape) throws IOException {
+        if (!(model instanceof DataflowBlock root)) {
+            throw new UnsupportedOperationException("ONNX export needs a zoo model (a DataflowBlock root), not "
+                    + model.getClass().getSimpleName());
+        }
+        if (!Inference.isPrepared(model)) {
+            Inference.prepare(model);
+        }
+        Inference.noGrad();
+        Parameter first = model.getParameters().values().get(0);
+        try (NDManager scratch = first.getArray().getManager().newSubManager()) {
+            NDArray sample = scratch.randomNormal(inputShape);
+            writeAtomically(file, tmp -> io.convzoo.zoo.infer.OnnxRuntimeForward.export(root, sample, tmp));
         }
     }
 

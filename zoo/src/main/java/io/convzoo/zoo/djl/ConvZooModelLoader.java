@@ -54,6 +54,17 @@ public class ConvZooModelLoader implements ModelLoader {
      */
     public static final String SCRIPT = "script";
 
+    /**
+     * Argument: where a prepared model's eval forwards run on CPU: {@code libtorch}, {@code onnxruntime}
+     * (the model's ONNX form through ONNX Runtime; a model without one, dynamic convolution, stays on
+     * libtorch) or {@code auto} (the default: ONNX Runtime where the model has an ONNX form and runs on
+     * the CPU). The model's property {@code runtime} says which one it got.
+     */
+    public static final String RUNTIME = "runtime";
+
+    /** The runtime a prepared model gets when the criteria name none. */
+    public static final Inference.Runtime DEFAULT_RUNTIME = Inference.Runtime.AUTO;
+
     private final ModelSpec spec;
     private final MRL mrl;
 
@@ -139,7 +150,10 @@ public class ConvZooModelLoader implements ModelLoader {
                 initializeUntrained(block, model, args, spec.inputSize());
             }
             if (Boolean.parseBoolean(String.valueOf(given.getOrDefault(PREPARE, "true")))) {
-                Inference.prepare(block, Boolean.parseBoolean(String.valueOf(given.getOrDefault(SCRIPT, "true"))));
+                Object runtime = given.get(RUNTIME);
+                Inference.prepare(block, Boolean.parseBoolean(String.valueOf(given.getOrDefault(SCRIPT, "true"))),
+                        runtime == null ? DEFAULT_RUNTIME : Inference.Runtime.parse(String.valueOf(runtime)));
+                model.setProperty(RUNTIME, Inference.runtimeOf(block));
             }
             Translator<I, O> translator = new InferenceTranslator<>(factory.newInstance(criteria.getInputClass(),
                     criteria.getOutputClass(), model, arguments));

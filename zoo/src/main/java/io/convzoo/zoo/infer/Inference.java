@@ -6,10 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.BlockTree;
+import io.convzoo.blocks.CompiledForward;
 import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.InferencePreparable;
 import io.convzoo.blocks.infer.ChannelsLast;
 import io.convzoo.blocks.infer.ConvBn;
+import io.convzoo.blocks.onnx.OnnxOps;
 import io.convzoo.blocks.script.ScriptedForward;
 import java.lang.reflect.Method;
 import java.util.Collections;
@@ -42,6 +44,8 @@ public final class Inference {
 
     /** Models (by identity) that went through {@link #prepare}. */
     private static final Map<Block, Boolean> PREPARED = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Why a prepared model asked to run on ONNX Runtime runs on libtorch. */
+    private static final Map<Block, String> RUNTIME_NOTES = Collections.synchronizedMap(new WeakHashMap<>());
 
     private Inference() {}
 
@@ -61,12 +65,86 @@ public final class Inference {
      * it on each form of input it branches on; without, block by block.
      */
     public static int prepare(Block model, boolean script) {
+        return prepare(model, script, Runtime.LIBTORCH);
+    }
+
+    /** Where a prepared model's eval forwards run ({@code optArgument("runtime", ...)}). */
+    public enum Runtime {
+        /** libtorch: the scripted forward (or block by block). */
+        LIBTORCH,
+        /** ONNX Runtime on CPU ({@link OnnxRuntimeForward}); models without an ONNX form stay on libtorch. */
+        ONNXRUNTIME,
+        /** ONNX Runtime where the model has an ONNX form and its weights are on the CPU, else libtorch. */
+        AUTO;
+
+        /** The runtime named {@code name} (libtorch, onnxruntime, auto; any case). */
+        public static Runtime parse(String name) {
+            for (Runtime r : values()) {
+                if (r.name().equalsIgnoreCase(name.trim())) {
+                    return r;
+                }
+            }
+            throw new IllegalArgumentException("unknown runtime '" + name + "'; known: libtorch, onnxruntime, auto");
+        }
+    }
+
+    /**
+     * {@link #prepare(Block, boolean)} with eval forwards on {@code runtime}. ONNX Runtime is used for
+     * a zoo model (a {@link DataflowBlock} root whose first input has {@code channels}) on CPU; a model
+     * without an ONNX form runs on libtorch (scripted when {@code script}), and
+     * {@link #runtimeOf} says which one and why.
+     */
+    public static int prepare(Block model, boolean script, Runtime runtime) {
         BlockTree.findAll(model, InferencePreparable.class).forEach(b -> b.prepareInference(true));
         PREPARED.put(model, Boolean.TRUE);
         if (model instanceof DataflowBlock root) {
-            root.setCompiledForward(script ? new ScriptedForward(root, model.toString()) : null);
+            ScriptedForward scripted = script ? new ScriptedForward(root, model.toString()) : null;
+            CompiledForward compiled = scripted;
+            if (runtime != Runtime.LIBTORCH) {
+                String unsupported = OnnxOps.unsupported(root);
+                boolean onCpu = parametersOnCpu(root);
+                if (unsupported == null && onCpu) {
+                    compiled = new OnnxRuntimeForward(root, model.toString(), inputChannels(root), scripted);
+                    RUNTIME_NOTES.remove(model);
+                } else {
+                    RUNTIME_NOTES.put(model, unsupported != null ? "no ONNX form: " + unsupported
+                            : "the weights are not on the CPU");
+                }
+            }
+            root.setCompiledForward(compiled);
         }
         return ConvBn.enableFolding(model);
+    }
+
+    /**
+     * Where a prepared model's eval forwards run: "onnxruntime", or "libtorch" with the reason when
+     * ONNX Runtime was asked for and cannot take it.
+     */
+    public static String runtimeOf(Block model) {
+        if (model instanceof DataflowBlock root && root.getCompiledForward() instanceof OnnxRuntimeForward ort) {
+            return ort.runtime();
+        }
+        String note = RUNTIME_NOTES.get(model);
+        return note == null ? "libtorch" : "libtorch (" + note + ")";
+    }
+
+    private static boolean parametersOnCpu(Block root) {
+        for (ai.djl.nn.Parameter p : root.getParameters().values()) {
+            if (p.isInitialized()) {
+                return p.getArray().getDevice().getDeviceType().equals(ai.djl.Device.Type.CPU);
+            }
+        }
+        return true;
+    }
+
+    /** The input channels of the model's first weight (its stem conv). */
+    private static long inputChannels(Block root) {
+        for (ai.djl.nn.Parameter p : root.getParameters().values()) {
+            if (p.isInitialized() && p.getArray().getShape().dimension() == 4) {
+                return p.getArray().getShape().get(1);
+            }
+        }
+        return 3;
     }
 
     /** Whether {@code model} went through {@link #prepare} (and not {@link #unprepare} since). */

@@ -165,8 +165,8 @@ class CheckpointExporterTest {
 
     @Test
     void unknownFormatsAndUninitializedModelsAreNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Format.parse("onnx"));
-        assertEquals("unknown export format 'onnx'; known: torchscript, pth, safetensors", e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Format.parse("tflite"));
+        assertEquals("unknown export format 'tflite'; known: torchscript, pth, safetensors, onnx", e.getMessage());
         assertEquals(Format.SAFETENSORS, Format.parse("SafeTensors"));
         Block block = OfficialParityTest.CASES.get("res2net_reduced").builder().apply(OfficialParityTest.ARGS);
         Path file = tmp.resolve("never.pth");

@@ -1,0 +1,238 @@
+package io.convzoo.blocks.onnx;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import com.google.protobuf.CodedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An ONNX graph being written: nodes in order, weights as initializers, one float input with a
+ * dynamic batch (and spatial size) and one output, serialized as an ONNX {@code ModelProto}. The field
+ * numbers are those of onnx.proto (IR version 8, the default opset domain).
+ */
+public final class OnnxGraph {
+
+    /** The opset the nodes are written for: every op used here has this form since opset 13. */
+    public static final int OPSET = 17;
+    private static final int IR_VERSION = 8;
+    private static final int FLOAT = 1;
+    private static final int INT64 = 7;
+
+    /** An attribute of a node: an int, a list of ints, a float or a string. */
+    public sealed interface Attribute permits IntAttribute, IntsAttribute, FloatAttribute, StringAttribute {
+        String name();
+    }
+
+    public record IntAttribute(String name, long value) implements Attribute { }
+
+    public record IntsAttribute(String name, long[] values) implements Attribute { }
+
+    public record FloatAttribute(String name, float value) implements Attribute { }
+
+    public record StringAttribute(String name, String value) implements Attribute { }
+
+    private record Node(String op, List<String> inputs, String output, List<Attribute> attributes) { }
+
+    private record Initializer(String name, int dataType, long[] dims, byte[] raw) { }
+
+    private final boolean withData;
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Initializer> initializers = new ArrayList<>();
+    private int values;
+
+    /** A graph; without data, initializers keep only their shapes (a check that the forward can be written). */
+    public OnnxGraph(boolean withData) {
+        this.withData = withData;
+    }
+
+    /** Appends a node of {@code op} on {@code inputs} ("" for an omitted optional input); returns its output. */
+    public String node(String op, List<String> inputs, Attribute... attributes) {
+        String out = "v" + (++values);
+        nodes.add(new Node(op, List.copyOf(inputs), out, List.of(attributes)));
+        return out;
+    }
+
+    /** A float initializer holding {@code array}'s values (copied now, in row-major order). */
+    public String weight(NDArray array) {
+        if (array.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("ONNX export writes float32 weights, got " + array.getDataType());
+        }
+        if (!withData) {
+            return initializer(FLOAT, array.getShape().getShape(), new byte[0]);
+        }
+        float[] data = array.toFloatArray();
+        ByteBuffer raw = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        raw.asFloatBuffer().put(data);
+        return initializer(FLOAT, array.getShape().getShape(), raw.array());
+    }
+
+    /** A float scalar initializer. */
+    public String scalar(float value) {
+        ByteBuffer raw = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(value);
+        return initializer(FLOAT, new long[0], raw.array());
+    }
+
+    /** A float vector initializer. */
+    public String floats(float... values) {
+        ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        raw.asFloatBuffer().put(values);
+        return initializer(FLOAT, new long[] {values.length}, raw.array());
+    }
+
+    /** An int64 vector initializer (shapes, indices, slice bounds). */
+    public String longs(long... values) {
+        ByteBuffer raw = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        raw.asLongBuffer().put(values);
+        return initializer(INT64, new long[] {values.length}, raw.array());
+    }
+
+    private String initializer(int dataType, long[] dims, byte[] raw) {
+        String name = "c" + (initializers.size() + 1);
+        initializers.add(new Initializer(name, dataType, dims.clone(), raw));
+        return name;
+    }
+
+    /** Number of nodes written so far. */
+    public int nodeCount() {
+        return nodes.size();
+    }
+
+    /**
+     * The model: graph input {@code input} (float, (batch, channels, height, width) with batch, height
+     * and width dynamic) and output {@code output}, the value {@code result}.
+     */
+    public byte[] toModel(String graphName, String input, long channels, String result) {
+        Proto graph = new Proto();
+        for (Node n : nodes) {
+            graph.message(1, node(n, n.output));
+        }
+        graph.message(1, node(new Node("Identity", List.of(result), "output", List.of()), "output"));
+        graph.string(2, graphName);
+        for (Initializer i : initializers) {
+            Proto t = new Proto();
+            for (long d : i.dims) {
+                t.varint(1, d);
+            }
+            t.varint(2, i.dataType);
+            t.string(8, i.name);
+            t.bytes(9, i.raw);
+            graph.message(5, t);
+        }
+        graph.message(11, valueInfo(input, new Object[] {"batch", channels, "height", "width"}));
+        graph.message(12, valueInfo("output", null));
+
+        Proto opset = new Proto();
+        opset.string(1, "");
+        opset.varint(2, OPSET);
+        Proto model = new Proto();
+        model.varint(1, IR_VERSION);
+        model.string(2, "convzoo");
+        model.message(7, graph);
+        model.message(8, opset);
+        return model.toByteArray();
+    }
+
+    private static Proto node(Node n, String output) {
+        Proto p = new Proto();
+        for (String in : n.inputs) {
+            p.string(1, in);
+        }
+        p.string(2, output);
+        p.string(4, n.op);
+        for (Attribute a : n.attributes) {
+            Proto attr = new Proto();
+            attr.string(1, a.name());
+            if (a instanceof FloatAttribute f) {
+                attr.fixed32(2, Float.floatToIntBits(f.value()));
+                attr.varint(20, 1);
+            } else if (a instanceof IntAttribute i) {
+                attr.varint(3, i.value());
+                attr.varint(20, 2);
+            } else if (a instanceof StringAttribute s) {
+                attr.string(4, s.value());
+                attr.varint(20, 3);
+            } else if (a instanceof IntsAttribute is) {
+                for (long v : is.values()) {
+                    attr.varint(8, v);
+                }
+                attr.varint(20, 7);
+            }
+            p.message(5, attr);
+        }
+        return p;
+    }
+
+    /** A float tensor's value info; {@code dims} entries are a Long (fixed) or a String (named, dynamic); null: no shape. */
+    private static Proto valueInfo(String name, Object[] dims) {
+        Proto tensor = new Proto();
+        tensor.varint(1, FLOAT);
+        if (dims != null) {
+            Proto shape = new Proto();
+            for (Object d : dims) {
+                Proto dim = new Proto();
+                if (d instanceof Long fixed) {
+                    dim.varint(1, fixed);
+                } else {
+                    dim.string(2, (String) d);
+                }
+                shape.message(1, dim);
+            }
+            tensor.message(2, shape);
+        }
+        Proto type = new Proto();
+        type.message(1, tensor);
+        Proto info = new Proto();
+        info.string(1, name);
+        info.message(2, type);
+        return info;
+    }
+
+    /** One protobuf message being written (protobuf's own encoder; nested messages are written first, then embedded). */
+    private static final class Proto {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private final CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+
+        void varint(int field, long value) {
+            io(() -> out.writeInt64(field, value));
+        }
+
+        void fixed32(int field, int value) {
+            io(() -> out.writeFixed32(field, value));
+        }
+
+        void string(int field, String value) {
+            io(() -> out.writeString(field, value));
+        }
+
+        void bytes(int field, byte[] value) {
+            io(() -> out.writeByteArray(field, value));
+        }
+
+        void message(int field, Proto message) {
+            bytes(field, message.toByteArray());
+        }
+
+        byte[] toByteArray() {
+            io(out::flush);
+            return bytes.toByteArray();
+        }
+
+        private interface Write {
+            void run() throws IOException;
+        }
+
+        private static void io(Write write) {
+            try {
+                write.run();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,309 @@
+package io.convzoo.blocks.onnx;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import io.convzoo.blocks.ChannelSelection;
+import io.convzoo.blocks.ConvBnFolding;
+import io.convzoo.blocks.ConvGeometry;
+import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.DerivedWeight;
+import io.convzoo.blocks.Layers;
+import io.convzoo.blocks.MixtureConv;
+import io.convzoo.blocks.Ops;
+import io.convzoo.blocks.onnx.OnnxGraph.FloatAttribute;
+import io.convzoo.blocks.onnx.OnnxGraph.IntAttribute;
+import io.convzoo.blocks.onnx.OnnxGraph.IntsAttribute;
+import io.convzoo.blocks.onnx.OnnxGraph.StringAttribute;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The interpreter that writes a block's eval forward as an ONNX graph: values are the graph's tensor
+ * names, weights become initializers. A {@link Ops#convBn} pair the last eval forward ran folded is
+ * written with the very folded arrays it used (one Conv, no BatchNormalization), as the script
+ * interpreter does. ONNX graphs are single-assignment, so sharing and in-place writes need nothing.
+ * Dynamic convolution (a per-sample kernel) has no equal ONNX form: writing it throws, and the model
+ * stays on libtorch.
+ */
+public final class OnnxOps implements Ops<String> {
+
+    private final OnnxGraph g;
+    private final Device device;
+    private final ConvBnFolding.Active folded = new ConvBnFolding.Active();
+
+    private OnnxOps(OnnxGraph graph, Device device) {
+        this.g = graph;
+        this.device = device;
+    }
+
+    /**
+     * The eval forward of {@code root} (whose last eval forward ran on {@code device}) as an ONNX model
+     * with input {@code input} of {@code channels} channels and output {@code output}.
+     *
+     * @throws UnsupportedOperationException a block has no ONNX form
+     */
+    public static byte[] write(Block root, Device device, long channels, String name) {
+        OnnxGraph graph = new OnnxGraph(true);
+        List<String> out = new OnnxOps(graph, device).child(root, List.of("input"));
+        if (out.size() != 1) {
+            throw new UnsupportedOperationException("the model returns " + out.size() + " values; ONNX export "
+                    + "writes one output");
+        }
+        return graph.toModel(name, "input", channels, out.get(0));
+    }
+
+    /**
+     * Why {@code root} (initialized) has no ONNX form, or null when it has one: its forward written
+     * without copying any weight.
+     */
+    public static String unsupported(Block root) {
+        try {
+            new OnnxOps(new OnnxGraph(false), Device.cpu()).child(root, List.of("input"));
+            return null;
+        } catch (UnsupportedOperationException e) {
+            return e.getMessage();
+        }
+    }
+
+    // ------------------------------------------------------------------ structure
+
+    @Override
+    public List<String> child(Block child, List<String> inputs) {
+        if (child instanceof DataflowBlock d) {
+            return d.forward(this, inputs);
+        }
+        if (child instanceof SequentialBlock) {
+            List<String> current = inputs;
+            for (Block b : child.getChildren().values()) {
+                current = child(b, current);
+            }
+            return current;
+        }
+        String x = Ops.single(child, inputs);
+        if (child instanceof Conv2d conv) {
+            return List.of(conv(conv, x));
+        }
+        if (child instanceof BatchNorm bn) {
+            var p = bn.getParameters();
+            Float epsilon = Layers.epsilon(bn);
+            if (epsilon == null) {
+                throw new UnsupportedOperationException("BatchNorm without a readable epsilon has no ONNX form");
+            }
+            return List.of(g.node("BatchNormalization", List.of(x, g.weight(p.get("gamma").getArray()),
+                    g.weight(p.get("beta").getArray()), g.weight(p.get("runningMean").getArray()),
+                    g.weight(p.get("runningVar").getArray())), new FloatAttribute("epsilon", epsilon)));
+        }
+        if (child instanceof Linear linear) {
+            var p = linear.getParameters();
+            List<String> in = new ArrayList<>(List.of(x, g.weight(p.get("weight").getArray())));
+            if (p.contains("bias")) {
+                in.add(g.weight(p.get("bias").getArray()));
+            }
+            return List.of(g.node("Gemm", in, new IntAttribute("transB", 1)));
+        }
+        throw new UnsupportedOperationException("no ONNX form for " + child.getClass().getName());
+    }
+
+    private String conv(Conv2d conv, String x) {
+        ConvBnFolding.FoldedConv f = folded.conv(conv);
+        if (f != null) {
+            return conv(x, f.weight(), f.bias(), conv.getStride(), conv.getPadding(), conv.getDilation(), f.groups());
+        }
+        var p = conv.getParameters();
+        return conv(x, p.get("weight").getArray(), conv.isIncludeBias() ? p.get("bias").getArray() : null,
+                conv.getStride(), conv.getPadding(), conv.getDilation(), conv.getGroups());
+    }
+
+    private String conv(String x, NDArray weight, NDArray bias, Shape stride, Shape padding, Shape dilation,
+                        long groups) {
+        Shape k = weight.getShape();
+        List<String> in = new ArrayList<>(List.of(x, g.weight(weight)));
+        if (bias != null) {
+            in.add(g.weight(bias));
+        }
+        long[] pad = padding.getShape();
+        return g.node("Conv", in, new IntsAttribute("kernel_shape", new long[] {k.get(2), k.get(3)}),
+                new IntsAttribute("strides", stride.getShape()), new IntsAttribute("pads", pads(pad[0], pad[1])),
+                new IntsAttribute("dilations", dilation.getShape()), new IntAttribute("group", groups));
+    }
+
+    /** ONNX's pads: (top, left, bottom, right). */
+    private static long[] pads(long height, long width) {
+        return new long[] {height, width, height, width};
+    }
+
+    @Override
+    public List<String> convBn(Block conv, List<? extends Block> norms, List<String> inputs) {
+        ConvBnFolding folding = ConvBnFolding.installed();
+        ConvBnFolding.Folded f = folding == null ? null : folding.current(norms, device);
+        if (f != null) {
+            return folded.with(f, () -> child(conv, inputs));
+        }
+        return Ops.convThenNorms(this, conv, norms, inputs);
+    }
+
+    @Override
+    public String share(String x) {
+        return x;
+    }
+
+    @Override
+    public Shape shapeOf(String x) {
+        return null;
+    }
+
+    // ------------------------------------------------------------------ element-wise
+
+    @Override
+    public String relu(String x) {
+        return g.node("Relu", List.of(x));
+    }
+
+    @Override
+    public String sigmoid(String x) {
+        return g.node("Sigmoid", List.of(x));
+    }
+
+    @Override
+    public String softmax(String x, int axis) {
+        return g.node("Softmax", List.of(x), new IntAttribute("axis", axis));
+    }
+
+    @Override
+    public String add(String a, String b) {
+        return g.node("Add", List.of(a, b));
+    }
+
+    @Override
+    public String mul(String a, String b) {
+        return g.node("Mul", List.of(a, b));
+    }
+
+    @Override
+    public String scale(String x, float factor) {
+        return factor == 1f ? x : g.node("Mul", List.of(x, g.scalar(factor)));
+    }
+
+    // ------------------------------------------------------------------ layout
+
+    @Override
+    public String cat(List<String> values, int axis) {
+        return values.size() == 1 ? values.get(0) : g.node("Concat", values, new IntAttribute("axis", axis));
+    }
+
+    @Override
+    public List<String> split(String x, long size, int count, int axis) {
+        if (count == 1) {
+            return List.of(x);
+        }
+        List<String> out = new ArrayList<>(count);
+        String axes = g.longs(axis);
+        for (int i = 0; i < count; i++) {
+            out.add(g.node("Slice", List.of(x, g.longs(i * size), g.longs((i + 1) * size), axes)));
+        }
+        return out;
+    }
+
+    @Override
+    public String flatten(String x, int startAxis) {
+        long[] shape = new long[startAxis + 1];
+        shape[startAxis] = -1; // 0: keep that axis
+        return g.node("Reshape", List.of(x, g.longs(shape)));
+    }
+
+    @Override
+    public String selectChannels(String x, ChannelSelection selection) {
+        NDArray indices = selection.on(device);
+        return g.node("Gather", List.of(x, g.longs(indices.toLongArray())), new IntAttribute("axis", 1));
+    }
+
+    // ------------------------------------------------------------------ pooling and resampling
+
+    @Override
+    public String avgPool2d(String x, int kernel, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
+        return g.node("AveragePool", List.of(x), new IntsAttribute("kernel_shape", new long[] {kernel, kernel}),
+                new IntsAttribute("strides", new long[] {stride, stride}), new IntsAttribute("pads", pads(padding, padding)),
+                new IntAttribute("ceil_mode", ceilMode ? 1 : 0),
+                new IntAttribute("count_include_pad", countIncludePad ? 1 : 0));
+    }
+
+    @Override
+    public String maxPool2d(String x, int kernel, int stride, int padding) {
+        return g.node("MaxPool", List.of(x), new IntsAttribute("kernel_shape", new long[] {kernel, kernel}),
+                new IntsAttribute("strides", new long[] {stride, stride}), new IntsAttribute("pads", pads(padding, padding)));
+    }
+
+    @Override
+    public String globalAvgPool(String x) {
+        return flatten(spatialMean(x), 1);
+    }
+
+    @Override
+    public String spatialMean(String x) {
+        return g.node("GlobalAveragePool", List.of(x));
+    }
+
+    @Override
+    public String adaptiveAvgPool2d(String x, int height, int width) {
+        if (height == 1 && width == 1) {
+            return spatialMean(x);
+        }
+        throw new UnsupportedOperationException("adaptive average pooling to " + height + "×" + width
+                + " has no ONNX form for a dynamic input size");
+    }
+
+    @Override
+    public String resizeBilinearAlignedLike(String x, String like) {
+        String batchAndChannels = g.node("Slice", List.of(g.node("Shape", List.of(x)), g.longs(0), g.longs(2)));
+        String spatial = g.node("Slice", List.of(g.node("Shape", List.of(like)), g.longs(2), g.longs(4)));
+        String sizes = g.node("Concat", List.of(batchAndChannels, spatial), new IntAttribute("axis", 0));
+        return g.node("Resize", List.of(x, "", "", sizes), new StringAttribute("mode", "linear"),
+                new StringAttribute("coordinate_transformation_mode", "align_corners"));
+    }
+
+    /** Each pixel repeated: nearest with floor of the asymmetric source coordinate. */
+    @Override
+    public String upsampleNearest2x(String x) {
+        return g.node("Resize", List.of(x, "", g.floats(1f, 1f, 2f, 2f)), new StringAttribute("mode", "nearest"),
+                new StringAttribute("coordinate_transformation_mode", "asymmetric"),
+                new StringAttribute("nearest_mode", "floor"));
+    }
+
+    @Override
+    public String addUpsampled(String high, String low) {
+        return add(high, upsampleNearest2x(low));
+    }
+
+    // ------------------------------------------------------------------ convolutions
+
+    @Override
+    public String conv2d(String x, DerivedWeight weight, DerivedWeight bias, ConvGeometry geometry) {
+        boolean[] ownedWeight = new boolean[1];
+        boolean[] ownedBias = new boolean[1];
+        NDArray w = weight.forEval(ownedWeight);
+        NDArray b = bias == null ? null : bias.forEval(ownedBias);
+        try {
+            return conv(x, w, b, geometry.strideShape(), geometry.paddingShape(), geometry.dilationShape(),
+                    geometry.groups());
+        } finally {
+            if (ownedWeight[0]) {
+                w.close();
+            }
+            if (b != null && ownedBias[0]) {
+                b.close();
+            }
+        }
+    }
+
+    @Override
+    public String mixtureConv(String x, String attention, Parameter bank, Parameter biasBank, MixtureConv spec) {
+        throw new UnsupportedOperationException("dynamic convolution (a kernel mixed per sample) has no equal ONNX form");
+    }
+}

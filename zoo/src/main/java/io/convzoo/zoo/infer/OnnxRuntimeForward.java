@@ -1,0 +1,262 @@
+package io.convzoo.zoo.infer;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.convzoo.blocks.CompiledForward;
+import io.convzoo.blocks.CompiledSources;
+import io.convzoo.blocks.ConvBnFolding;
+import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.onnx.OnnxOps;
+import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a prepared model's eval forwards on CPU through ONNX Runtime: the model's dataflow written as
+ * an ONNX graph ({@link OnnxOps}, BatchNorms folded), run by an ORT session with all graph
+ * optimizations. Made at the first eval forward, like the scripted forward: the block-by-block
+ * forward runs first (it folds, and it is the reference), the graph is written and the session kept
+ * only if its output matches within {@link CompiledSources#TOLERANCE}. Inputs on another device, a
+ * model without an ONNX form (dynamic convolution) or a session that cannot be made go to
+ * {@code libtorch}, the compiled forward the model would otherwise run (the scripted one), and
+ * {@link #runtime()} says so. A training forward or new parameter arrays make the session stale.
+ */
+public final class OnnxRuntimeForward implements CompiledForward {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OnnxRuntimeForward.class);
+
+    private final Block root;
+    private final String name;
+    private final long channels;
+    private final CompiledForward libtorch;
+    private Session session;
+    /** Why the model runs on libtorch instead, or null while ONNX Runtime is (or may be) used. */
+    private volatile String onLibtorchBecause;
+
+    /**
+     * @param root the model's root
+     * @param name the model's name in messages
+     * @param channels the input channels the graph is written for
+     * @param libtorch the compiled forward used where ONNX Runtime is not (the scripted forward), or null: block by block
+     */
+    public OnnxRuntimeForward(Block root, String name, long channels, CompiledForward libtorch) {
+        this.root = root;
+        this.name = name;
+        this.channels = channels;
+        this.libtorch = libtorch;
+    }
+
+    /** "onnxruntime", or "libtorch (why)" once the model was found to need libtorch. */
+    public String runtime() {
+        String why = onLibtorchBecause;
+        return why == null ? "onnxruntime" : "libtorch (" + why + ")";
+    }
+
+    /** Whether eval forwards currently run an ONNX Runtime session. */
+    public synchronized boolean hasSession() {
+        return session != null && session.isCurrent();
+    }
+
+    @Override
+    public NDList forward(NDList inputs, Supplier<NDList> blockByBlock) {
+        if (inputs.size() != 1 || !inputs.head().getDevice().getDeviceType().equals(Device.Type.CPU)
+                || onLibtorchBecause != null) {
+            return onLibtorch(inputs, blockByBlock);
+        }
+        NDArray x = inputs.head();
+        Session s = acquire();
+        if (s != null) {
+            try {
+                return new NDList(s.run(x));
+            } catch (OrtException e) {
+                // An input the graph cannot take (wrong channels): the blocks' checks name the problem.
+                return blockByBlock.get();
+            } finally {
+                release(s);
+            }
+        }
+        NDList reference = blockByBlock.get();
+        synchronized (this) {
+            if (session == null && onLibtorchBecause == null && reference.size() == 1) {
+                create(x, reference.head());
+            }
+        }
+        return reference;
+    }
+
+    /**
+     * Writes {@code root}'s eval forward as a standalone ONNX file: runs the block-by-block eval forward
+     * of {@code sample} first (it folds, and it is the reference), writes the graph, and keeps it only if
+     * ONNX Runtime's output on {@code sample} matches within {@link CompiledSources#TOLERANCE}.
+     *
+     * @throws UnsupportedOperationException a block has no ONNX form (dynamic convolution)
+     * @throws IllegalStateException ONNX Runtime's output differs
+     */
+    public static void export(DataflowBlock root, NDArray sample, java.nio.file.Path file) throws java.io.IOException {
+        CompiledForward previous = root.getCompiledForward();
+        root.setCompiledForward(null);
+        try (NDManager scope = sample.getManager().newSubManager()) {
+            NDArray reference = root.forward(new ai.djl.training.ParameterStore(scope, false), new NDList(sample), false)
+                    .head();
+            long channels = sample.getShape().get(1);
+            byte[] model = OnnxOps.write(root, sample.getDevice(), channels, root.toString());
+            try (Session s = new Session(model, new CompiledSources(root))) {
+                String difference = CompiledSources.difference(s.run(sample), reference);
+                if (difference != null) {
+                    throw new IllegalStateException("the written ONNX model on ONNX Runtime " + difference);
+                }
+            } catch (OrtException e) {
+                throw new java.io.IOException("ONNX Runtime cannot run the written model: " + e.getMessage(), e);
+            }
+            java.nio.file.Files.write(file, model);
+        } finally {
+            root.setCompiledForward(previous);
+        }
+    }
+
+    private NDList onLibtorch(NDList inputs, Supplier<NDList> blockByBlock) {
+        return libtorch == null ? blockByBlock.get() : libtorch.forward(inputs, blockByBlock);
+    }
+
+    private void create(NDArray x, NDArray reference) {
+        Session s = null;
+        try {
+            byte[] model = OnnxOps.write(root, x.getDevice(), channels, name);
+            s = new Session(model, new CompiledSources(root));
+            String difference = CompiledSources.difference(s.run(x), reference);
+            if (difference != null) {
+                throw new IllegalStateException("the ONNX Runtime session " + difference);
+            }
+            session = s;
+            s = null;
+            ConvBnFolding folding = ConvBnFolding.installed();
+            if (folding != null) {
+                folding.dropFolded(root); // the session holds its own copy of the folded weights
+            }
+        } catch (UnsupportedOperationException e) {
+            onLibtorchBecause = "no ONNX form: " + e.getMessage();
+            LOG.info("{}: runs on libtorch, {}", name, onLibtorchBecause);
+        } catch (OrtException | RuntimeException e) {
+            onLibtorchBecause = "ONNX Runtime failed: " + e.getMessage();
+            LOG.warn("{}: runs on libtorch, {}", name, onLibtorchBecause);
+        } finally {
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+
+    private synchronized Session acquire() {
+        if (session != null && !session.isCurrent()) {
+            invalidate();
+        }
+        if (session == null) {
+            return null;
+        }
+        session.users++;
+        return session;
+    }
+
+    private synchronized void release(Session s) {
+        s.users--;
+        s.closeIfRetiredAndUnused();
+    }
+
+    @Override
+    public synchronized void invalidate() {
+        if (session != null) {
+            session.retired = true;
+            session.closeIfRetiredAndUnused();
+            session = null;
+        }
+        if (libtorch != null) {
+            libtorch.invalidate();
+        }
+    }
+
+    /** ORT's intra-op threads: libtorch's setting (EngineThreads, -Dai.djl.pytorch.num_threads), else one per core. */
+    static int intraOpThreads() {
+        String chosen = System.getProperty(EngineThreads.INTRA_OP_PROPERTY, System.getenv("OMP_NUM_THREADS"));
+        try {
+            return chosen == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, Integer.parseInt(chosen.trim()));
+        } catch (NumberFormatException e) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    /** An ORT session and the parameters it was written from; closed with the model's manager. */
+    private static final class Session implements AutoCloseable {
+        final OrtSession ort;
+        final CompiledSources sources;
+        final NDManager owner;
+        final String resourceId = UUID.randomUUID().toString();
+        int users;
+        boolean retired;
+        private boolean closed;
+
+        Session(byte[] model, CompiledSources sources) throws OrtException {
+            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+                options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                options.setIntraOpNumThreads(intraOpThreads());
+                options.setInterOpNumThreads(1);
+                this.ort = OrtEnvironment.getEnvironment().createSession(model, options);
+            }
+            this.sources = sources;
+            this.owner = sources.owner();
+            if (owner != null) {
+                owner.attachInternal(resourceId, this);
+            }
+        }
+
+        boolean isCurrent() {
+            return sources.isCurrent();
+        }
+
+        /** The output of {@code x}, an array of {@code x}'s manager. */
+        NDArray run(NDArray x) throws OrtException {
+            float[] data = x.toFloatArray();
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), x.getShape().getShape());
+                 OrtSession.Result result = ort.run(Map.of("input", input))) {
+                OnnxTensor out = (OnnxTensor) result.get(0);
+                FloatBuffer values = out.getFloatBuffer();
+                float[] copy = new float[values.remaining()];
+                values.get(copy);
+                return x.getManager().create(copy, new Shape(out.getInfo().getShape()));
+            }
+        }
+
+        void closeIfRetiredAndUnused() {
+            if (retired && users == 0) {
+                close();
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (owner != null && owner.isOpen()) {
+                owner.detachInternal(resourceId);
+            }
+            try {
+                ort.close();
+            } catch (OrtException e) {
+                LOG.debug("closing an ONNX Runtime session: {}", e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.convzoo.zoo.infer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import io.convzoo.blocks.BlockTree;
+import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.TestSupport;
+import io.convzoo.blocks.dynamic.DynamicConv2d;
+import io.convzoo.zoo.ModelRegistry;
+import io.convzoo.zoo.ModelSpec;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every registered model's eval forward through its ONNX form on ONNX Runtime gives the logits of its
+ * plain eager forward (conv then BatchNorm, block by block) within 1e-4, at batch 1 and at a batch of
+ * 5 (which the prepared path lays out channels-last); the dynamic-convolution models stay on libtorch
+ * and say why. ImageNet variants at 32×32 to keep the run short (every block still runs).
+ */
+class OnnxRuntimeModelsTest {
+
+    private static final int IMAGENET_TEST_SIZE = 32;
+
+    @Test
+    void everyRegisteredModelRunsOnOnnxRuntimeWithTheEagerLogits() {
+        int onOrt = 0;
+        for (ModelSpec spec : ModelRegistry.all()) {
+            int size = Math.min(spec.inputSize(), IMAGENET_TEST_SIZE);
+            int channels = spec.defaults().inputChannels();
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Block net = spec.build();
+                TestSupport.init(net, manager, new Shape(1, channels, size, size));
+                InferencePrepTest.randomizeBatchNorms(net, manager, 1);
+                ParameterStore ps = new ParameterStore(manager, false);
+                NDArray single = TestSupport.random(manager, new Shape(1, channels, size, size), 2);
+                NDArray five = TestSupport.random(manager, new Shape(5, channels, size, size), 3);
+                float[] eagerSingle = Inference.forward(net, ps, single).head().toFloatArray();
+                float[] eagerFive = Inference.forward(net, ps, five).head().toFloatArray();
+
+                Inference.prepare(net, false, Inference.Runtime.ONNXRUNTIME);
+                boolean dynamic = !BlockTree.findAll(net, DynamicConv2d.class).isEmpty();
+                if (dynamic) {
+                    assertTrue(Inference.runtimeOf(net).startsWith("libtorch (no ONNX form: dynamic convolution"),
+                            spec.id() + ": " + Inference.runtimeOf(net));
+                    assertFalse(((DataflowBlock) net).getCompiledForward() instanceof OnnxRuntimeForward, spec.id());
+                    continue;
+                }
+                OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
+                Inference.forward(net, ps, single); // block by block: folds, then makes the session
+                assertTrue(ort.hasSession(), spec.id() + ": " + ort.runtime());
+                assertEquals("onnxruntime", Inference.runtimeOf(net), spec.id());
+                assertMatches(spec.id() + " batch 1", eagerSingle, Inference.forward(net, ps, single).head().toFloatArray());
+                assertMatches(spec.id() + " batch 5", eagerFive, Inference.forward(net, ps, five).head().toFloatArray());
+                assertTrue(ort.hasSession(), spec.id());
+                onOrt++;
+            }
+        }
+        assertTrue(onOrt >= 10, "models on ONNX Runtime: " + onOrt);
+    }
+
+    /** Within 1e-4 of the largest |logit| (at least 1): the tolerance of every compiled forward. */
+    private static void assertMatches(String what, float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, what);
+        double scale = 1;
+        double diff = 0;
+        for (int i = 0; i < expected.length; i++) {
+            scale = Math.max(scale, Math.abs(expected[i]));
+            diff = Math.max(diff, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(diff <= 1e-4 * scale, what + ": differs by " + diff + ", largest |logit| " + scale);
+    }
+}
