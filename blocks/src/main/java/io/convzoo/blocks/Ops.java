@@ -149,6 +149,24 @@ public interface Ops<T> {
         return out;
     }
 
+    /**
+     * {@code child} applied by {@code ops} where it is a container the interpreters read through (a
+     * {@link DataflowBlock}: its forward; a DJL {@code SequentialBlock}: its children in order), else null.
+     */
+    static <T> List<T> throughContainer(Ops<T> ops, Block child, List<T> inputs) {
+        if (child instanceof DataflowBlock d) {
+            return d.forward(ops, inputs);
+        }
+        if (child instanceof ai.djl.nn.SequentialBlock) {
+            List<T> current = inputs;
+            for (Block b : child.getChildren().values()) {
+                current = ops.child(b, current);
+            }
+            return current;
+        }
+        return null;
+    }
+
     /** The single value of a one-output op. */
     static <T> T single(Block block, List<T> values) {
         if (values.size() != 1) {

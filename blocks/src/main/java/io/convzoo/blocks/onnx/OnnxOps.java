@@ -5,14 +5,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import io.convzoo.blocks.ChannelSelection;
 import io.convzoo.blocks.ConvBnFolding;
 import io.convzoo.blocks.ConvGeometry;
-import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.DerivedWeight;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.MixtureConv;
@@ -76,15 +74,9 @@ public final class OnnxOps implements Ops<String> {
 
     @Override
     public List<String> child(Block child, List<String> inputs) {
-        if (child instanceof DataflowBlock d) {
-            return d.forward(this, inputs);
-        }
-        if (child instanceof SequentialBlock) {
-            List<String> current = inputs;
-            for (Block b : child.getChildren().values()) {
-                current = child(b, current);
-            }
-            return current;
+        List<String> contained = Ops.throughContainer(this, child, inputs);
+        if (contained != null) {
+            return contained;
         }
         String x = Ops.single(child, inputs);
         if (child instanceof Conv2d conv) {
