@@ -217,6 +217,14 @@ class ConvZooGrpcServerTest {
     }
 
     @Test
+    void messageOverTheLimitIsResourceExhausted() {
+        // The server was started with a 1 MiB limit.
+        assertStatus(Status.Code.RESOURCE_EXHAUSTED, "exceeds maximum",
+                () -> stub.modelInfer(V2Messages.images(MODEL, List.of(new byte[(1 << 20) + 1]), true)));
+        assertTrue(stub.serverLive(ServerLiveRequest.getDefaultInstance()).getLive(), "the channel still works");
+    }
+
+    @Test
     void concurrentClientsEachGetTheirOwnAnswer() throws Exception {
         List<byte[]> images = new ArrayList<>();
         List<float[]> expected = new ArrayList<>();
