@@ -40,11 +40,17 @@ public final class GrpcLoadBench {
         public int lost() {
             return sent - ok;
         }
+
+        /** RSS growth over the phases, as a fraction of the RSS before them. */
+        public double rssGrowth() {
+            return rssBeforeKb <= 0 ? 0 : (rssAfterKb - rssBeforeKb) / (double) rssBeforeKb;
+        }
     }
 
     public record Result(String model, ServingConfig config, Row rest, Row grpc) {
         public boolean passed() {
-            return rest.lost() == 0 && grpc.lost() == 0;
+            // The REST load test's bar: nothing lost, RSS flat (at most 5 % growth).
+            return rest.lost() == 0 && grpc.lost() == 0 && rest.rssGrowth() <= 0.05 && grpc.rssGrowth() <= 0.05;
         }
 
         public String markdown() {

@@ -268,6 +268,20 @@ class ConvZooGrpcServerTest {
         assertEquals(clients * requests, answered.get());
     }
 
+    @Test
+    void benchLoadCountsEveryAnswer() throws Exception {
+        GrpcLoadBench.Row row = GrpcLoadBench.load(channel, MODEL, List.of(boot, trouser), 3, 4);
+        assertEquals("gRPC", row.protocol());
+        assertEquals(12, row.sent());
+        assertEquals(12, row.ok());
+        assertEquals(0, row.lost());
+        assertEquals(java.util.Map.of(), row.failures());
+        assertTrue(row.p50Ms() > 0 && row.p99Ms() >= row.p50Ms(), row.toString());
+        GrpcLoadBench.Row unknown = GrpcLoadBench.load(channel, "nope", List.of(boot), 2, 2);
+        assertEquals(4, unknown.lost());
+        assertEquals(java.util.Map.of("NOT_FOUND", 4), unknown.failures());
+    }
+
     static void assertInvalid(String message, ModelInferRequest request) {
         assertStatus(Status.Code.INVALID_ARGUMENT, message, () -> stub.modelInfer(request));
     }
