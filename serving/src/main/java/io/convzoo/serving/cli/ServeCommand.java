@@ -3,6 +3,8 @@ package io.convzoo.serving.cli;
 import io.convzoo.serving.api.InferenceService;
 import io.convzoo.serving.api.ModelEndpoint;
 import io.convzoo.serving.api.ServingConfig;
+import io.convzoo.serving.grpc.ConvZooGrpcServer;
+import io.convzoo.serving.grpc.GrpcLoadBench;
 import io.convzoo.serving.http.ConvZooHttpServer;
 import io.convzoo.serving.http.LoadBench;
 import io.convzoo.zoo.ModelRegistry;
@@ -64,6 +66,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body-bytes", description = "Largest request body; larger get 413 (default ${DEFAULT-VALUE}).")
     long maxBodyBytes = ConvZooHttpServer.DEFAULT_MAX_BODY_BYTES;
 
+    @Option(names = "--grpc-port", paramLabel = "PORT", description = "Also serve the Open Inference Protocol (KServe v2) "
+            + "over gRPC on this port, sharing the models and their queues with HTTP (default: off; 0 picks a free one).")
+    Integer grpcPort;
+
+    /** The gRPC server {@link #start()} started (with --grpc-port), else null. */
+    ConvZooGrpcServer grpcServer;
+
     @Option(names = "--untrained", description = "Serve ImageNet models without installed weights (random, for testing).")
     boolean untrained;
 
@@ -117,9 +126,15 @@ public final class ServeCommand implements Callable<Integer> {
         }
         InferenceService service = builder.build();
         try {
+            if (grpcPort != null) {
+                grpcServer = ConvZooGrpcServer.start(service, new InetSocketAddress(host, grpcPort), maxBodyBytes);
+            }
             return ConvZooHttpServer.start(service, new InetSocketAddress(host, port), maxBodyBytes,
                     ConvZooHttpServer.handlerThreadsFor(service));
         } catch (IOException | RuntimeException e) {
+            if (grpcServer != null) {
+                grpcServer.close();
+            }
             service.close();
             throw e;
         }
@@ -147,10 +162,18 @@ public final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("convzoo serve: shutting down (finishing in-flight requests)");
+            server.service().stopAccepting();
+            if (grpcServer != null) {
+                grpcServer.close();
+            }
             server.close();
             stopped.countDown();
         }, "convzoo-shutdown"));
         System.out.println("convzoo serve: listening on http://" + host + ":" + server.port() + "/");
+        if (grpcServer != null) {
+            System.out.println("convzoo serve: KServe v2 gRPC (inference.GRPCInferenceService) on " + host + ":"
+                    + grpcServer.port());
+        }
         for (ModelEndpoint e : server.service().models()) {
             System.out.println("  " + e.info().name() + "  weights=" + e.info().weights() + "  " + e.config());
         }
@@ -193,15 +216,24 @@ public final class ServeCommand implements Callable<Integer> {
                 + "offline baseline alike (default ${DEFAULT-VALUE}: one per worker, no spinning OpenMP teams).")
         int torchThreads = 1;
 
+        @Option(names = "--grpc", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Then "
+                + "the same clients and requests through REST and through gRPC ModelInfer, side by side (default: on).")
+        boolean grpc = true;
+
         @Override
         public Integer call() throws Exception {
             // Read when the engine starts, which happens below (first model load).
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(torchThreads));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-            LoadBench.Result r = new LoadBench(model, new ServingConfig(workers, batchSize, maxBatchDelayMs, 1024, 60_000))
-                    .run(clients, requests, compareRequests, garbageEvery);
+            ServingConfig config = new ServingConfig(workers, batchSize, maxBatchDelayMs, 1024, 60_000);
+            LoadBench.Result r = new LoadBench(model, config).run(clients, requests, compareRequests, garbageEvery);
             System.out.println(r.markdown());
-            return r.passed() ? 0 : 1;
+            if (!grpc) {
+                return r.passed() ? 0 : 1;
+            }
+            GrpcLoadBench.Result g = GrpcLoadBench.run(model, config, clients, requests);
+            System.out.println(g.markdown());
+            return r.passed() && g.passed() ? 0 : 1;
         }
     }
 }

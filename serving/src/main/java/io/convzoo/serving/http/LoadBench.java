@@ -450,7 +450,8 @@ public final class LoadBench {
         return status;
     }
 
-    private static double percentile(long[] sorted, double q) {
+    /** The {@code q} quantile of sorted nanoseconds, in ms (also used by the gRPC load test). */
+    public static double percentile(long[] sorted, double q) {
         if (sorted.length == 0) {
             return 0;
         }
