@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code bin/convzoo}: the ConvZoo command line. */
-@Command(name = "convzoo", mixinStandardHelpOptions = true, version = "ConvZoo 0.1.0",
+@Command(name = "convzoo", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = "Modern convolution families as a DJL model zoo: list, summarize, run.",
         subcommands = {
             ModelsCommand.class,
@@ -21,6 +21,20 @@ import picocli.CommandLine.Command;
 public final class ConvZooCli {
 
     private ConvZooCli() {}
+
+    /** {@code --version}: the project version the build wrote into version.properties. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = ConvZooCli.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"ConvZoo " + p.getProperty("version", "(unknown version)")};
+        }
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));

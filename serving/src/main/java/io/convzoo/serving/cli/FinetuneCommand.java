@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
  * {@code export DIR}, {@code serve --model DIR} and {@code Criteria.optModelUrls} load it
  * ({@link FineTuneOutput#makeModelDirectory}).
  */
-@Command(name = "finetune", mixinStandardHelpOptions = true,
+@Command(name = "finetune", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = "Fine-tune a zoo model on Fashion-MNIST or a folder of images (one sub-folder per class).")
 public final class FinetuneCommand implements Callable<Integer> {
 

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code convzoo summary <id> [--input N,C,H,W] [--num-classes K] [--json]}. */
-@Command(name = "summary", mixinStandardHelpOptions = true,
+@Command(name = "summary", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = "Per-layer summary of a model (torchsummary layout): shapes, params, MACs, receptive field.")
 final class SummaryCommand implements Callable<Integer> {
 

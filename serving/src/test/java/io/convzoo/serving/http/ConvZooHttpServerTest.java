@@ -207,7 +207,8 @@ class ConvZooHttpServerTest {
     }
 
     static long counter(String text, String series) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\d+)$", Pattern.MULTILINE).matcher(text);
+        // Micrometer's Prometheus registry writes counts as doubles ("2.0").
+        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\d+)(?:\\.0)?$", Pattern.MULTILINE).matcher(text);
         return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 

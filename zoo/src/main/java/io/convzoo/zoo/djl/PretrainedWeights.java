@@ -88,7 +88,7 @@ public final class PretrainedWeights {
         Path target = Utils.getCacheDir().resolve("convzoo").resolve(id).resolve(dataset);
         try {
             Files.createDirectories(target);
-            for (String file : List.of(id + "-0000.params", "synset.txt")) {
+            for (String file : List.of(id + "-0000.params", "synset.txt", ModelDirectory.PROPERTIES)) {
                 try (InputStream in = PretrainedWeights.class.getClassLoader().getResourceAsStream(resourceDir + file)) {
                     if (in == null) {
                         continue;
