@@ -61,7 +61,7 @@ final class ManagementHandler {
             e = service.register(r.url().strip(), blankToNull(r.modelName()), config, allowUntrained);
         } catch (WeightsNotInstalledException ex) {
             throw new HttpError(400, "WeightsNotInstalled", ex.getMessage());
-        } catch (IOException ex) {
+        } catch (IOException | IllegalArgumentException ex) { // not a model directory, unreadable weights
             throw new HttpError(400, "ModelLoadFailed", "cannot load '" + r.url() + "': " + ex.getMessage());
         }
         return call.sendJson(201, new Status("model '" + e.info().name() + "' registered with "
