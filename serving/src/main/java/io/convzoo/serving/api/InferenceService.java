@@ -331,8 +331,7 @@ public final class InferenceService implements AutoCloseable {
             Optional<Path> weights = PretrainedWeights.find(id, dataset);
             boolean untrained = weights.isEmpty();
             if (untrained && !allowUntrained && !Datasets.FASHION_MNIST.equals(dataset)) {
-                throw new WeightsNotInstalledException(PretrainedWeights.howToInstall(id, dataset)
-                        + " Or serve it untrained with --untrained.");
+                throw new WeightsNotInstalledException(PretrainedWeights.howToInstall(id, dataset));
             }
             if (untrained) {
                 LOG.warn("*** {} has NO trained weights ({}): serving it UNTRAINED, its answers are random. {}",

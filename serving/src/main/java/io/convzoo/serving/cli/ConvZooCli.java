@@ -40,13 +40,19 @@ public final class ConvZooCli {
         System.exit(run(args));
     }
 
+    /** A zoo message in the command line's words: its flags, not the Java API's calls. */
+    static String forCommandLine(String message) {
+        return message == null ? "" : message.replace(io.convzoo.zoo.djl.PretrainedWeights.UNTRAINED_IN_JAVA,
+                "run it untrained with --untrained");
+    }
+
     /** Runs the command line and returns the exit code (used by tests). */
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new ConvZooCli());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // A user mistake (unknown id, bad shape) is one clear line, not a stack trace.
             if (ex instanceof IllegalArgumentException || ex instanceof java.io.IOException) {
-                cmd.getErr().println("convzoo: " + ex.getMessage());
+                cmd.getErr().println("convzoo: " + forCommandLine(ex.getMessage()));
                 return 2;
             }
             throw ex;

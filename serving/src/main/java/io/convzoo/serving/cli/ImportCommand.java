@@ -120,7 +120,7 @@ final class ImportCommand implements Callable<Integer> {
      * too with CONVZOO_DEBUG set; returns the exit code 2.
      */
     static int reportError(Exception e) {
-        System.err.println("convzoo: " + firstLine(io.convzoo.zoo.djl.TranslateErrors.message(e)));
+        System.err.println("convzoo: " + ConvZooCli.forCommandLine(firstLine(io.convzoo.zoo.djl.TranslateErrors.message(e))));
         if (System.getenv("CONVZOO_DEBUG") != null) {
             e.printStackTrace();
         }

@@ -4,6 +4,7 @@ import com.google.gson.annotations.SerializedName;
 import io.convzoo.serving.api.InferenceService;
 import io.convzoo.serving.api.ModelEndpoint;
 import io.convzoo.serving.api.ServingConfig;
+import io.convzoo.zoo.djl.PretrainedWeights;
 import io.convzoo.zoo.djl.WeightsNotInstalledException;
 import java.io.IOException;
 import java.util.Map;
@@ -60,7 +61,8 @@ final class ManagementHandler {
         try {
             e = service.register(r.url().strip(), blankToNull(r.modelName()), config, allowUntrained);
         } catch (WeightsNotInstalledException ex) {
-            throw new HttpError(400, "WeightsNotInstalled", ex.getMessage());
+            throw new HttpError(400, "WeightsNotInstalled", ex.getMessage().replace(PretrainedWeights.UNTRAINED_IN_JAVA,
+                    "start the server with --untrained to register it untrained"));
         } catch (IOException | IllegalArgumentException ex) { // not a model directory, unreadable weights
             throw new HttpError(400, "ModelLoadFailed", "cannot load '" + r.url() + "': " + ex.getMessage());
         }
