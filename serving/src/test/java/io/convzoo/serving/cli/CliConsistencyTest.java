@@ -96,6 +96,9 @@ class CliConsistencyTest {
                 "imagenet"));
         assertTrue(hint.contains("run it untrained with --untrained"), hint);
         assertFalse(hint.contains("optArgument"), hint);
+        CliRun serve = CliRun.of("serve", "--model", "dy_resnet18", "--port", "0");
+        assertEquals(2, serve.code());
+        assertTrue(serve.err().contains("--untrained") && !serve.err().contains("optArgument"), serve.err());
     }
 
     private static JsonObject json(CliRun r) {

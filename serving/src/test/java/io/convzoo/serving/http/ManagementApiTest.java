@@ -40,6 +40,11 @@ class ManagementApiTest {
 
     @BeforeAll
     static void start() throws Exception {
+        // Start the engine on this (the test JVM's main) thread: DJL turns libtorch's grad mode off
+        // on the thread that starts it, and grad mode is per thread. Started first by the register
+        // below on an HTTP thread, it left the main thread's grad mode on, and later tests running
+        // eager forwards there failed in-place ops on parameters that require grad.
+        ai.djl.engine.Engine.getEngine("PyTorch");
         InferenceService service = InferenceService.builder().config(new ServingConfig(1, 2, 0, 8, 60_000))
                 .add(GatedRunner.model("fake"), () -> runner).build();
         server = ConvZooHttpServer.start(service, HttpServerOptions.of(new InetSocketAddress("127.0.0.1", 0), 1 << 16, 32)
