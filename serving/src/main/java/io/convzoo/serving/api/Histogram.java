@@ -1,55 +1,34 @@
 package io.convzoo.serving.api;
 
-import java.util.concurrent.atomic.DoubleAdder;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.Arrays;
 
-/** A cumulative Prometheus-style histogram with fixed upper bounds; lock-free to record. */
-public final class Histogram {
+/**
+ * A read-only snapshot of one of {@link ServingMetrics}' Micrometer histograms, in Prometheus'
+ * cumulative form: observations at or below each bound, the total count and the sum (seconds for
+ * latencies, requests for batch sizes).
+ */
+public record Histogram(double[] bounds, long[] cumulativeCounts, long count, double sum) {
 
-    private final double[] bounds;
-    private final LongAdder[] counts;
-    private final LongAdder count = new LongAdder();
-    private final DoubleAdder sum = new DoubleAdder();
-
-    public Histogram(double... bounds) {
-        this.bounds = bounds.clone();
-        this.counts = new LongAdder[bounds.length];
-        for (int i = 0; i < bounds.length; i++) {
-            counts[i] = new LongAdder();
+    public Histogram {
+        if (bounds.length != cumulativeCounts.length) {
+            throw new IllegalArgumentException("one cumulative count per bound: " + Arrays.toString(bounds)
+                    + " vs " + Arrays.toString(cumulativeCounts));
         }
+        bounds = bounds.clone();
+        cumulativeCounts = cumulativeCounts.clone();
     }
 
-    public void observe(double value) {
-        for (int i = 0; i < bounds.length; i++) {
-            if (value <= bounds[i]) {
-                counts[i].increment();
-                break;
-            }
-        }
-        count.increment();
-        sum.add(value);
+    static Histogram empty(double[] bounds) {
+        return new Histogram(bounds, new long[bounds.length], 0, 0);
     }
 
+    @Override
     public double[] bounds() {
         return bounds.clone();
     }
 
-    /** Cumulative counts per bound (observations ≤ bound), as Prometheus' {@code _bucket} lines. */
+    @Override
     public long[] cumulativeCounts() {
-        long[] out = new long[bounds.length];
-        long running = 0;
-        for (int i = 0; i < bounds.length; i++) {
-            running += counts[i].sum();
-            out[i] = running;
-        }
-        return out;
-    }
-
-    public long count() {
-        return count.sum();
-    }
-
-    public double sum() {
-        return sum.sum();
+        return cumulativeCounts.clone();
     }
 }

@@ -23,6 +23,8 @@ public record ServedModel(String name, String family, String dataset, long[] inp
 
     public static final String WEIGHTS_INSTALLED = "installed";
     public static final String WEIGHTS_UNTRAINED = "untrained";
+    /** Property with the test-set accuracy of the served weights, when their serving.properties records it. */
+    public static final String TEST_ACCURACY = "testAccuracy";
 
     public ServedModel {
         if (inputShape.length != 3) {

@@ -1,128 +1,146 @@
 package io.convzoo.serving.api;
 
-import java.util.Locale;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
+import io.micrometer.core.instrument.distribution.HistogramSnapshot;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.ToLongFunction;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 
 /**
- * Serving counters in the Prometheus text format (version 0.0.4): requests by model and status,
- * request latency, batch sizes, skipped (timed-out) requests and the current queue depth.
+ * Serving meters on Micrometer, scraped in the Prometheus text format: requests by model and status
+ * ({@code convzoo_requests_total}), request latency ({@code convzoo_request_latency_seconds}), batch
+ * sizes ({@code convzoo_batch_size}), time per batch ({@code convzoo_inference_seconds}), skipped
+ * (timed-out) requests ({@code convzoo_requests_skipped_total}) and queue depth
+ * ({@code convzoo_queue_depth}). Histograms have fixed buckets (service-level objectives), so the
+ * exposition is a Prometheus histogram with the same {@code le} bounds whatever was observed.
  */
 public final class ServingMetrics {
 
     static final double[] LATENCY_BOUNDS_S = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
     static final double[] BATCH_BOUNDS = {1, 2, 4, 8, 16, 32, 64, 128};
+    private static final Duration[] LATENCY_SLOS = Arrays.stream(LATENCY_BOUNDS_S)
+            .mapToObj(s -> Duration.ofNanos(Math.round(s * 1e9))).toArray(Duration[]::new);
 
-    private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
-    private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
-    private final Map<String, Histogram> batchSizes = new ConcurrentHashMap<>();
-    private final Map<String, Histogram> inference = new ConcurrentHashMap<>();
-    private final Map<String, LongAdder> skipped = new ConcurrentHashMap<>();
-    private volatile ToLongFunction<String> queueDepth = m -> 0;
-    private volatile Iterable<String> models = java.util.List.of();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** Meters by name and model (and status), so the hot path does not go through the registry's lookup. */
+    private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+    private final Map<String, Timer> latency = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> batchSizes = new ConcurrentHashMap<>();
+    private final Map<String, Timer> inference = new ConcurrentHashMap<>();
+    private final Map<String, Counter> skipped = new ConcurrentHashMap<>();
+    private final Map<String, Gauge> queues = new ConcurrentHashMap<>();
+
+    /** The Micrometer registry behind these meters (to add JVM or process meters, or another exporter). */
+    public MeterRegistry registry() {
+        return registry;
+    }
 
     /** Counts one answered request (any status) and its latency. Model "" for requests naming none. */
     public void recordRequest(String model, int status, long nanos) {
-        requests.computeIfAbsent(model + '\u0000' + status, k -> new LongAdder()).increment();
-        latency.computeIfAbsent(model, k -> new Histogram(LATENCY_BOUNDS_S)).observe(nanos / 1e9);
+        requests.computeIfAbsent(model + '\u0000' + status, k -> Counter.builder("convzoo.requests")
+                .description("Requests answered, by model and HTTP status.")
+                .tag("model", model).tag("status", Integer.toString(status)).register(registry)).increment();
+        latency.computeIfAbsent(model, m -> Timer.builder("convzoo.request.latency")
+                .description("Time from request received to response sent.").tag("model", m)
+                .serviceLevelObjectives(LATENCY_SLOS).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void recordBatch(String model, int size) {
-        batchSizes.computeIfAbsent(model, k -> new Histogram(BATCH_BOUNDS)).observe(size);
+        batchSize(model).record(size);
     }
 
     /** Time one batch spent in the model (the worker's forward, pre- and post-processing of tensors). */
     public void recordInference(String model, long nanos) {
-        inference.computeIfAbsent(model, k -> new Histogram(LATENCY_BOUNDS_S)).observe(nanos / 1e9);
-    }
-
-    /** Histogram of per-batch inference seconds for a model (empty when none ran). */
-    public Histogram inferenceSeconds(String model) {
-        return inference.getOrDefault(model, new Histogram(LATENCY_BOUNDS_S));
+        inferenceTimer(model).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void recordSkipped(String model) {
-        skipped.computeIfAbsent(model, k -> new LongAdder()).increment();
+        skipped.computeIfAbsent(model, m -> Counter.builder("convzoo.requests.skipped")
+                .description("Queued requests dropped because their caller timed out.").tag("model", m)
+                .register(registry)).increment();
     }
 
-    void bindQueues(Iterable<String> modelNames, ToLongFunction<String> depth) {
-        this.models = modelNames;
-        this.queueDepth = depth;
+    /** Publishes a model's queue depth ({@code convzoo_queue_depth}) while it is served. */
+    <T> void bindQueue(String model, T endpoint, ToDoubleFunction<T> depth) {
+        unbindQueue(model);
+        queues.put(model, Gauge.builder("convzoo.queue.depth", endpoint, depth)
+                .description("Requests waiting for a worker.").tag("model", model).register(registry));
+    }
+
+    /** Drops a model's queue gauge once it is no longer served; its counters and histograms stay. */
+    void unbindQueue(String model) {
+        Meter old = queues.remove(model);
+        if (old != null) {
+            registry.remove(old);
+        }
     }
 
     /** Requests answered so far for a model with a status. */
     public long requests(String model, int status) {
-        LongAdder a = requests.get(model + '\u0000' + status);
-        return a == null ? 0 : a.sum();
+        Counter c = requests.get(model + '\u0000' + status);
+        return c == null ? 0 : (long) c.count();
     }
 
     /** Histogram of batch sizes run for a model (empty when none ran). */
     public Histogram batchSizes(String model) {
-        return batchSizes.getOrDefault(model, new Histogram(BATCH_BOUNDS));
+        DistributionSummary s = batchSizes.get(model);
+        return s == null ? Histogram.empty(BATCH_BOUNDS) : histogram(s.takeSnapshot(), BATCH_BOUNDS, 1);
+    }
+
+    /** Histogram of per-batch inference seconds for a model (empty when none ran). */
+    public Histogram inferenceSeconds(String model) {
+        Timer t = inference.get(model);
+        return t == null ? Histogram.empty(LATENCY_BOUNDS_S) : histogram(t.takeSnapshot(), LATENCY_BOUNDS_S, 1e-9);
     }
 
     /** Queued requests a worker dropped because their caller had already timed out. */
     public long skipped(String model) {
-        LongAdder a = skipped.get(model);
-        return a == null ? 0 : a.sum();
+        Counter c = skipped.get(model);
+        return c == null ? 0 : (long) c.count();
     }
 
-    /** The Prometheus text exposition. */
+    /** The Prometheus text exposition (format 0.0.4). */
     public String toPrometheusText() {
-        StringBuilder out = new StringBuilder();
-        out.append("# HELP convzoo_requests_total Requests answered, by model and HTTP status.\n");
-        out.append("# TYPE convzoo_requests_total counter\n");
-        for (Map.Entry<String, LongAdder> e : new TreeMap<>(requests).entrySet()) {
-            String[] key = e.getKey().split("\u0000", 2);
-            out.append("convzoo_requests_total{model=\"").append(escape(key[0])).append("\",status=\"")
-                    .append(key[1]).append("\"} ").append(e.getValue().sum()).append('\n');
-        }
-        histograms(out, "convzoo_request_latency_seconds", "Time from request received to response sent.", latency);
-        histograms(out, "convzoo_batch_size", "Requests per batch run by a worker.", batchSizes);
-        histograms(out, "convzoo_inference_seconds", "Time a worker spent running one batch.", inference);
-        out.append("# HELP convzoo_requests_skipped_total Queued requests dropped because their caller timed out.\n");
-        out.append("# TYPE convzoo_requests_skipped_total counter\n");
-        for (Map.Entry<String, LongAdder> e : new TreeMap<>(skipped).entrySet()) {
-            out.append("convzoo_requests_skipped_total{model=\"").append(escape(e.getKey())).append("\"} ")
-                    .append(e.getValue().sum()).append('\n');
-        }
-        out.append("# HELP convzoo_queue_depth Requests waiting for a worker.\n");
-        out.append("# TYPE convzoo_queue_depth gauge\n");
-        for (String m : models) {
-            out.append("convzoo_queue_depth{model=\"").append(escape(m)).append("\"} ")
-                    .append(queueDepth.applyAsLong(m)).append('\n');
-        }
-        return out.toString();
+        return registry.scrape();
     }
 
-    private static void histograms(StringBuilder out, String name, String help, Map<String, Histogram> byModel) {
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        out.append("# TYPE ").append(name).append(" histogram\n");
-        for (Map.Entry<String, Histogram> e : new TreeMap<>(byModel).entrySet()) {
-            String model = escape(e.getKey());
-            Histogram h = e.getValue();
-            double[] bounds = h.bounds();
-            long[] cumulative = h.cumulativeCounts();
-            long count = h.count();
-            for (int i = 0; i < bounds.length; i++) {
-                out.append(name).append("_bucket{model=\"").append(model).append("\",le=\"").append(number(bounds[i]))
-                        .append("\"} ").append(cumulative[i]).append('\n');
+    private DistributionSummary batchSize(String model) {
+        return batchSizes.computeIfAbsent(model, m -> DistributionSummary.builder("convzoo.batch.size")
+                .description("Requests per batch run by a worker.").tag("model", m)
+                .serviceLevelObjectives(BATCH_BOUNDS).register(registry));
+    }
+
+    private Timer inferenceTimer(String model) {
+        return inference.computeIfAbsent(model, m -> Timer.builder("convzoo.inference")
+                .description("Time a worker spent running one batch.").tag("model", m)
+                .serviceLevelObjectives(LATENCY_SLOS).register(registry));
+    }
+
+    /**
+     * Micrometer's snapshot as cumulative counts per bound; {@code toBase} converts its raw values
+     * (nanoseconds for timers) to the bounds' unit.
+     */
+    private static Histogram histogram(HistogramSnapshot snapshot, double[] bounds, double toBase) {
+        long[] cumulative = new long[bounds.length];
+        CountAtBucket[] buckets = snapshot.histogramCounts();
+        for (int i = 0; i < bounds.length; i++) {
+            for (CountAtBucket b : buckets) {
+                if (Math.abs(b.bucket() * toBase - bounds[i]) <= 1e-9 * Math.max(1, bounds[i])) {
+                    cumulative[i] = (long) b.count();
+                }
             }
-            out.append(name).append("_bucket{model=\"").append(model).append("\",le=\"+Inf\"} ").append(count).append('\n');
-            out.append(name).append("_sum{model=\"").append(model).append("\"} ").append(number(h.sum())).append('\n');
-            out.append(name).append("_count{model=\"").append(model).append("\"} ").append(count).append('\n');
         }
-    }
-
-    private static String number(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : String.format(Locale.ROOT, "%s", v);
-    }
-
-    /** Label values escape backslash, quote and newline (exposition format). */
-    static String escape(String value) {
-        return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+        return new Histogram(bounds, cumulative, snapshot.count(), snapshot.total() * toBase);
     }
 }

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
  * {@code convzoo bench}: eval-mode inference speed of zoo models against TorchScript traces of the
  * official code, in one process with alternating rounds; micro-benchmarks; a native-memory soak.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = "Inference speed: images/s, GFLOP/s, ratio to TorchScript traces and to ResNet-50.")
 final class BenchCommand implements Callable<Integer> {
 

@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code bin/convzoo}: the ConvZoo command line. */
-@Command(name = "convzoo", mixinStandardHelpOptions = true, version = "ConvZoo 0.1.0",
+@Command(name = "convzoo", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = "Modern convolution families as a DJL model zoo: list, summarize, run.",
         subcommands = {
             ModelsCommand.class,
@@ -22,8 +22,28 @@ public final class ConvZooCli {
 
     private ConvZooCli() {}
 
+    /** {@code --version}: the project version the build wrote into version.properties. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = ConvZooCli.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"ConvZoo " + p.getProperty("version", "(unknown version)")};
+        }
+    }
+
     public static void main(String[] args) {
         System.exit(run(args));
+    }
+
+    /** A zoo message in the command line's words: its flags, not the Java API's calls. */
+    static String forCommandLine(String message) {
+        return message == null ? "" : message.replace(io.convzoo.zoo.djl.PretrainedWeights.UNTRAINED_IN_JAVA,
+                "run it untrained with --untrained");
     }
 
     /** Runs the command line and returns the exit code (used by tests). */
@@ -32,7 +52,7 @@ public final class ConvZooCli {
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // A user mistake (unknown id, bad shape) is one clear line, not a stack trace.
             if (ex instanceof IllegalArgumentException || ex instanceof java.io.IOException) {
-                cmd.getErr().println("convzoo: " + ex.getMessage());
+                cmd.getErr().println("convzoo: " + forCommandLine(ex.getMessage()));
                 return 2;
             }
             throw ex;

@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
  * confusion matrix on the Fashion-MNIST test set, of a zoo model with installed fashion-mnist
  * weights or of a {@code convzoo finetune} output directory (finetune.json + model.params).
  */
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = "Top-1 accuracy of a model (id with installed weights, or a finetune output DIR) on a test set.")
 public final class EvalCommand implements Callable<Integer> {
 

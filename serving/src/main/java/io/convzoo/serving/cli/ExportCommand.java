@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
  * installed pretrained weights, {@code --untrained}, or a directory written by {@code convzoo import}
  * or {@code finetune}) for PyTorch and other runtimes; see {@link CheckpointExporter}.
  */
-@Command(name = "export", mixinStandardHelpOptions = true,
+@Command(name = "export", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = {"Export a model for PyTorch: its eval forward as a TorchScript file (torch.jit.load), "
                 + "or its state_dict in the official key naming as a torch.save zip (.pth) or a .safetensors file, "
                 + "loadable by the official PyTorch code with load_state_dict(strict=True).",

@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code convzoo finetune --model <id> --data <folder|fashion-mnist> --epochs N --out DIR}: builds
+ * {@code convzoo finetune <id> --data <folder|fashion-mnist> --epochs N --out DIR}: builds
  * the model for the data's classes and channels (from installed pretrained weights with
  * {@code --pretrained}: matching weights are copied, the stem adapted, the head new), trains it with
  * {@link FineTuner} and writes history.json, PNG charts, checkpoints, model.params (final),
@@ -34,11 +34,16 @@ import picocli.CommandLine.Option;
  * {@code export DIR}, {@code serve --model DIR} and {@code Criteria.optModelUrls} load it
  * ({@link FineTuneOutput#makeModelDirectory}).
  */
-@Command(name = "finetune", mixinStandardHelpOptions = true,
+@Command(name = "finetune", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = "Fine-tune a zoo model on Fashion-MNIST or a folder of images (one sub-folder per class).")
 public final class FinetuneCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "<id>", description = "Model id (see 'convzoo models').")
+    @picocli.CommandLine.Parameters(index = "0", arity = "0..1", paramLabel = "<id>",
+            description = "Model id (see 'convzoo models'), as the other commands take it.")
+    String positionalId;
+
+    /** The former way to name the model; kept so existing scripts run. */
+    @Option(names = "--model", paramLabel = "<id>", description = "Same as the <id> argument.")
     String modelId;
 
     @Option(names = "--data", defaultValue = "fashion-mnist", paramLabel = "<folder|fashion-mnist>",
@@ -102,6 +107,14 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (positionalId != null && modelId != null && !positionalId.equals(modelId)) {
+            throw new IllegalArgumentException("two models given: " + positionalId + " and --model " + modelId);
+        }
+        if (positionalId == null && modelId == null) {
+            throw new IllegalArgumentException("name the model to fine-tune: convzoo finetune <id> --out DIR "
+                    + "(see 'convzoo models')");
+        }
+        modelId = positionalId != null ? positionalId : modelId;
         ModelSpec spec = ModelRegistry.get(modelId);
         FineTuneOutput.Weights exported = FineTuneOutput.Weights.parse(export);
         boolean fashion = Datasets.FASHION_MNIST.equals(data);

@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
  * Errors are one line on stderr with exit code 2; a checkpoint that does not fit the model adds
  * its key/shape report under that line.
  */
-@Command(name = "import", mixinStandardHelpOptions = true,
+@Command(name = "import", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = {"Import an official PyTorch checkpoint (.pth / .pth.tar / .pt, zip or legacy format; "
                 + "also .safetensors, .npz) into a DJL model directory (<id>-0000.params + serving.properties).",
                 "Load it with ModelDirectory.criteria(dir, in, out) (Criteria.optModelUrls with the zoo's translators) or "
@@ -120,7 +120,7 @@ final class ImportCommand implements Callable<Integer> {
      * too with CONVZOO_DEBUG set; returns the exit code 2.
      */
     static int reportError(Exception e) {
-        System.err.println("convzoo: " + firstLine(io.convzoo.zoo.djl.TranslateErrors.message(e)));
+        System.err.println("convzoo: " + ConvZooCli.forCommandLine(firstLine(io.convzoo.zoo.djl.TranslateErrors.message(e))));
         if (System.getenv("CONVZOO_DEBUG") != null) {
             e.printStackTrace();
         }

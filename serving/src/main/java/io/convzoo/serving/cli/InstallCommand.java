@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
  * {@code convzoo install DIR [--as NAME]}: a model directory (a finetune run, or an import) into the
  * local repository root, as {@code ROOT/<id>/<NAME>/}, where loading the model by id finds it.
  */
-@Command(name = "install", mixinStandardHelpOptions = true,
+@Command(name = "install", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = {"Install a model directory (a 'convzoo finetune' run or a 'convzoo import' output) into the local "
                 + "repository root (-D" + PretrainedWeights.ROOT_PROPERTY + "=ROOT or " + PretrainedWeights.ROOT_ENV
                 + "=ROOT) as ROOT/<id>/<NAME>/.",

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code convzoo models [--json]}: every variant with its family, params, MACs and installed weights. */
-@Command(name = "models", mixinStandardHelpOptions = true,
+@Command(name = "models", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = "List every model: id, family, params, MACs (at its default input), installed weights.")
 final class ModelsCommand implements Callable<Integer> {
 

@@ -34,7 +34,7 @@ import picocli.CommandLine.Parameters;
  * with {@code --untrained}); {@code DIR} is a directory written by {@code convzoo import}, loaded with
  * {@code Criteria.optModelUrls}.
  */
-@Command(name = "predict", mixinStandardHelpOptions = true,
+@Command(name = "predict", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
         description = {"Run a model in eval mode: logits of a float32 NCHW .npy tensor (--input/--output), "
                 + "or the top classes of an image file.",
                 "<model> is a model id (its installed pretrained weights, or --untrained) or a directory written by "

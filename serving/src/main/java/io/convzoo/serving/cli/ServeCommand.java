@@ -6,6 +6,7 @@ import io.convzoo.serving.api.ServingConfig;
 import io.convzoo.serving.grpc.ConvZooGrpcServer;
 import io.convzoo.serving.grpc.GrpcLoadBench;
 import io.convzoo.serving.http.ConvZooHttpServer;
+import io.convzoo.serving.http.HttpServerOptions;
 import io.convzoo.serving.http.LoadBench;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.infer.EngineThreads;
@@ -24,10 +25,14 @@ import picocli.CommandLine.Option;
  * {@code convzoo serve [--model id ...] [--port 8080] [--workers N] [--batch-size B] [--max-batch-delay-ms D]}:
  * serves zoo models over HTTP until interrupted (Ctrl-C shuts down gracefully).
  */
-@Command(name = "serve", mixinStandardHelpOptions = true, subcommands = ServeCommand.Bench.class,
-        description = {"Serve models over HTTP: POST /predictions/{model}, POST /v2/models/{model}/infer, GET /ping,",
-                "GET /models, GET /metrics, and a page at GET /. With no --model it serves the bundled Fashion-MNIST",
-                "models (untrained, with a warning, until their weights are installed)."})
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
+        subcommands = ServeCommand.Bench.class, usageHelpAutoWidth = true,
+        description = {"Serve models over HTTP: POST /predictions/{model}, POST /v2/models/{model}/infer, GET /ping, "
+                + "GET /models, GET /metrics, and a demo page at GET /.",
+                "With no --model it serves the bundled Fashion-MNIST models, whose trained weights ship in the jar.",
+                "Listens on 127.0.0.1 unless --host says otherwise; --inference-token/--management-token (or "
+                + "--token-file) require bearer tokens; --enable-management adds the management API on "
+                + "--management-port."})
 public final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
@@ -75,6 +80,30 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--untrained", description = "Serve ImageNet models without installed weights (random, for testing).")
     boolean untrained;
+
+    @Option(names = "--enable-management", description = "Serve the management API (register, scale, unregister "
+            + "and describe models at run time; nothing is persisted) on --management-port. Off by default.")
+    boolean enableManagement;
+
+    @Option(names = "--management-port", description = "Port of the management API (default ${DEFAULT-VALUE}; 0 "
+            + "picks a free one).")
+    int managementPort = 8081;
+
+    @Option(names = "--inference-token", paramLabel = "TOKEN", description = "Require 'Authorization: Bearer TOKEN' "
+            + "on the inference API (predictions, KServe v2, models, metrics); /ping and the page stay open.")
+    String inferenceToken;
+
+    @Option(names = "--management-token", paramLabel = "TOKEN", description = "Require 'Authorization: Bearer "
+            + "TOKEN' on the management API.")
+    String managementToken;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "Read the tokens from a properties file "
+            + "(lines inference=... and management=...), keeping them out of the process list.")
+    java.nio.file.Path tokenFile;
+
+    @Option(names = "--cors-origin", paramLabel = "ORIGIN", description = "Let browser pages from ORIGIN call the "
+            + "API (CORS; repeatable, '*' for any). Off by default.")
+    List<String> corsOrigins = new ArrayList<>();
 
     ServingConfig config() {
         // One worker per core, one libtorch thread each (threadsPerWorker): on 2 cores at 16 clients, two
@@ -129,8 +158,7 @@ public final class ServeCommand implements Callable<Integer> {
             if (grpcPort != null) {
                 grpcServer = ConvZooGrpcServer.start(service, new InetSocketAddress(host, grpcPort), maxBodyBytes);
             }
-            return ConvZooHttpServer.start(service, new InetSocketAddress(host, port), maxBodyBytes,
-                    ConvZooHttpServer.handlerThreadsFor(service));
+            return ConvZooHttpServer.start(service, httpOptions(service));
         } catch (IOException | RuntimeException e) {
             if (grpcServer != null) {
                 grpcServer.close();
@@ -138,6 +166,44 @@ public final class ServeCommand implements Callable<Integer> {
             service.close();
             throw e;
         }
+    }
+
+    /** Listeners, tokens and CORS from the options; tokens given on the command line win over the file. */
+    HttpServerOptions httpOptions(InferenceService service) throws IOException {
+        String inference = inferenceToken;
+        String management = managementToken;
+        if (tokenFile != null) {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.Reader in = java.nio.file.Files.newBufferedReader(tokenFile)) {
+                p.load(in);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--token-file: no such file: " + tokenFile);
+            }
+            for (String key : p.stringPropertyNames()) {
+                if (!key.equals("inference") && !key.equals("management")) {
+                    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--token-file "
+                            + tokenFile + ": unknown key '" + key + "' (expected inference=... and management=...)");
+                }
+            }
+            inference = inference != null ? inference : p.getProperty("inference");
+            management = management != null ? management : p.getProperty("management");
+        }
+        HttpServerOptions options = HttpServerOptions.of(new InetSocketAddress(host, port), maxBodyBytes,
+                        ConvZooHttpServer.handlerThreadsFor(service))
+                .withTokens(inference, management).withCorsOrigins(corsOrigins);
+        if (enableManagement) {
+            options = options.withManagement(new InetSocketAddress(host, managementPort), untrained);
+        }
+        if (!new InetSocketAddress(host, 0).getAddress().isLoopbackAddress() && options.inferenceToken() == null) {
+            LOG.warn("listening on {} without --inference-token: anyone who reaches this address can use the models",
+                    host);
+        }
+        if (enableManagement && options.managementToken() == null) {
+            LOG.warn("the management API has no --management-token: anyone who reaches port {} can load models",
+                    managementPort);
+        }
+        return options;
     }
 
     private static boolean isDirectory(String model) {
@@ -174,6 +240,10 @@ public final class ServeCommand implements Callable<Integer> {
             System.out.println("convzoo serve: KServe v2 gRPC (inference.GRPCInferenceService) on " + host + ":"
                     + grpcServer.port());
         }
+        if (server.managementPort() > 0) {
+            System.out.println("convzoo serve: management API on http://" + host + ":" + server.managementPort()
+                    + "/models");
+        }
         for (ModelEndpoint e : server.service().models()) {
             System.out.println("  " + e.info().name() + "  weights=" + e.info().weights() + "  " + e.config());
         }
@@ -182,7 +252,7 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /** {@code convzoo serve bench}: the loopback load test whose numbers go into docs/benchmarks.md. */
-    @Command(name = "bench", mixinStandardHelpOptions = true,
+    @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
             description = "Load-test a server on 127.0.0.1 against offline batched inference of the same model.")
     static final class Bench implements Callable<Integer> {
 

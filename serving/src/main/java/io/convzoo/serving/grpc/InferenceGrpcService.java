@@ -120,7 +120,7 @@ final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
             List<float[]> items = InferInputs.items(service, endpoint.info(), request, ConvZooHttpServer.MAX_V2_ITEMS);
             rows = new ArrayList<>(items.size());
             for (float[] item : items) {
-                rows.add(endpoint.submit(item));
+                rows.add(service.infer(request.getModelName(), item)); // retried on an endpoint replaced by a rescale
             }
         } catch (RuntimeException e) {
             out.onError(GrpcStatuses.of(e).asRuntimeException());

@@ -26,7 +26,7 @@ class ConvZooCliTest {
 
     @Test
     void summaryHonoursInputAndNumClasses() {
-        CliRun r = CliRun.of("summary", "pyconvresnet_small", "--input", "1,3,32,32", "--num-classes", "5", "--json");
+        CliRun r = CliRun.of("summary", "pyconvresnet_small", "--shape", "1,3,32,32", "--num-classes", "5", "--json");
         assertEquals(0, r.code(), r.err());
         JsonObject json = JsonParser.parseString(r.out()).getAsJsonObject();
         JsonArray layers = json.get("layers").getAsJsonArray();
@@ -60,7 +60,7 @@ class ConvZooCliTest {
 
     @Test
     void badInputShapeIsOneClearLine() {
-        CliRun r = CliRun.of("summary", "res2net50_26w_4s", "--input", "1,3,224");
+        CliRun r = CliRun.of("summary", "res2net50_26w_4s", "--shape", "1,3,224");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("N,C,H,W"), r.err());
     }

@@ -98,6 +98,9 @@ class ConvZooHttpServerTest {
         }
         assertEquals(3, Http.json(http.post("/predictions/" + MODEL + "?topk=3", TestImages.jpeg(30, 1), "image/jpeg"))
                 .getAsJsonArray().size());
+        // The CLI's name for it (predict --top) works too.
+        assertEquals(2, Http.json(http.post("/predictions/" + MODEL + "?top=2", TestImages.jpeg(30, 1), "image/jpeg"))
+                .getAsJsonArray().size());
         JsonArray all = Http.json(http.post("/predictions/" + MODEL + "?topk=100", TestImages.png(28, 2), "image/png"))
                 .getAsJsonArray();
         assertEquals(10, all.size(), "topk above the class count gives every class");
@@ -135,6 +138,7 @@ class ConvZooHttpServerTest {
         assertClientError(http.post("/predictions/" + MODEL, new byte[0], "image/png"), 400);
         assertClientError(http.post("/predictions/" + MODEL + "?topk=zero", TestImages.png(28, 1), "image/png"), 400);
         assertClientError(http.post("/predictions/" + MODEL + "?topk=0", TestImages.png(28, 1), "image/png"), 400);
+        assertClientError(http.post("/predictions/" + MODEL + "?top=-1", TestImages.png(28, 1), "image/png"), 400);
         HttpResponse<String> tooBig = http.post("/predictions/" + MODEL, new byte[(int) MAX_BODY + 1], "image/png");
         assertClientError(tooBig, 413);
         assertEquals("close", tooBig.headers().firstValue("Connection").orElse("").toLowerCase(java.util.Locale.ROOT));
@@ -207,7 +211,8 @@ class ConvZooHttpServerTest {
     }
 
     static long counter(String text, String series) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\d+)$", Pattern.MULTILINE).matcher(text);
+        // Micrometer's Prometheus registry writes counts as doubles ("2.0").
+        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\d+)(?:\\.0)?$", Pattern.MULTILINE).matcher(text);
         return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 

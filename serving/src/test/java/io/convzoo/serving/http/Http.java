@@ -36,6 +36,18 @@ final class Http {
                 .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     }
 
+    /** Any method, with header name/value pairs; a null body sends none. */
+    HttpResponse<String> send(String method, String path, byte[] body, String... headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     static JsonElement json(HttpResponse<String> r) {
         return JsonParser.parseString(r.body());
     }

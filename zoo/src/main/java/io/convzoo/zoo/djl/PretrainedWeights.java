@@ -88,7 +88,7 @@ public final class PretrainedWeights {
         Path target = Utils.getCacheDir().resolve("convzoo").resolve(id).resolve(dataset);
         try {
             Files.createDirectories(target);
-            for (String file : List.of(id + "-0000.params", "synset.txt")) {
+            for (String file : List.of(id + "-0000.params", "synset.txt", ModelDirectory.PROPERTIES)) {
                 try (InputStream in = PretrainedWeights.class.getClassLoader().getResourceAsStream(resourceDir + file)) {
                     if (in == null) {
                         continue;
@@ -131,10 +131,16 @@ public final class PretrainedWeights {
         return args;
     }
 
+    /**
+     * How the Java API loads a model untrained, as {@link #howToInstall} words it; a front end (the
+     * command line, the HTTP management API) replaces it with its own option.
+     */
+    public static final String UNTRAINED_IN_JAVA = "load it untrained with optArgument(\"pretrained\", false)";
+
     /** The message that tells a user how to install the weights. */
     public static String howToInstall(String id, String dataset) {
         return "pretrained weights for '" + id + "' (dataset " + dataset + ") are not installed. "
-                + "Either load it untrained with optArgument(\"pretrained\", false), or import the official "
+                + "Either " + UNTRAINED_IN_JAVA + ", or import the official "
                 + "checkpoint into a local repository: bin/convzoo import " + id
                 + " --checkpoint <file.pth> --out <root>/" + id + "/" + dataset
                 + " and point ConvZoo at <root> with -D" + ROOT_PROPERTY + "=<root> or " + ROOT_ENV + "=<root>"

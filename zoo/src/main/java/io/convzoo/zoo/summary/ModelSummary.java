@@ -58,7 +58,9 @@ import java.util.regex.Pattern;
  *
  * <p><b>Batch.</b> The input shape includes the batch dimension (any positive value or -1); the
  * walk runs on batch 1 and every number is per sample, the way torchsummary reports with
- * {@code batch_size=-1}: shapes print the batch as -1, MACs are for one sample.
+ * {@code batch_size=-1}: shapes print the batch as -1, MACs are for one sample. The input and
+ * forward/backward sizes are for the whole batch, as torchsummary multiplies them by its
+ * {@code batch_size} (a batch of -1 counts as 1); the params size does not depend on it.
  *
  * <p><b>Sizes</b> follow torchsummary exactly: float32 values, MB = bytes / 1024²; input size =
  * one input sample; forward/backward = 2 × the output elements of the counted rows; params size =
@@ -145,9 +147,12 @@ public final class ModelSummary {
     private final long macs;
     private final long auxiliaryMacs;
     private final long countedOutputElements;
+    /** Samples the input and activation sizes are for (the input's batch; -1 counts as 1, as torchsummary). */
+    private final long batch;
 
-    private ModelSummary(Shape sample, List<LayerRow> rows, List<Group> groups, Options options) {
+    private ModelSummary(Shape sample, long batch, List<LayerRow> rows, List<Group> groups, Options options) {
         this.inputShape = displayShape(sample);
+        this.batch = batch;
         this.rows = List.copyOf(rows);
         this.groups = List.copyOf(groups);
         this.options = options;
@@ -196,7 +201,7 @@ public final class ModelSummary {
             }
             Walker walker = new Walker(false);
             walker.walk("", 0, block, List.of(new Tensor(sample, ReceptiveField.INPUT)));
-            return new ModelSummary(sample, walker.rows, walker.groups, options);
+            return new ModelSummary(sample, Math.abs(inputShape.get(0)), walker.rows, walker.groups, options);
         } finally {
             if (manager != null) {
                 // Give back what the summary allocated: the block leaves as uninitialized as it came.
@@ -753,18 +758,23 @@ public final class ModelSummary {
         return auxiliaryMacs;
     }
 
-    /** One float32 input sample in MB (1024²). */
+    /** Samples the sizes are for: the input shape's batch (-1 counts as 1). */
+    public long batch() {
+        return batch;
+    }
+
+    /** The float32 input of the whole batch in MB (1024²). */
     public double inputSizeMb() {
-        long n = 1;
+        long n = batch;
         for (int i = 1; i < inputShape.length; i++) {
             n *= inputShape[i];
         }
         return n * BYTES_PER_VALUE / MIB;
     }
 
-    /** 2 × output elements of the counted rows (values and gradients), float32, in MB. */
+    /** 2 × output elements of the counted rows (values and gradients) for the whole batch, float32, in MB. */
     public double forwardBackwardSizeMb() {
-        return 2.0 * countedOutputElements * BYTES_PER_VALUE / MIB;
+        return 2.0 * countedOutputElements * batch * BYTES_PER_VALUE / MIB;
     }
 
     /** Parameters as float32 in MB. */
@@ -848,6 +858,7 @@ public final class ModelSummary {
         root.addProperty("nonTrainableParams", nonTrainableParams());
         root.addProperty("macs", macs);
         root.addProperty("auxiliaryMacs", auxiliaryMacs);
+        root.addProperty("batch", batch);
         root.addProperty("inputSizeMb", inputSizeMb());
         root.addProperty("forwardBackwardSizeMb", forwardBackwardSizeMb());
         root.addProperty("paramsSizeMb", paramsSizeMb());

@@ -125,6 +125,25 @@ class ModelSummaryTest {
     }
 
     @Test
+    void aBatchScalesTheInputAndActivationSizesAsTorchsummary() {
+        // torchsummary's summary(model, (1, 28, 28), batch_size=8) multiplies input and output sizes by 8.
+        ModelSummary one = ModelSummary.of(seedNet(), MNIST);
+        ModelSummary eight = ModelSummary.of(seedNet(), new Shape(8, 1, 28, 28));
+        assertEquals(8, eight.batch());
+        assertEquals(1, ModelSummary.of(seedNet(), new Shape(-1, 1, 28, 28)).batch());
+        assertEquals(8.0 * 784 * 4 / (1024 * 1024), eight.inputSizeMb(), 0);
+        assertEquals(2.0 * 8380 * 8 * 4 / (1024 * 1024), eight.forwardBackwardSizeMb(), 0);
+        assertEquals(one.paramsSizeMb(), eight.paramsSizeMb(), 0);
+        assertEquals(one.macs(), eight.macs(), "MACs stay per sample");
+        List<String> text = lines(eight);
+        for (String expected : List.of("Input size (MB): 0.02", "Forward/backward pass size (MB): 0.51",
+                "Params size (MB): 0.08", "Estimated Total Size (MB): 0.62")) {
+            assertTrue(text.contains(expected), "missing line '" + expected + "' in\n" + text);
+        }
+        assertTrue(String.join("\n", text).contains("[-1, 10, 24, 24]"), "shapes still print the batch as -1");
+    }
+
+    @Test
     void countingFunctionalOutputsChangesOnlyTheActivationSize() {
         ModelSummary counted = ModelSummary.of(seedNet(), MNIST,
                 ModelSummary.Options.defaults().countFunctionalOutputs(true));
@@ -148,8 +167,14 @@ class ModelSummaryTest {
         assertEquals(conv1 + conv2 + fc1 + fc2, s.macs());
         assertEquals(0, s.auxiliaryMacs());
         assertTrue(lines(s).contains("Total MACs: 480,500"), s.toString());
-        // Per sample: the batch of the input shape does not change anything.
-        assertEquals(s.toJson(), ModelSummary.of(seedNet(), new Shape(4, 1, 28, 28)).toJson());
+        // Per sample: the batch of the input shape changes no row and no MAC count (only the sizes, as
+        // torchsummary: aBatchScalesTheInputAndActivationSizesAsTorchsummary).
+        com.google.gson.JsonObject one = com.google.gson.JsonParser.parseString(s.toJson()).getAsJsonObject();
+        com.google.gson.JsonObject four = com.google.gson.JsonParser.parseString(
+                ModelSummary.of(seedNet(), new Shape(4, 1, 28, 28)).toJson()).getAsJsonObject();
+        assertEquals(one.get("layers"), four.get("layers"));
+        assertEquals(one.get("macs"), four.get("macs"));
+        assertEquals(one.get("inputShape"), four.get("inputShape"));
     }
 
     @Test
