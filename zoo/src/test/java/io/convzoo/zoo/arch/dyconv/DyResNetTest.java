@@ -150,6 +150,11 @@ class DyResNetTest {
                 spec("dy_vgg11").build().getOutputShapes(new Shape[] {new Shape(2, 3, 32, 32)})[0]);
         assertEquals(new Shape(1, 512 * 49), spec("dy_vgg13_bn").build(ModelArgs.imagenet().withNumClasses(0))
                 .getOutputShapes(new Shape[] {new Shape(1, 3, 64, 64)})[0]);
+        // The embedding translator drops the classifier of any ClassifierNetwork, a VGG's too.
+        DyVgg vgg = (DyVgg) spec("dy_vgg16").build();
+        assertTrue(vgg instanceof io.convzoo.zoo.arch.ClassifierNetwork && !vgg.isFeaturesOnly());
+        vgg.removeClassifier();
+        assertEquals(new Shape(2, 512 * 49), vgg.getOutputShapes(new Shape[] {new Shape(2, 3, 32, 32)})[0]);
     }
 
     @Test
@@ -227,6 +232,9 @@ class DyResNetTest {
             children.add(io.convzoo.blocks.ChildNames.name(child.getKey(), children.size()));
         }
         assertEquals(List.of("features", "avgpool", "classifier"), children);
+        // The fine-tuning head path of a VGG.
+        assertTrue(io.convzoo.zoo.train.ModelSurgery.child(vgg, "classifier.0") instanceof ai.djl.nn.core.Linear);
+        assertEquals(2, io.convzoo.zoo.train.ModelSurgery.parametersOf(vgg, "classifier.0").size());
         assertEquals(21, vgg.getChildren().valueAt(0).getChildren().size());
         assertEquals(29, spec("dy_vgg11_bn").build().getChildren().valueAt(0).getChildren().size());
         assertEquals(37 + 16, spec("dy_vgg19_bn").build().getChildren().valueAt(0).getChildren().size());
