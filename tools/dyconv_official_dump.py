@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Dumps reference facts of the official dynamic-convolution ResNets (kaijieshi7/Dynamic-convolution-Pytorch).
+"""Dumps reference facts of the official dynamic-convolution ResNets and VGGs (kaijieshi7/Dynamic-convolution-Pytorch).
 
 Run with Debian's PyTorch, pointing at a checkout of the official repository (not part of ConvZoo):
 
@@ -9,7 +9,8 @@ Run with Debian's PyTorch, pointing at a checkout of the official repository (no
 For every model it prints the learnable parameter count and, for one 224x224 image, the MACs of
 convolution and linear modules (static convs and the attention's 1x1 convs via nn.Conv2d, each
 Dynamic_conv2d counted as the conv with its mixed kernel) plus the kernel-mixing MACs separately.
-With --out it writes <model>.keys.txt.gz: one "key d0,d1,..." line per state_dict entry, in
+--only NAME... limits the run to those models (the full list takes a few minutes: the
+largest, dy_wide_resnet50_2, has 276 M parameters). With --out it writes <model>.keys.txt.gz: one "key d0,d1,..." line per state_dict entry, in
 state_dict order, without BatchNorm's num_batches_tracked counters (DJL has no such buffer).
 """
 import argparse
@@ -69,19 +70,29 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--official", required=True, help="checkout of kaijieshi7/Dynamic-convolution-Pytorch")
     parser.add_argument("--out", help="folder for the <model>.keys.txt.gz dumps")
+    parser.add_argument("--only", nargs="*", help="model names to dump; all by default")
     args = parser.parse_args()
     sys.path.insert(0, args.official)
     sys.path.insert(0, os.path.join(args.official, "dynamic_models"))
     import dynamic_conv
     import dy_resnet
+    import dy_vgg
 
     torch.manual_seed(0)
     models = {
-        "dy_resnet18": (dy_resnet.resnet18(), (1, 3, 224, 224)),
-        "dy_resnet50": (dy_resnet.resnet50(), (1, 3, 224, 224)),
-        "dy_resnet_small": (small_variant(dy_resnet), (1, 1, 28, 28)),
+        "dy_resnet18": (dy_resnet.resnet18, (1, 3, 224, 224)),
+        "dy_resnet50": (dy_resnet.resnet50, (1, 3, 224, 224)),
+        "dy_resnet_small": (lambda: small_variant(dy_resnet), (1, 1, 28, 28)),
     }
-    for name, (model, shape) in models.items():
+    # The other official variants (issue 20), all at the official defaults (1000 classes, 224x224).
+    for function in ("resnet34", "resnet101", "resnet152", "resnext50_32x4d", "wide_resnet50_2"):
+        models["dy_" + function] = (getattr(dy_resnet, function), (1, 3, 224, 224))
+    for function in ("vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"):
+        models["dy_" + function] = (getattr(dy_vgg, function), (1, 3, 224, 224))
+    for name, (build, shape) in models.items():
+        if args.only and name not in args.only:
+            continue
+        model = build()
         params = sum(p.numel() for p in model.parameters())
         macs = count_macs(model, dynamic_conv.Dynamic_conv2d, shape)
         total = macs["conv"] + macs["linear"] + macs["dynamic"]
@@ -95,6 +106,7 @@ def main():
                     if key.endswith("num_batches_tracked"):
                         continue
                     f.write(key + " " + ",".join(str(d) for d in value.shape) + "\n")
+        del model
 
 
 if __name__ == "__main__":

@@ -68,10 +68,11 @@ def import_official(args):
     import res2net_v1b
     import oct_resnet
     import dy_resnet
+    import dy_vgg
     import dynamic_conv
     return types.SimpleNamespace(pyconvresnet=pyconvresnet, pyconvhgresnet=pyconvhgresnet, res2net=res2net,
                                  res2next=res2next, res2net_v1b=res2net_v1b, oct_resnet=oct_resnet,
-                                 dy_resnet=dy_resnet, dynamic_conv=dynamic_conv)
+                                 dy_resnet=dy_resnet, dy_vgg=dy_vgg, dynamic_conv=dynamic_conv)
 
 
 # ---------------------------------------------------------------- reduced official networks
@@ -177,15 +178,15 @@ def oct_reduced(module, layers, planes, stem):
     return Reduced()
 
 
-def dy_reduced(module, block, layers, planes, stem):
+def dy_reduced(module, block, layers, planes, stem, groups=1, width_per_group=64):
     class Reduced(module.ResNet):
         def __init__(self):
             nn.Module.__init__(self)
             self._norm_layer = nn.BatchNorm2d
             self.inplanes = stem
             self.dilation = 1
-            self.groups = 1
-            self.base_width = 64
+            self.groups = groups
+            self.base_width = width_per_group
             self.conv1 = nn.Conv2d(3, stem, kernel_size=7, stride=2, padding=3, bias=False)
             self.bn1 = nn.BatchNorm2d(stem)
             self.relu = nn.ReLU(inplace=True)
@@ -196,6 +197,20 @@ def dy_reduced(module, block, layers, planes, stem):
             self.layer4 = self._make_layer(block, planes[3], layers[3], stride=2)
             self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
             self.fc = nn.Linear(planes[3] * block.expansion, NUM_CLASSES)
+
+    return Reduced()
+
+
+def dy_vgg_reduced(module, cfg, batch_norm):
+    """Official dy_vgg.VGG on a smaller cfg (official make_layers); the classifier takes the last width x 7 x 7."""
+    last = [v for v in cfg if v != 'M'][-1]
+
+    class Reduced(module.VGG):
+        def __init__(self):
+            nn.Module.__init__(self)
+            self.features = module.make_layers(cfg, batch_norm=batch_norm)
+            self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+            self.classifier = nn.Sequential(nn.Linear(last * 7 * 7, NUM_CLASSES))
 
     return Reduced()
 
@@ -245,6 +260,25 @@ def cases(o):
             dict(official='dy_resnet.ResNet', block='Bottleneck (Dynamic_conv2d K=4)', layers=[1, 1, 1, 1],
                  planes=[4, 8, 8, 8], stem=16, temperature=DY_TEMPERATURE),
             lambda: dy_reduced(o.dy_resnet, o.dy_resnet.Bottleneck, [1, 1, 1, 1], [4, 8, 8, 8], 16), 32),
+        # issue 20: the other official dynamic-convolution variants (ResNeXt / Wide bottlenecks, the VGGs)
+        'dy_resnext_reduced': (
+            dict(official='dy_resnet.ResNet', block='Bottleneck (Dynamic_conv2d K=4, groups 4, width per group 16)',
+                 layers=[1, 1, 1, 1], planes=[4, 8, 8, 16], stem=16, groups=4, width_per_group=16,
+                 temperature=DY_TEMPERATURE),
+            lambda: dy_reduced(o.dy_resnet, o.dy_resnet.Bottleneck, [1, 1, 1, 1], [4, 8, 8, 16], 16, 4, 16), 32),
+        'dy_wide_resnet_reduced': (
+            dict(official='dy_resnet.ResNet', block='Bottleneck (Dynamic_conv2d K=4, width per group 128)',
+                 layers=[1, 1, 1, 1], planes=[4, 4, 8, 8], stem=16, groups=1, width_per_group=128,
+                 temperature=DY_TEMPERATURE),
+            lambda: dy_reduced(o.dy_resnet, o.dy_resnet.Bottleneck, [1, 1, 1, 1], [4, 4, 8, 8], 16, 1, 128), 32),
+        'dy_vgg_reduced': (
+            dict(official='dy_vgg.VGG', block='make_layers (Dynamic_conv2d K=4, no BatchNorm)',
+                 cfg=[8, 'M', 16, 'M', 16, 16, 'M', 16, 'M', 16, 'M'], temperature=DY_TEMPERATURE),
+            lambda: dy_vgg_reduced(o.dy_vgg, [8, 'M', 16, 'M', 16, 16, 'M', 16, 'M', 16, 'M'], False), 96),
+        'dy_vgg_bn_reduced': (
+            dict(official='dy_vgg.VGG', block='make_layers (Dynamic_conv2d K=4, BatchNorm)',
+                 cfg=[8, 8, 'M', 16, 'M', 16, 'M', 16, 'M', 16, 16, 'M'], temperature=DY_TEMPERATURE),
+            lambda: dy_vgg_reduced(o.dy_vgg, [8, 8, 'M', 16, 'M', 16, 'M', 16, 'M', 16, 16, 'M'], True), 64),
     }
 
 
@@ -285,11 +319,13 @@ def set_dy_temperature(model, o):
 
 
 def rescale_fc(model, x):
-    """Scales fc so the logits have standard deviation ~1 (order-1 outputs for the 1e-4 check)."""
+    """Scales the classifier (fc, or a VGG's classifier.0) so the logits have standard deviation ~1
+    (order-1 outputs for the 1e-4 check)."""
+    head = model.fc if hasattr(model, 'fc') else model.classifier[0]
     with torch.no_grad():
         std = model(x).std().item()
-        model.fc.weight.mul_(1.0 / std)
-        model.fc.bias.mul_(1.0 / std)
+        head.weight.mul_(1.0 / std)
+        head.bias.mul_(1.0 / std)
 
 
 def save_npy(path, array):

@@ -69,11 +69,12 @@ public final class StateDicts {
         if (head[0] == 'P' && head[1] == 'K') {
             return readZip(file, source);
         }
+        // A safetensors header length may well start with 0x80, a pickle's first byte: then it must fit.
+        if (size >= 9 && head[8] == '{' && ((head[0] & 0xff) != 0x80 || headerFits(head, size))) {
+            return SafetensorsReader.read(file, source);
+        }
         if ((head[0] & 0xff) == 0x80) {
             return readLegacy(file, source);
-        }
-        if (size >= 9 && head[8] == '{') {
-            return SafetensorsReader.read(file, source);
         }
         if (head.length >= 262 && new String(head, 257, 5, StandardCharsets.ISO_8859_1).equals("ustar")) {
             throw new CorruptCheckpointException("checkpoint " + source + ": a tar-based torch.save file "
@@ -81,6 +82,15 @@ public final class StateDicts {
         }
         throw new CorruptCheckpointException("checkpoint " + source + ": not a PyTorch (zip or legacy), "
                 + "safetensors or npz file");
+    }
+
+    /** Whether the first 8 bytes, read as a little-endian length, leave room for a safetensors header. */
+    private static boolean headerFits(byte[] head, long size) {
+        long length = 0;
+        for (int i = 7; i >= 0; i--) {
+            length = (length << 8) | (head[i] & 0xff);
+        }
+        return length > 0 && length <= size - 8;
     }
 
     // ------------------------------------------------------------------ zip format

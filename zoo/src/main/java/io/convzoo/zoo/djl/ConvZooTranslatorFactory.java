@@ -13,7 +13,7 @@ import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Pair;
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ImagePreprocessing;
-import io.convzoo.zoo.arch.ResNet;
+import io.convzoo.zoo.arch.ClassifierNetwork;
 import java.lang.reflect.Type;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +50,7 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
             return (Translator<I, O>) imageClassifier(model, arguments);
         }
         if (input == Image.class && output == float[].class) {
-            if (model.getBlock() instanceof ResNet net) {
+            if (model.getBlock() instanceof ClassifierNetwork net) {
                 if (net.isFeaturesOnly()) {
                     throw new IllegalArgumentException("a featuresOnly model returns feature maps; load it with "
                             + "NDList -> NDList, or without featuresOnly for Image -> float[] embeddings");

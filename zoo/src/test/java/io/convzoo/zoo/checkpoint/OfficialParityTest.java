@@ -12,6 +12,7 @@ import io.convzoo.blocks.res2net.Res2NetBottleneck.Shortcut;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.OfficialNames;
 import io.convzoo.zoo.arch.dyconv.DyResNet;
+import io.convzoo.zoo.arch.dyconv.DyVgg;
 import io.convzoo.zoo.arch.octconv.OctResNet;
 import io.convzoo.zoo.arch.pyconv.PyConvResNet;
 import io.convzoo.zoo.arch.res2net.Res2Net;
@@ -50,6 +51,7 @@ class OfficialParityTest {
     private static final int[][] PYCONV_GROUPS = {{1, 2, 4, 4}, {1, 2, 4}, {1, 4}, {1}};
     private static final int[][] PYCONV_HG_GROUPS = {{4, 4, 4, 4}, {4, 4, 8}, {4, 8}, {8}};
     private static final int[] STRIDES = {1, 2, 2, 2};
+    private static final int POOL = DyVgg.POOL;
 
     /** Case name (file prefix) → (family, Java builder of the same configuration as tools/parity_fixtures.py). */
     static final Map<String, Case> CASES = cases();
@@ -79,6 +81,17 @@ class OfficialParityTest {
         c.put("dy_resnet50_reduced", new Case("dyconv", args -> DyResNet.custom("dy_resnet50_reduced",
                 DyResNet.BlockType.BOTTLENECK, new int[] {1, 1, 1, 1}, new int[] {4, 8, 8, 8}, 16,
                 args.with(DyResNet.TEMPERATURE, "4"))));
+        // issue 20: the other official dynamic-convolution variants (tools/parity_fixtures.py, same section)
+        c.put("dy_resnext_reduced", new Case("dyconv", args -> DyResNet.custom("dy_resnext_reduced",
+                DyResNet.BlockType.BOTTLENECK, new int[] {1, 1, 1, 1}, new int[] {4, 8, 8, 16}, 16, 4, 16,
+                args.with(DyResNet.TEMPERATURE, 4))));
+        c.put("dy_wide_resnet_reduced", new Case("dyconv", args -> DyResNet.custom("dy_wide_resnet_reduced",
+                DyResNet.BlockType.BOTTLENECK, new int[] {1, 1, 1, 1}, new int[] {4, 4, 8, 8}, 16, 1, 128,
+                args.with(DyResNet.TEMPERATURE, 4))));
+        c.put("dy_vgg_reduced", new Case("dyconv", args -> DyVgg.custom("dy_vgg_reduced",
+                new int[] {8, POOL, 16, POOL, 16, 16, POOL, 16, POOL, 16, POOL}, false, args.with(DyResNet.TEMPERATURE, 4))));
+        c.put("dy_vgg_bn_reduced", new Case("dyconv", args -> DyVgg.custom("dy_vgg_bn_reduced",
+                new int[] {8, 8, POOL, 16, POOL, 16, POOL, 16, POOL, 16, 16, POOL}, true, args.with(DyResNet.TEMPERATURE, 4))));
         return c;
     }
 

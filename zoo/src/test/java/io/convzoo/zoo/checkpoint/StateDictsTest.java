@@ -186,6 +186,22 @@ class StateDictsTest {
     }
 
     @Test
+    void aSafetensorsHeaderLengthStartingWith0x80IsNotAPickle(@TempDir Path dir) throws IOException {
+        // A header of 128 bytes: the file starts with 0x80, a pickle's protocol opcode.
+        StringBuilder json = new StringBuilder("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}");
+        while (json.length() < 0x80) {
+            json.append(' ');
+        }
+        ByteBuffer file = ByteBuffer.allocate(8 + 0x80 + 8).order(ByteOrder.LITTLE_ENDIAN).putLong(0x80)
+                .put(ascii(json.toString())).putFloat(1.5f).putFloat(-2f);
+        Path path = dir.resolve("header128.safetensors");
+        Files.write(path, file.array());
+        StateDict sd = StateDicts.read(path);
+        assertEquals("safetensors", sd.format());
+        assertArrayEquals(new float[] {1.5f, -2f}, sd.get("x").toFloatArray());
+    }
+
+    @Test
     void everyTruncationAndRandomCorruptionFailsCleanly(@TempDir Path dir) throws IOException {
         // Whatever the damage, the outcome is a state_dict or an IOException: no other exception,
         // no OutOfMemoryError, no hang.

@@ -47,9 +47,36 @@ public final class DyResNet {
         return imagenet("dy_resnet18", BlockType.BASIC, new int[] {2, 2, 2, 2}, args);
     }
 
+    /** Official {@code resnet34} of dy_resnet.py: basic blocks [3, 4, 6, 3]. */
+    public static Block dyResnet34(ModelArgs args) {
+        return imagenet("dy_resnet34", BlockType.BASIC, new int[] {3, 4, 6, 3}, args);
+    }
+
     /** Official {@code resnet50} of dy_resnet.py: bottlenecks [3, 4, 6, 3]. */
     public static Block dyResnet50(ModelArgs args) {
         return imagenet("dy_resnet50", BlockType.BOTTLENECK, new int[] {3, 4, 6, 3}, args);
+    }
+
+    /** Official {@code resnet101} of dy_resnet.py: bottlenecks [3, 4, 23, 3]. */
+    public static Block dyResnet101(ModelArgs args) {
+        return imagenet("dy_resnet101", BlockType.BOTTLENECK, new int[] {3, 4, 23, 3}, args);
+    }
+
+    /** Official {@code resnet152} of dy_resnet.py: bottlenecks [3, 8, 36, 3]. */
+    public static Block dyResnet152(ModelArgs args) {
+        return imagenet("dy_resnet152", BlockType.BOTTLENECK, new int[] {3, 8, 36, 3}, args);
+    }
+
+    /** Official {@code resnext50_32x4d} of dy_resnet.py: bottlenecks [3, 4, 6, 3], groups 32, width per group 4. */
+    public static Block dyResnext50_32x4d(ModelArgs args) {
+        return build("dy_resnext50_32x4d", ResNet.Layout.imagenet(ResNet.Stem.IMAGENET, new int[] {3, 4, 6, 3},
+                BlockType.BOTTLENECK.expansion), BlockType.BOTTLENECK, 32, 4, args);
+    }
+
+    /** Official {@code wide_resnet50_2} of dy_resnet.py: bottlenecks [3, 4, 6, 3], width per group 128. */
+    public static Block dyWideResnet50_2(ModelArgs args) {
+        return build("dy_wide_resnet50_2", ResNet.Layout.imagenet(ResNet.Stem.IMAGENET, new int[] {3, 4, 6, 3},
+                BlockType.BOTTLENECK.expansion), BlockType.BOTTLENECK, 1, 128, args);
     }
 
     /**
@@ -59,12 +86,13 @@ public final class DyResNet {
      */
     public static Block dyResnetSmall(ModelArgs args) {
         return build("dy_resnet_small", new ResNet.Layout(ResNet.Stem.SMALL, 16, new int[] {1, 1, 1, 1},
-                new int[] {16, 32, 64, 128}, new int[] {1, 2, 2, 2}, BlockType.BASIC.expansion), BlockType.BASIC, args);
+                new int[] {16, 32, 64, 128}, new int[] {1, 2, 2, 2}, BlockType.BASIC.expansion), BlockType.BASIC,
+                1, 64, args);
     }
 
     /** ImageNet layout: 7×7/2 stem with max pool, widths 64/128/256/512 (× expansion). */
     public static Block imagenet(String name, BlockType type, int[] layers, ModelArgs args) {
-        return build(name, ResNet.Layout.imagenet(ResNet.Stem.IMAGENET, layers, type.expansion), type, args);
+        return build(name, ResNet.Layout.imagenet(ResNet.Stem.IMAGENET, layers, type.expansion), type, 1, 64, args);
     }
 
     /**
@@ -76,31 +104,58 @@ public final class DyResNet {
      */
     public static Block custom(String name, BlockType type, int[] layers, int[] planes, int stemWidth,
                                ModelArgs args) {
+        return custom(name, type, layers, planes, stemWidth, 1, 64, args);
+    }
+
+    /**
+     * {@link #custom(String, BlockType, int[], int[], int, ModelArgs)} with the official
+     * {@code groups} and {@code width_per_group} of the bottleneck (1 and 64 but for ResNeXt and
+     * Wide ResNet; a basic block takes only 1 and 64, as the official one).
+     */
+    public static Block custom(String name, BlockType type, int[] layers, int[] planes, int stemWidth, int groups,
+                               int widthPerGroup, ModelArgs args) {
         if (layers.length != planes.length) {
             throw new IllegalArgumentException("DyResNet: one width per stage needed, got " + layers.length
                     + " stages and " + planes.length + " widths");
         }
         return build(name, new ResNet.Layout(ResNet.Stem.IMAGENET, stemWidth, layers, planes, new int[] {1, 2, 2, 2},
-                type.expansion), type, args);
+                type.expansion), type, groups, widthPerGroup, args);
     }
 
-    private static Block build(String id, ResNet.Layout layout, BlockType type, ModelArgs args) {
-        int kernels = args.getInt(KERNELS, DEFAULT_KERNELS);
-        if (kernels < 1) {
-            throw new IllegalArgumentException("DyResNet: argument " + KERNELS + " must be >= 1, got " + kernels);
+    private static Block build(String id, ResNet.Layout layout, BlockType type, int groups, int widthPerGroup,
+                               ModelArgs args) {
+        if (type == BlockType.BASIC && (groups != 1 || widthPerGroup != 64)) {
+            throw new IllegalArgumentException("DyResNet: the basic block supports only groups=1 and width per group 64"
+                    + " (as the official BasicBlock), got " + groups + " and " + widthPerGroup);
         }
+        int kernels = kernels(id, args);
         ResNet net = ResNet.build(id, "DyResNet", layout, (stage, index, in, planes, stride) -> type == BlockType.BASIC
                 ? DyResidualBlock.basic(in, planes, stride, kernels, args.zeroInitLastBn())
-                : DyResidualBlock.bottleneck(in, planes, stride, kernels, args.zeroInitLastBn()), args);
+                : DyResidualBlock.bottleneck(in, planes, stride, groups, widthPerGroup, kernels, args.zeroInitLastBn()),
+                args);
         officialStemInit(net);
+        applyTemperature(id, net, args);
+        return net;
+    }
+
+    /** The {@link #KERNELS} argument of model {@code id} (default {@link #DEFAULT_KERNELS}), checked. */
+    static int kernels(String id, ModelArgs args) {
+        int kernels = args.getInt(KERNELS, DEFAULT_KERNELS);
+        if (kernels < 1) {
+            throw new IllegalArgumentException(id + ": argument " + KERNELS + " must be >= 1, got " + kernels);
+        }
+        return kernels;
+    }
+
+    /** Sets the {@link #TEMPERATURE} argument, where given, on every dynamic conv of {@code net}. */
+    static void applyTemperature(String id, Block net, ModelArgs args) {
         if (args.extra().containsKey(TEMPERATURE)) {
             double t = args.getDouble(TEMPERATURE, DynamicConv2d.OFFICIAL_INITIAL_TEMPERATURE);
             if (!(t > 0)) {
-                throw new IllegalArgumentException("DyResNet: argument " + TEMPERATURE + " must be > 0, got " + t);
+                throw new IllegalArgumentException(id + ": argument " + TEMPERATURE + " must be > 0, got " + t);
             }
             setTemperature(net, (float) t);
         }
-        return net;
     }
 
     /** The official ResNet init of the (static) stem conv: kaiming_normal_(fan_out, relu). */
