@@ -48,7 +48,7 @@ class PyConvSegNetTest {
         OFFICIAL.put("pyconvsegnet_pyconvresnet152", new long[] {65_481_388L, 218_771_674_112L, 63_496_358_912L});
         OFFICIAL.put("pyconvsegnet_pyconvhgresnet50", new long[] {34_075_244L, 107_242_985_664L, 34_944_848_064L});
         OFFICIAL.put("pyconvsegnet_pyconvhgresnet101", new long[] {53_467_756L, 176_805_353_664L, 52_335_440_064L});
-        OFFICIAL.put("pyconvsegnet_pyconvhgresnet152", new long[] {0L, 0L, 0L});
+        OFFICIAL.put("pyconvsegnet_pyconvhgresnet152", new long[] {69_498_476L, 234_294_761_664L, 69_928_784_064L});
     }
 
     @Test
@@ -77,7 +77,11 @@ class PyConvSegNetTest {
             try (NDManager m = NDManager.newBaseManager()) {
                 initCheaply(os8, m, in);
                 assertEquals(official[0], Layers.countParameters(os8), spec.id() + " parameters");
-                assertEquals(official[1], ModelSummary.of(os8, in).macs(), spec.id() + " MACs at output stride 8");
+                ModelSummary summary = ModelSummary.of(os8, in);
+                assertEquals(official[1], summary.macs(), spec.id() + " MACs at output stride 8");
+                // The eval forward leaves out the aux head: 3x3 conv 1024 -> 256, BN, 1x1 conv 256 -> 150 + bias.
+                assertEquals(1024 * 256 * 9 + 2 * 256 + 256 * 150 + 150, summary.paramsOutsideForward(), spec.id());
+                assertEquals(official[0], summary.params() + summary.paramsOutsideForward(), spec.id());
                 assertEquals(new Shape(1, 150, 473, 473), os8.getOutputShapes(new Shape[] {in})[0]);
             }
             Block os16 = spec.build(spec.defaults().with(PyConvSegNet.OUTPUT_STRIDE, "16"));
