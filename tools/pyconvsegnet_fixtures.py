@@ -39,6 +39,7 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import parity_fixtures  # noqa: E402  (seeded weights, the reduced official PyConvResNet)
+from pyconv_official_dump import macs as conv_macs  # noqa: E402  (conv + linear MACs by forward hooks)
 
 DEFAULT_OUT = os.path.join(HERE, '..', 'zoo', 'src', 'test', 'resources', 'segnet')
 CLASSES = 5
@@ -59,22 +60,6 @@ def official(repo):
     from model import pyconvsegnet, build_backbone_layers
     from model.backbones import pyconvresnet, pyconvhgresnet
     return pyconvsegnet, build_backbone_layers, {'pyconvresnet': pyconvresnet, 'pyconvhgresnet': pyconvhgresnet}
-
-
-def conv_macs(model, shape):
-    total = [0]
-
-    def hook(m, inp, out):
-        kh, kw = m.kernel_size
-        total[0] += out.numel() // out.shape[0] * (m.in_channels // m.groups) * kh * kw
-
-    hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
-    model.eval()
-    with torch.no_grad():
-        model(torch.zeros(*shape))
-    for h in hooks:
-        h.remove()
-    return total[0]
 
 
 def counts(args):

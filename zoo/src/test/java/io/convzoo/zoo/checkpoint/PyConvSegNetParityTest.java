@@ -1,6 +1,7 @@
-package io.convzoo.zoo.arch.pyconv;
+package io.convzoo.zoo.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -11,17 +12,11 @@ import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.pyconv.PyramidSpec;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.OfficialNames;
-import io.convzoo.zoo.checkpoint.StateDict;
-import io.convzoo.zoo.checkpoint.StateDicts;
-import io.convzoo.zoo.checkpoint.WeightLoader;
+import io.convzoo.zoo.arch.pyconv.PyConvResNet;
+import io.convzoo.zoo.arch.pyconv.PyConvSegNet;
 import io.convzoo.zoo.train.SegmentationLoss;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -78,6 +73,23 @@ class PyConvSegNetParityTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void preparedAndScriptedForwardGivesTheOfficialLogits() throws IOException {
+        String name = "pyconvsegnet_pyconvhgresnet_reduced";
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray input = npy(manager, name + ".input.npy");
+            float[] official = npy(manager, name + ".os16.logits.npy").toFloatArray();
+            PyConvSegNet net = loaded(name, 16, PyConvSegNet.DEFAULT_DROPOUT, manager, input.getShape());
+            io.convzoo.zoo.infer.Inference.prepare(net, true);
+            ParameterStore ps = new ParameterStore(manager, false);
+            io.convzoo.zoo.infer.Inference.forward(net, ps, input); // block by block (folded), then the module is made
+            assertTrue(((io.convzoo.blocks.script.ScriptedForward) net.getCompiledForward())
+                    .isCompiledFor(input.getDevice()), "compiled to one TorchScript module");
+            float[] scripted = io.convzoo.zoo.infer.Inference.forward(net, ps, input).head().toFloatArray();
+            TestSupport.assertClose(official, scripted, TOLERANCE);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource({"pyconvsegnet_pyconvresnet_reduced", "pyconvsegnet_pyconvhgresnet_reduced"})
     void trainingForwardGivesTheOfficialMainAndAuxiliaryLosses(String name) throws IOException {
@@ -99,24 +111,11 @@ class PyConvSegNetParityTest {
         }
     }
 
-    static Path file(String name) {
-        URL url = PyConvSegNetParityTest.class.getClassLoader().getResource("segnet/" + name);
-        if (url == null) {
-            throw new IllegalStateException("missing fixture segnet/" + name
-                    + "; run /usr/bin/python3 tools/pyconvsegnet_fixtures.py fixtures (see its header)");
-        }
-        try {
-            return Paths.get(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+    private static Path file(String name) {
+        return OfficialParityTest.fixture("segnet", name, "tools/pyconvsegnet_fixtures.py fixtures");
     }
 
-    static NDArray npy(NDManager manager, String name) {
-        try {
-            return NDList.decode(manager, Files.readAllBytes(file(name))).singletonOrThrow();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private static NDArray npy(NDManager manager, String name) {
+        return OfficialParityTest.npy(manager, file(name));
     }
 }
