@@ -55,6 +55,11 @@ public final class EagerOps implements Ops<NDArray> {
         this.params = params;
     }
 
+    @Override
+    public boolean training() {
+        return training;
+    }
+
     /** DJL's forward of {@code block}: its dataflow on the arrays of {@code inputs} (which are never freed). */
     static NDList run(DataflowBlock block, ParameterStore ps, NDList inputs, boolean training,
                       PairList<String, Object> params) {
@@ -148,6 +153,17 @@ public final class EagerOps implements Ops<NDArray> {
             return a;
         }
         return produced(a, b, a.mul(b));
+    }
+
+    @Override
+    public NDArray dropChannels(NDArray x, float rate) {
+        Shape s = x.getShape();
+        NDManager m = x.getManager();
+        // Scaled by a native full(), not a Java float (see scale): autograd keeps the factor for the backward.
+        NDArray keep = m.randomUniform(0f, 1f, new Shape(s.get(0), s.get(1), 1, 1), x.getDataType(), x.getDevice())
+                .gte(rate).toType(x.getDataType(), false)
+                .mul(m.full(new Shape(), 1f / (1f - rate), x.getDataType()));
+        return produced(x, x.mul(keep));
     }
 
     @Override

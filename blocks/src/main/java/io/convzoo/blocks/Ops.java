@@ -54,6 +54,15 @@ public interface Ops<T> {
         return state.get();
     }
 
+    /**
+     * Whether this is a training forward, for outputs only training uses (PyConvSegNet's auxiliary
+     * head); only the eager interpreter runs one. Shapes, scripts and the folding analysis see the
+     * eval dataflow.
+     */
+    default boolean training() {
+        return false;
+    }
+
     /** The shape of {@code x} where this interpreter knows it, else null. */
     Shape shapeOf(T x);
 
@@ -88,6 +97,14 @@ public interface Ops<T> {
     }
 
     // ------------------------------------------------------------------ layout
+
+    /**
+     * Training-only channel dropout ({@code nn.Dropout2d}): each (N, C) map zeroed with probability
+     * {@code rate}, the others scaled by 1 / (1 − rate). Only a training forward calls it.
+     */
+    default T dropChannels(T x, float rate) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " runs no training forward");
+    }
 
     /** Concatenation along {@code axis}; a single value is returned as it is. */
     T cat(List<T> values, int axis);

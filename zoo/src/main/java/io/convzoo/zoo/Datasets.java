@@ -19,6 +19,7 @@ public record Datasets(String name, int channels, int resize, int cropSize, floa
 
     public static final String IMAGENET = "imagenet";
     public static final String FASHION_MNIST = "fashion-mnist";
+    public static final String ADE20K = "ade20k";
 
     /** ImageNet: resize 256, center crop 224, the usual mean/std. */
     public static final Datasets IMAGENET_SPEC = new Datasets(IMAGENET, 3, 256, 224,
@@ -30,13 +31,33 @@ public record Datasets(String name, int channels, int resize, int cropSize, floa
             List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                     "Bag", "Ankle boot"));
 
+    /**
+     * ADE20K scene parsing (150 classes, ids from 0 as iduta/pyconvsegnet trains them): resized to
+     * 473×473 (the official train and test crop; 8k + 1, as PyConvSegNet needs), ImageNet mean/std.
+     */
+    public static final Datasets ADE20K_SPEC = new Datasets(ADE20K, 3, 0, 473,
+            new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f}, classNames("ade20k_classes.txt"));
+
+    private static List<String> classNames(String resource) {
+        try (java.io.InputStream in = Datasets.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + resource + " beside " + Datasets.class.getName());
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                    .map(String::strip).filter(l -> !l.isEmpty()).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** The spec of a dataset property value. */
     public static Datasets of(String dataset) {
         return switch (dataset) {
             case IMAGENET -> IMAGENET_SPEC;
             case FASHION_MNIST -> FASHION_MNIST_SPEC;
+            case ADE20K -> ADE20K_SPEC;
             default -> throw new IllegalArgumentException("unknown dataset '" + dataset
-                    + "'; known: " + IMAGENET + ", " + FASHION_MNIST);
+                    + "'; known: " + IMAGENET + ", " + FASHION_MNIST + ", " + ADE20K);
         };
     }
 

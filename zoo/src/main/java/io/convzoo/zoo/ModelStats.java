@@ -24,7 +24,7 @@ public final class ModelStats {
 
     private ModelStats() {}
 
-    /** Params and conv+linear MACs of one forward at batch 1. */
+    /** Params (all, a training-only head's too) and conv+linear MACs of one eval forward at batch 1. */
     public record Entry(long params, long macs) {}
 
     /** The stats of a variant: from the table, else computed now. */
@@ -46,7 +46,7 @@ public final class ModelStats {
     public static Entry compute(ModelSpec spec) {
         Shape input = new Shape(1, spec.defaults().inputChannels(), spec.inputSize(), spec.inputSize());
         ModelSummary summary = ModelSummary.of(spec.build(), input);
-        return new Entry(summary.params(), summary.macs());
+        return new Entry(summary.params() + summary.paramsOutsideForward(), summary.macs());
     }
 
     private static Properties load() {

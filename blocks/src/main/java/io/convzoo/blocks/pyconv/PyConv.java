@@ -16,8 +16,9 @@ import java.util.List;
  * Pyramidal convolution (Duta et al., "Pyramidal Convolution: Rethinking Convolutional Neural
  * Networks for Visual Recognition", 2020): n parallel convolutions ("levels") over the same input,
  * each with its own kernel size, group count and number of output channels, all with the same
- * stride and "same" padding {@code k / 2}, so their outputs line up and are concatenated along the
- * channels in level order.
+ * stride, dilation d and "same" padding {@code d · (k / 2)}, so their outputs line up and are
+ * concatenated along the channels in level order (dilation: the segmentation backbones of
+ * iduta/pyconvsegnet, which set it with exactly that padding).
  *
  * <p>The levels are children {@code conv2_1 .. conv2_n}, the names of the official PyConv2/3/4
  * modules, so parameter paths match the official {@code state_dict} (e.g.
@@ -46,15 +47,17 @@ public class PyConv extends DataflowBlock {
 
     private final List<Level> levels;
     private final int stride;
+    private final int dilation;
     private final List<Conv2d> convs = new ArrayList<>();
 
     protected PyConv(Builder builder) {
         this.levels = Collections.unmodifiableList(new ArrayList<>(builder.levels));
         this.stride = builder.stride;
+        this.dilation = builder.dilation;
         for (int i = 0; i < levels.size(); i++) {
             Level level = levels.get(i);
-            Conv2d conv = Layers.conv(level.outChannels(), level.kernel(), stride, level.padding(), 1,
-                    level.groups(), false);
+            Conv2d conv = Layers.conv(level.outChannels(), level.kernel(), stride, level.padding() * dilation,
+                    dilation, level.groups(), false);
             convs.add(addChildBlock(childName(i), conv));
         }
     }
@@ -122,6 +125,11 @@ public class PyConv extends DataflowBlock {
         return stride;
     }
 
+    /** The dilation shared by all levels (1 unless a dilated segmentation backbone). */
+    public int getDilation() {
+        return dilation;
+    }
+
     /** The conv of level {@code index} (0-based). */
     public Conv2d getLevelConv(int index) {
         return convs.get(index);
@@ -153,20 +161,25 @@ public class PyConv extends DataflowBlock {
                         + in + " with " + c + " channels");
             }
             long minSize = Math.min(in.get(2), in.get(3));
-            if (minSize + 2L * level.padding() < level.kernel()) {
+            if (minSize + 2L * level.padding() * dilation < span(level)) {
                 throw new IllegalArgumentException(NAME + ": expected an input of shape (N, C, H, W) with H, W >= "
-                        + (level.kernel() - 2 * level.padding()) + " for level " + (i + 1) + " (kernel "
+                        + (span(level) - 2 * level.padding() * dilation) + " for level " + (i + 1) + " (kernel "
                         + level.kernel() + "), got " + in);
             }
         }
+    }
+
+    /** Input pixels one output of {@code level} spans along an axis: the dilated kernel. */
+    private int span(Level level) {
+        return dilation * (level.kernel() - 1) + 1;
     }
 
     /** MACs of the whole pyramid for an input of {@code in} (sum of the levels' conv MACs). */
     public long macs(Shape in) {
         long total = 0;
         for (Level level : levels) {
-            long oh = ConvMath.outputSize(in.get(2), level.kernel(), stride, level.padding(), 1);
-            long ow = ConvMath.outputSize(in.get(3), level.kernel(), stride, level.padding(), 1);
+            long oh = ConvMath.outputSize(in.get(2), level.kernel(), stride, level.padding() * dilation, dilation);
+            long ow = ConvMath.outputSize(in.get(3), level.kernel(), stride, level.padding() * dilation, dilation);
             total += in.get(0) * ConvMath.convMacs(in.get(1), level.outChannels(), level.kernel(), level.kernel(),
                     level.groups(), oh, ow);
         }
@@ -176,6 +189,9 @@ public class PyConv extends DataflowBlock {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder(NAME).append("(stride=").append(stride);
+        if (dilation != 1) {
+            sb.append(", dilation=").append(dilation);
+        }
         for (Level level : levels) {
             sb.append(", ").append(level.kernel()).append('x').append(level.kernel())
                     .append("/g").append(level.groups()).append("->").append(level.outChannels());
@@ -188,6 +204,7 @@ public class PyConv extends DataflowBlock {
 
         private final List<Level> levels = new ArrayList<>();
         private int stride = 1;
+        private int dilation = 1;
 
         private Builder() {}
 
@@ -210,6 +227,13 @@ public class PyConv extends DataflowBlock {
             return this;
         }
 
+        /** Dilation shared by every level (default 1); the padding grows with it to {@code d · (k / 2)}. */
+        public Builder optDilation(int dilation) {
+            Checks.require(dilation >= 1, NAME, "dilation must be >= 1, got " + dilation);
+            this.dilation = dilation;
+            return this;
+        }
+
         /** Builds the pyramid; at least one level. */
         public PyConv build() {
             Checks.require(!levels.isEmpty(), NAME, "at least one level is needed");
@@ -224,7 +248,8 @@ public class PyConv extends DataflowBlock {
             Checks.require(!levels.isEmpty(), NAME, "at least one level is needed");
             if (levels.size() == 1) {
                 Level l = levels.get(0);
-                return Layers.conv(l.outChannels(), l.kernel(), stride, l.padding(), 1, l.groups(), false);
+                return Layers.conv(l.outChannels(), l.kernel(), stride, l.padding() * dilation, dilation, l.groups(),
+                        false);
             }
             return new PyConv(this);
         }

@@ -5,6 +5,7 @@ import ai.djl.inference.Predictor;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.ImageFactory;
+import ai.djl.modality.cv.output.CategoryMask;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -14,7 +15,9 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
+import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.djl.ModelTarget;
+import io.convzoo.zoo.djl.SegmentationMasks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +33,9 @@ import picocli.CommandLine.Parameters;
  * float32 NCHW tensor, logits written as {@code .npy} (for parity checks against PyTorch); and
  * {@code convzoo predict <id|DIR> image.jpg}: the top classes of an image, with the model's
  * dataset preprocessing; with {@code --embed}, its pooled pre-logit embedding (printed, or all images'
- * as one (images, C) float32 {@code .npy} with {@code --output}). {@code <id>} loads through the zoo ({@code pretrained=true}, or untrained
+ * as one (images, C) float32 {@code .npy} with {@code --output}); for a segmentation model
+ * (PyConvSegNet) the classes covering each image, and with {@code --output mask.png} (one image) the
+ * coloured class mask at the image's size. {@code <id>} loads through the zoo ({@code pretrained=true}, or untrained
  * with {@code --untrained}); {@code DIR} is a directory written by {@code convzoo import}, loaded with
  * {@code Criteria.optModelUrls}.
  */
@@ -52,7 +57,8 @@ final class PredictCommand implements Callable<Integer> {
     Path input;
 
     @Option(names = "--output", paramLabel = "y.npy",
-            description = "Where to write the logits (.npy, float32); printed when absent.")
+            description = "Where to write the logits (.npy, float32), the embeddings (.npy) or, for a "
+                    + "segmentation model and one image, the coloured class mask (.png); printed when absent.")
     Path output;
 
     @Option(names = "--untrained", description = "With a model id: the untrained model (pretrained=false).")
@@ -70,7 +76,9 @@ final class PredictCommand implements Callable<Integer> {
             if (images.isEmpty() == (input == null)) {
                 throw new IllegalArgumentException("give either an image file or --input x.npy (not both)");
             }
-            if (output != null && input == null && !embed) {
+            ModelTarget target = ModelTarget.resolve(model, untrained);
+            boolean segmentation = input == null && !embed && isSegmentation(target.id());
+            if (output != null && input == null && !embed && !segmentation) {
                 throw new IllegalArgumentException("--output is for --input tensors and --embed; an image prints its "
                         + "top classes");
             }
@@ -84,7 +92,9 @@ final class PredictCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("input file not found: " + input
                         + " (--input takes a float32 NCHW tensor saved with numpy.save)");
             }
-            ModelTarget target = ModelTarget.resolve(model, untrained);
+            if (segmentation) {
+                return segmentImages(target);
+            }
             return input != null ? predictTensor(target) : embed ? embedImages(target) : predictImage(target);
         } catch (IOException | ModelNotFoundException | MalformedModelException | TranslateException
                  | RuntimeException e) {
@@ -173,6 +183,42 @@ final class PredictCommand implements Callable<Integer> {
                     sb.append(sb.length() == 0 ? "" : " ").append(v);
                 }
                 System.out.println(sb);
+            }
+        }
+        return 0;
+    }
+
+    /** Whether {@code model} names a registered segmentation model (task=segmentation). */
+    private static boolean isSegmentation(String id) {
+        return id != null && ModelRegistry.find(id).map(s -> "segmentation".equals(s.properties().get("task"))).orElse(false);
+    }
+
+    private int segmentImages(ModelTarget target) throws IOException, ModelNotFoundException,
+            MalformedModelException, TranslateException {
+        if (output != null && images.size() != 1) {
+            throw new IllegalArgumentException("--output writes the mask of one image, got " + images.size() + " images");
+        }
+        if (output != null && !output.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+            throw new IllegalArgumentException("--output of a segmentation model is a .png mask, got " + output);
+        }
+        List<Image> loaded = loadImages();
+        try (ZooModel<Image, CategoryMask> zoo = target.criteria(Image.class, CategoryMask.class, untrained).build()
+                .loadModel();
+             Predictor<Image, CategoryMask> predictor = zoo.newPredictor()) {
+            for (int i = 0; i < images.size(); i++) {
+                CategoryMask mask = predictor.predict(loaded.get(i));
+                if (images.size() > 1) {
+                    System.out.println(images.get(i) + ":");
+                }
+                List<SegmentationMasks.Share> shares = SegmentationMasks.shares(mask);
+                for (SegmentationMasks.Share share : shares.subList(0, Math.min(top, shares.size()))) {
+                    System.out.printf("%s%-40s %.5f%n", images.size() > 1 ? "  " : "", share.name(), share.fraction());
+                }
+                if (output != null) {
+                    javax.imageio.ImageIO.write(SegmentationMasks.colored(mask), "png", output.toFile());
+                    System.out.println("wrote mask " + mask.getMask()[0].length + "x" + mask.getMask().length + " to "
+                            + output);
+                }
             }
         }
         return 0;

@@ -57,15 +57,45 @@ public final class ResNet extends NamedSequential implements ClassifierNetwork {
      * @param planes planes per stage (block outputs are planes × expansion)
      * @param strides stride of each stage's first block
      * @param expansion output channels per plane of the family's block
+     * @param dilations dilation of each stage's spatial convs (1: none); a dilated stage runs at
+     *        stride 1, its stride replaced by the dilation, as segmentation backbones of output stride
+     *        8 or 16 do (built with a {@link DilatedBlockFactory})
      */
-    public record Layout(Stem stem, int stemWidth, int[] depths, int[] planes, int[] strides, int expansion) {
+    public record Layout(Stem stem, int stemWidth, int[] depths, int[] planes, int[] strides, int expansion,
+                         int[] dilations) {
         public Layout {
-            Checks.require(depths.length == planes.length && depths.length == strides.length, "ResNet",
-                    "depths, planes and strides need one entry per stage, got " + Arrays.toString(depths) + ", "
-                            + Arrays.toString(planes) + ", " + Arrays.toString(strides));
+            Checks.require(depths.length == planes.length && depths.length == strides.length
+                            && depths.length == dilations.length, "ResNet",
+                    "depths, planes, strides and dilations need one entry per stage, got " + Arrays.toString(depths)
+                            + ", " + Arrays.toString(planes) + ", " + Arrays.toString(strides) + ", "
+                            + Arrays.toString(dilations));
+            Checks.require(Arrays.stream(dilations).allMatch(d -> d >= 1), "ResNet",
+                    "dilations must be >= 1, got " + Arrays.toString(dilations));
             depths = depths.clone();
             planes = planes.clone();
             strides = strides.clone();
+            dilations = dilations.clone();
+        }
+
+        /** A layout without dilation. */
+        public Layout(Stem stem, int stemWidth, int[] depths, int[] planes, int[] strides, int expansion) {
+            this(stem, stemWidth, depths, planes, strides, expansion, ones(depths.length));
+        }
+
+        /** The same layout with these per-stage dilations. */
+        public Layout withDilations(int... stageDilations) {
+            return new Layout(stem, stemWidth, depths, planes, strides, expansion, stageDilations);
+        }
+
+        /** Whether some stage is dilated. */
+        public boolean isDilated() {
+            return Arrays.stream(dilations).anyMatch(d -> d != 1);
+        }
+
+        private static int[] ones(int n) {
+            int[] a = new int[n];
+            Arrays.fill(a, 1);
+            return a;
         }
 
         /** The ImageNet layout: planes 64/128/256/512, stem width 64, strides 1, 2, 2, 2. */
@@ -78,6 +108,16 @@ public final class ResNet extends NamedSequential implements ClassifierNetwork {
     @FunctionalInterface
     public interface BlockFactory {
         Block block(int stage, int index, int inChannels, int planes, int stride);
+    }
+
+    /**
+     * The residual block {@code index} of stage {@code stage} of a layout that may be dilated:
+     * {@code stride} is the stage's stride as the layout gives it (it fixes the shortcut's
+     * structure); with {@code dilation > 1} the block runs at stride 1 with its spatial convs dilated.
+     */
+    @FunctionalInterface
+    public interface DilatedBlockFactory {
+        Block block(int stage, int index, int inChannels, int planes, int stride, int dilation);
     }
 
     /** ModelArgs key: return feature maps instead of logits. */
@@ -107,6 +147,14 @@ public final class ResNet extends NamedSequential implements ClassifierNetwork {
      * stem, stages of {@code blocks}, head with {@code args.numClasses()} outputs.
      */
     public static ResNet build(String id, String family, Layout layout, BlockFactory blocks, ModelArgs args) {
+        Checks.require(!layout.isDilated(), id + " (" + family + ")", "this family has no dilated form, got dilations "
+                + Arrays.toString(layout.dilations()));
+        return build(id, family, layout, (stage, index, in, planes, stride, dilation) ->
+                blocks.block(stage, index, in, planes, stride), args);
+    }
+
+    /** {@link #build(String, String, Layout, BlockFactory, ModelArgs)} of a family whose blocks can be dilated. */
+    public static ResNet build(String id, String family, Layout layout, DilatedBlockFactory blocks, ModelArgs args) {
         ResNet net = new ResNet(id + " (" + family + ")", args.inputChannels());
         net.addStem(layout.stem(), layout.stemWidth());
         int inChannels = layout.stemWidth();
@@ -114,7 +162,7 @@ public final class ResNet extends NamedSequential implements ClassifierNetwork {
             NamedSequential stage = new NamedSequential();
             for (int b = 0; b < layout.depths()[s]; b++) {
                 stage.add(Integer.toString(b), blocks.block(s, b, inChannels, layout.planes()[s],
-                        b == 0 ? layout.strides()[s] : 1));
+                        b == 0 ? layout.strides()[s] : 1, layout.dilations()[s]));
                 inChannels = layout.planes()[s] * layout.expansion();
             }
             net.add("layer" + (s + 1), stage);

@@ -125,7 +125,7 @@ public class ConvZooModelLoader implements ModelLoader {
                 ? criteria.getTranslatorFactory() : new ConvZooTranslatorFactory();
         if (!factory.isSupported(criteria.getInputClass(), criteria.getOutputClass())) {
             throw new ModelNotFoundException("ConvZoo model " + spec.id() + " translates Image -> Classifications, "
-                    + "Image -> float[] (embedding) or NDList -> NDList, not " + criteria.getInputClass().getSimpleName() + " -> "
+                    + "Image -> float[] (embedding), Image -> CategoryMask (segmentation) or NDList -> NDList, not " + criteria.getInputClass().getSimpleName() + " -> "
                     + criteria.getOutputClass().getSimpleName() + "; pass your own translator with optTranslator");
         }
 

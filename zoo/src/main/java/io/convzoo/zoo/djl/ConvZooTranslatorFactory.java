@@ -3,6 +3,8 @@ package io.convzoo.zoo.djl;
 import ai.djl.Model;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.output.CategoryMask;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.Batchifier;
@@ -24,7 +26,9 @@ import java.util.Set;
  * model's dataset ({@link ImagePreprocessing}, the one pipeline serving uses too) and softmax top-k;
  * {@code Image -> float[]}: the pooled pre-logit embedding (the classifier is dropped from the model,
  * timm's {@code reset_classifier(0)}, so the forward stops at the global pool); and
- * {@code NDList -> NDList} for raw tensors (the logits, or the feature maps of {@code featuresOnly}).
+ * {@code NDList -> NDList} for raw tensors (the logits, or the feature maps of {@code featuresOnly});
+ * {@code Image -> CategoryMask} for segmentation models (PyConvSegNet): the per-pixel arg-max class
+ * of the logits, at the original image's size (nearest neighbour from the model's input size).
  * Arguments: {@code dataset} (or {@code preprocessing}, which wins), {@code numClasses}, {@code topK} (default 5), {@code classNames}
  * (a List of names, else synset.txt beside the weights, else the dataset's names or class_N).
  */
@@ -33,6 +37,7 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
     private static final Set<Pair<Type, Type>> SUPPORTED = Set.of(
             new Pair<>(Image.class, Classifications.class),
             new Pair<>(Image.class, float[].class),
+            new Pair<>(Image.class, CategoryMask.class),
             new Pair<>(NDList.class, NDList.class));
 
     @Override
@@ -60,8 +65,14 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
             Datasets data = preprocessing(arguments);
             return (Translator<I, O>) new ImageEmbedder(new ImagePreprocessing(data));
         }
+        if (input == Image.class && output == CategoryMask.class) {
+            Datasets data = preprocessing(arguments);
+            int numClasses = (int) Double.parseDouble(argument(arguments, "numClasses", "150"));
+            return (Translator<I, O>) new ImageSegmenter(new ImagePreprocessing(data),
+                    classNames(model, arguments, data, numClasses));
+        }
         throw new IllegalArgumentException("ConvZoo models translate Image -> Classifications, Image -> float[] "
-                + "(embedding) or NDList -> NDList, not "
+                + "(embedding), Image -> CategoryMask (segmentation) or NDList -> NDList, not "
                 + input.getSimpleName() + " -> " + output.getSimpleName());
     }
 
@@ -122,6 +133,55 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
         public Batchifier getBatchifier() {
             return Batchifier.STACK;
         }
+    }
+
+    /** The dataset's preprocessing, then the arg-max class of each pixel, scaled to the image's size. */
+    private static final class ImageSegmenter implements Translator<Image, CategoryMask> {
+        private static final String SIZE = "imageSize";
+        private final ImagePreprocessing preprocessing;
+        private final List<String> classNames;
+
+        ImageSegmenter(ImagePreprocessing preprocessing, List<String> classNames) {
+            this.preprocessing = preprocessing;
+            this.classNames = classNames;
+        }
+
+        @Override
+        public NDList processInput(TranslatorContext ctx, Image input) {
+            ctx.setAttachment(SIZE, new int[] {input.getHeight(), input.getWidth()});
+            return imageInput(ctx, preprocessing, input);
+        }
+
+        @Override
+        public CategoryMask processOutput(TranslatorContext ctx, NDList list) {
+            NDArray logits = list.singletonOrThrow();
+            if (logits.getShape().dimension() != 3 || logits.getShape().get(0) != classNames.size()) {
+                throw new IllegalArgumentException("Image -> CategoryMask needs a segmentation model's (classes="
+                        + classNames.size() + ", H, W) logits per image, got " + logits.getShape());
+            }
+            int h = (int) logits.getShape().get(1);
+            int w = (int) logits.getShape().get(2);
+            int[] classes = logits.argMax(0).toType(ai.djl.ndarray.types.DataType.INT32, false).toIntArray();
+            int[] size = (int[]) ctx.getAttachment(SIZE);
+            return new CategoryMask(classNames, scaleNearest(classes, h, w, size[0], size[1]));
+        }
+
+        @Override
+        public Batchifier getBatchifier() {
+            return Batchifier.STACK;
+        }
+    }
+
+    /** A row-major h×w label map as outH×outW rows, nearest neighbour (pixel centres). */
+    static int[][] scaleNearest(int[] labels, int h, int w, int outH, int outW) {
+        int[][] out = new int[outH][outW];
+        for (int y = 0; y < outH; y++) {
+            int sy = Math.min(h - 1, (int) ((y + 0.5) * h / outH));
+            for (int x = 0; x < outW; x++) {
+                out[y][x] = labels[sy * w + Math.min(w - 1, (int) ((x + 0.5) * w / outW))];
+            }
+        }
+        return out;
     }
 
     /** An image as the (C, H, W) input of the model's dataset. */

@@ -149,8 +149,11 @@ public final class ModelSummary {
     private final long countedOutputElements;
     /** Samples the input and activation sizes are for (the input's batch; -1 counts as 1, as torchsummary). */
     private final long batch;
+    private final long paramsOutsideForward;
 
-    private ModelSummary(Shape sample, long batch, List<LayerRow> rows, List<Group> groups, Options options) {
+    private ModelSummary(Shape sample, long batch, List<LayerRow> rows, List<Group> groups, Options options,
+                         long paramsOutsideForward) {
+        this.paramsOutsideForward = paramsOutsideForward;
         this.inputShape = displayShape(sample);
         this.batch = batch;
         this.rows = List.copyOf(rows);
@@ -201,7 +204,13 @@ public final class ModelSummary {
             }
             Walker walker = new Walker(false);
             walker.walk("", 0, block, List.of(new Tensor(sample, ReceptiveField.INPUT)));
-            return new ModelSummary(sample, Math.abs(inputShape.get(0)), walker.rows, walker.groups, options);
+            long outside = 0;
+            for (Parameter p : block.getParameters().values()) {
+                if (!walker.seen.contains(p) && !Layers.isRunningStatistic(p) && p.getShape() != null) {
+                    outside += p.getShape().size();
+                }
+            }
+            return new ModelSummary(sample, Math.abs(inputShape.get(0)), walker.rows, walker.groups, options, outside);
         } finally {
             if (manager != null) {
                 // Give back what the summary allocated: the block leaves as uninitialized as it came.
@@ -270,6 +279,8 @@ public final class ModelSummary {
     private static final class Walker {
         final List<LayerRow> rows = new ArrayList<>();
         final List<Group> groups = new ArrayList<>();
+        /** Parameters of the blocks the walk reached. */
+        final Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         /** Shapes only, on an uninitialized block: locates the layer that rejects an input shape. */
         final boolean dryRun;
 
@@ -286,6 +297,7 @@ public final class ModelSummary {
             int first = rows.size();
             int ownRow = -1;
             if (!dryRun && (block instanceof MacCounted || ownParams(block, false) > 0)) {
+                block.getDirectParameters().values().forEach(seen::add);
                 ownRow = rows.size();
                 rows.add(null); // filled in once the block's output is known
             }
@@ -342,6 +354,7 @@ public final class ModelSummary {
             Tensor main = inputs.get(0);
             ReceptiveField rf = out.length == 0 ? main.rf() : leafRf(block, main, out[0]);
             long p = Layers.countParameters(block);
+            block.getParameters().values().forEach(seen::add);
             long trainable = 0;
             for (Parameter param : block.getParameters().values()) {
                 if (!Layers.isRunningStatistic(param) && param.requiresGradient()) {
@@ -738,6 +751,14 @@ public final class ModelSummary {
         return params;
     }
 
+    /**
+     * Learnable parameters of blocks the forward does not reach at this input (a training-only
+     * auxiliary head), not in {@link #params()}.
+     */
+    public long paramsOutsideForward() {
+        return paramsOutsideForward;
+    }
+
     /** Parameters that require a gradient. */
     public long trainableParams() {
         return trainableParams;
@@ -832,6 +853,10 @@ public final class ModelSummary {
         sb.append("Total params: ").append(count(params)).append('\n');
         sb.append("Trainable params: ").append(count(trainableParams)).append('\n');
         sb.append("Non-trainable params: ").append(count(nonTrainableParams())).append('\n');
+        if (paramsOutsideForward > 0) {
+            sb.append("Params outside the forward (not in the total): ").append(count(paramsOutsideForward))
+                    .append('\n');
+        }
         sb.append("Total MACs: ").append(count(macs)).append('\n');
         sb.append("Auxiliary MACs: ").append(count(auxiliaryMacs)).append('\n');
         sb.append(dashes).append('\n');
@@ -856,6 +881,7 @@ public final class ModelSummary {
         root.addProperty("params", params);
         root.addProperty("trainableParams", trainableParams);
         root.addProperty("nonTrainableParams", nonTrainableParams());
+        root.addProperty("paramsOutsideForward", paramsOutsideForward);
         root.addProperty("macs", macs);
         root.addProperty("auxiliaryMacs", auxiliaryMacs);
         root.addProperty("batch", batch);

@@ -159,10 +159,15 @@ class OfficialParityTest {
     }
 
     static Path file(String name) {
-        URL url = OfficialParityTest.class.getClassLoader().getResource("parity/" + name);
+        return fixture("parity", name, "tools/parity_fixtures.py");
+    }
+
+    /** Fixture {@code dir/name} on the test class path; missing, the message names the {@code tool} that writes it. */
+    static Path fixture(String dir, String name, String tool) {
+        URL url = OfficialParityTest.class.getClassLoader().getResource(dir + "/" + name);
         if (url == null) {
-            throw new IllegalStateException("missing fixture parity/" + name
-                    + "; run /usr/bin/python3 tools/parity_fixtures.py (see its header)");
+            throw new IllegalStateException("missing fixture " + dir + "/" + name
+                    + "; run /usr/bin/python3 " + tool + " (see its header)");
         }
         try {
             return Paths.get(url.toURI());
@@ -173,8 +178,13 @@ class OfficialParityTest {
 
     /** A .npy fixture written by numpy, read with DJL's own decoder. */
     static NDArray npy(NDManager manager, String name) {
+        return npy(manager, file(name));
+    }
+
+    /** The .npy file {@code file}, read with DJL's own decoder. */
+    static NDArray npy(NDManager manager, Path file) {
         try {
-            NDList list = NDList.decode(manager, Files.readAllBytes(file(name)));
+            NDList list = NDList.decode(manager, Files.readAllBytes(file));
             return list.singletonOrThrow();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

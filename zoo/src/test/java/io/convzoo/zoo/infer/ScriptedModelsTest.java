@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Test;
 class ScriptedModelsTest {
 
     private static final int IMAGENET_TEST_SIZE = 32;
+    /** PyConvSegNet takes sides of the form 8k + 1. */
+    private static final int SEGMENTATION_TEST_SIZE = 33;
 
     /**
      * Registered models whose blocks are all scripted here in a lighter registered model (dy_resnet18,
@@ -52,6 +54,9 @@ class ScriptedModelsTest {
                 continue;
             }
             int size = Math.min(spec.inputSize(), IMAGENET_TEST_SIZE);
+            if ("segmentation".equals(spec.properties().get("task"))) {
+                size = SEGMENTATION_TEST_SIZE;
+            }
             check(spec.id(), spec::build, spec.defaults().inputChannels(), size);
         }
     }

@@ -106,6 +106,7 @@ public final class PyConvResNet {
         private int[][] groups = GROUPS;
         private boolean smallStem;
         private int layer1Stride = 2;
+        private int[] dilations = {1, 1, 1, 1};
 
         private Builder() {}
 
@@ -165,13 +166,33 @@ public final class PyConvResNet {
             return this;
         }
 
+        /**
+         * Backbone output stride 8 (layer3 dilated 2, layer4 dilated 4), 16 (layer4 dilated 2) or 32
+         * (none), as iduta/pyconvsegnet's {@code build_backbone_layers} sets it.
+         */
+        public Builder outputStride(int outputStride) {
+            dilations = switch (outputStride) {
+                case 8 -> new int[] {1, 1, 2, 4};
+                case 16 -> new int[] {1, 1, 1, 2};
+                case 32 -> new int[] {1, 1, 1, 1};
+                default -> throw new IllegalArgumentException(NAME + ": output stride must be 8, 16 or 32, got "
+                        + outputStride);
+            };
+            return this;
+        }
+
+        /** Channels of layer4's output. */
+        public int outputChannels() {
+            return widths[3] * (kind == PyConvResidual.Kind.BASIC ? 1 : expansion);
+        }
+
         /** Builds the network {@code id} for {@code args}. */
         public ResNet build(String id, ModelArgs args) {
             int exp = kind == PyConvResidual.Kind.BASIC ? 1 : expansion;
             ResNet.Layout layout = new ResNet.Layout(smallStem ? ResNet.Stem.SMALL : ResNet.Stem.IMAGENET_NO_POOL,
-                    stemWidth, layers, widths, new int[] {layer1Stride, 2, 2, 2}, exp);
-            return ResNet.build(id, NAME, layout, (stage, index, in, planes, stride) -> new PyConvResidual(kind, in,
-                    planes, exp, stride, kernels[stage], groups[stage], args.zeroInitLastBn()), args);
+                    stemWidth, layers, widths, new int[] {layer1Stride, 2, 2, 2}, exp, dilations);
+            return ResNet.build(id, NAME, layout, (stage, index, in, planes, stride, dilation) -> new PyConvResidual(
+                    kind, in, planes, exp, stride, dilation, kernels[stage], groups[stage], args.zeroInitLastBn()), args);
         }
 
         /** {@link #build(String, ModelArgs)} of a configuration without a zoo id. */

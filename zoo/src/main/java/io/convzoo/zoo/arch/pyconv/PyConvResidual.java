@@ -24,6 +24,11 @@ import java.util.List;
  * <p>The shortcut ({@code downsample}) follows the official {@code _make_layer}: with a stride and a
  * channel change it is max pool 3×3/s (pad 1) → 1×1 conv → BN (children 0, 1, 2); with only a
  * channel change 1×1 conv → BN (children 0, 1); with only a stride a bare max pool; else identity.
+ *
+ * <p>Dilated (iduta/pyconvsegnet {@code build_backbone_layers}, output stride 8 or 16): every
+ * PyConv level gets dilation d and padding d·(k/2) and stride 1; the shortcut keeps the structure of
+ * the block's stride but its max pool runs at stride 1 (the official code sets the stride of
+ * {@code downsample.0} to 1, so the 3×3 pool still filters the identity).
  */
 public class PyConvResidual extends Residual {
 
@@ -54,20 +59,31 @@ public class PyConvResidual extends Residual {
      */
     public PyConvResidual(Kind kind, int inChannels, int planes, int expansion, int stride, int[] kernels,
                           int[] groups, boolean zeroInitLastBn) {
+        this(kind, inChannels, planes, expansion, stride, 1, kernels, groups, zeroInitLastBn);
+    }
+
+    /**
+     * A block of a dilated stage ({@code dilation > 1}: it runs at stride 1, {@code stride} only fixes the
+     * shortcut's structure); with dilation 1 the block above.
+     */
+    public PyConvResidual(Kind kind, int inChannels, int planes, int expansion, int stride, int dilation,
+                          int[] kernels, int[] groups, boolean zeroInitLastBn) {
         super(NAME, inChannels);
+        Checks.require(dilation >= 1, NAME, "dilation must be >= 1, got " + dilation);
+        int convStride = dilation == 1 ? stride : 1;
         this.kind = kind;
         this.outChannels = planes * expansion;
         if (kind == Kind.BOTTLENECK) {
             conv1 = addChildBlock("conv1", Layers.conv1x1(planes, 1));
             bn1 = addChildBlock("bn1", Layers.batchNorm());
-            conv2 = addChildBlock("conv2", PyConv.official(planes, kernels, groups, stride).buildLayer());
+            conv2 = addChildBlock("conv2", pyconv(planes, kernels, groups, convStride, dilation));
             bn2 = addChildBlock("bn2", Layers.batchNorm());
             conv3 = addChildBlock("conv3", Layers.conv1x1(outChannels, 1));
             bn3 = addChildBlock("bn3", zeroInitLastBn ? Layers.zeroGammaBatchNorm() : Layers.batchNorm());
             relu = addChildBlock("relu", Layers.relu());
         } else {
             Checks.require(expansion == 1, NAME, "the basic block has expansion 1, got " + expansion);
-            conv1 = addChildBlock("conv1", PyConv.official(planes, kernels, groups, stride).buildLayer());
+            conv1 = addChildBlock("conv1", pyconv(planes, kernels, groups, convStride, dilation));
             bn1 = addChildBlock("bn1", Layers.batchNorm());
             relu = addChildBlock("relu", Layers.relu());
             conv2 = addChildBlock("conv2", Layers.conv1x1(planes, 1));
@@ -75,18 +91,27 @@ public class PyConvResidual extends Residual {
             conv3 = null;
             bn3 = null;
         }
-        Block shortcut = officialDownsample(inChannels, outChannels, stride);
+        Block shortcut = officialDownsample(inChannels, outChannels, stride, convStride);
         if (shortcut != null) {
             setShortcut(addChildBlock("downsample", shortcut));
         }
         setActivation(relu);
     }
 
+    private static Block pyconv(int planes, int[] kernels, int[] groups, int stride, int dilation) {
+        return PyConv.official(planes, kernels, groups, stride).optDilation(dilation).buildLayer();
+    }
+
     /** The official {@code _make_layer} shortcut, or null for identity. */
     static Block officialDownsample(int inChannels, int outChannels, int stride) {
+        return officialDownsample(inChannels, outChannels, stride, stride);
+    }
+
+    /** The official {@code _make_layer} shortcut for {@code stride}, its pool run at {@code poolStride}; null for identity. */
+    static Block officialDownsample(int inChannels, int outChannels, int stride, int poolStride) {
         if (stride != 1 && inChannels != outChannels) {
             return new NamedSequential()
-                    .add("0", maxPool(stride))
+                    .add("0", maxPool(poolStride))
                     .add("1", Layers.conv1x1(outChannels, 1))
                     .add("2", Layers.batchNorm());
         }
@@ -96,7 +121,7 @@ public class PyConvResidual extends Residual {
                     .add("1", Layers.batchNorm());
         }
         if (stride != 1) {
-            return maxPool(stride);
+            return maxPool(poolStride);
         }
         return null;
     }
