@@ -69,11 +69,12 @@ public final class StateDicts {
         if (head[0] == 'P' && head[1] == 'K') {
             return readZip(file, source);
         }
-        if ((head[0] & 0xff) == 0x80) {
-            return readLegacy(file, source);
-        }
+        // safetensors first: its header length's low byte may be 0x80 (a legacy file has a magic byte at 8, never '{').
         if (size >= 9 && head[8] == '{') {
             return SafetensorsReader.read(file, source);
+        }
+        if ((head[0] & 0xff) == 0x80) {
+            return readLegacy(file, source);
         }
         if (head.length >= 262 && new String(head, 257, 5, StandardCharsets.ISO_8859_1).equals("ustar")) {
             throw new CorruptCheckpointException("checkpoint " + source + ": a tar-based torch.save file "
