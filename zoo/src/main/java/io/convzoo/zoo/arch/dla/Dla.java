@@ -7,6 +7,7 @@ import io.convzoo.blocks.Ops;
 import io.convzoo.blocks.layers.AvgPool;
 import io.convzoo.blocks.res2net.Res2NetBottleneck;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.arch.CheckedNetwork;
 import java.util.Arrays;
 import java.util.List;
 
@@ -18,7 +19,7 @@ import java.util.List;
  * {@code AvgPool2d(poolSize)}, 7: global at 224×224) and {@code fc} (a 1×1 conv with bias); the forward
  * flattens its output, as the official {@code view(N, -1)}.
  */
-public final class Dla extends NamedSequential {
+public final class Dla extends CheckedNetwork {
 
     /** ModelArgs key: the official {@code pool_size} of the final average pool (default 7). */
     public static final String POOL_SIZE = "poolSize";
@@ -52,12 +53,8 @@ public final class Dla extends NamedSequential {
         }
     }
 
-    private final String name;
-    private final int inputChannels;
-
     private Dla(String name, int inputChannels) {
-        this.name = name;
-        this.inputChannels = inputChannels;
+        super(name, inputChannels);
     }
 
     /** Builds the network {@code id} of {@code config} with {@code args.numClasses()} outputs. */
@@ -101,19 +98,8 @@ public final class Dla extends NamedSequential {
         return level;
     }
 
-    /** Input channels the network expects. */
-    public int getInputChannels() {
-        return inputChannels;
-    }
-
     @Override
     public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
-        Checks.requireOneNchw(ops, inputs, name, inputChannels);
         return List.of(ops.flatten(super.forward(ops, inputs).get(0), 1));
-    }
-
-    @Override
-    public String toString() {
-        return name;
     }
 }

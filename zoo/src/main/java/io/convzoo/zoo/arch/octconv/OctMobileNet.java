@@ -4,12 +4,11 @@ import ai.djl.nn.core.Linear;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.Ops;
 import io.convzoo.blocks.layers.GlobalAvgPool;
 import io.convzoo.blocks.octconv.OctConv;
 import io.convzoo.blocks.octconv.OctConvBnAct;
 import io.convzoo.zoo.ModelArgs;
-import java.util.List;
+import io.convzoo.zoo.arch.CheckedNetwork;
 
 /**
  * Octave MobileNet V1 as in d-li14/octconv.pytorch ({@code oct_mobilenet.py}), under the official names:
@@ -18,7 +17,7 @@ import java.util.List;
  * octave alphas 0→0.5 in the first pair, 0.5 through the middle, 0.5→0 in the twelfth and 0 in the last
  * two; {@code avgpool} over the high-frequency map (the only one left), {@code fc}.
  */
-public final class OctMobileNet extends NamedSequential {
+public final class OctMobileNet extends CheckedNetwork {
 
     /** {@code conv_dw(in, out, stride, alpha_in, alpha_out)} of the official feature list, after the stem. */
     private static final double[][] DEPTHWISE_SEPARABLE = {
@@ -38,12 +37,8 @@ public final class OctMobileNet extends NamedSequential {
     };
     private static final int STEM = 32;
 
-    private final String name;
-    private final int inputChannels;
-
     private OctMobileNet(String name, int inputChannels) {
-        this.name = name;
-        this.inputChannels = inputChannels;
+        super(name, inputChannels);
     }
 
     /**
@@ -78,21 +73,5 @@ public final class OctMobileNet extends NamedSequential {
                         .optPadding(1).optGroups(in).optAlpha(alphaIn, alphaIn).build()))
                 .add("1", new OctConvBnAct(OctConv.builder().setChannels(in, out).setKernel(1)
                         .optAlpha(alphaIn, alphaOut).build()));
-    }
-
-    /** Input channels the network expects. */
-    public int getInputChannels() {
-        return inputChannels;
-    }
-
-    @Override
-    public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
-        Checks.requireOneNchw(ops, inputs, name, inputChannels);
-        return super.forward(ops, inputs);
-    }
-
-    @Override
-    public String toString() {
-        return name;
     }
 }
