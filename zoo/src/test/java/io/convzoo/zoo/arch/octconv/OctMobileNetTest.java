@@ -1,32 +1,13 @@
 package io.convzoo.zoo.arch.octconv;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
-import ai.djl.training.initializer.ConstantInitializer;
-import io.convzoo.zoo.ModelSpec;
-import io.convzoo.zoo.OfficialNames;
-import io.convzoo.zoo.summary.ModelSummary;
-import java.io.BufferedReader;
+import io.convzoo.zoo.arch.OfficialModelChecks;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.stream.Collectors;
-import java.util.zip.GZIPInputStream;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
 
 /**
  * Oct-MobileNet against the official oct_mobilenet.py (d-li14/octconv.pytorch, PyTorch 1.13), measured with
@@ -36,55 +17,25 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class OctMobileNetTest {
 
-    private static ModelSpec spec(String id) {
-        return OctMobileNets.VARIANTS.stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow();
+    @Test
+    void parametersAndMacsMatchTheOfficialCode() {
+        OfficialModelChecks.assertParamsAndMacs(OctMobileNets.VARIANTS.get(0), 4_231_976L, 318_167_680L);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @CsvSource({
-        "oct_mobilenet, 4231976, 318167680",
-    })
-    void parametersAndMacsMatchTheOfficialCode(String id, long params, long macs) {
-        ModelSummary s = ModelSummary.of(spec(id).build(), new Shape(1, 3, 224, 224));
-        assertEquals(params, s.params(), id + " params");
-        assertEquals(macs, s.macs(), id + " MACs");
-        assertEquals(new Shape(1, 1000), spec(id).build().getOutputShapes(new Shape[] {new Shape(1, 3, 224, 224)})[0]);
+    @Test
+    void namesAndShapesAreTheOfficialStateDict() throws IOException {
+        OfficialModelChecks.assertOfficialKeys(OctMobileNets.VARIANTS.get(0),
+                "/io/convzoo/zoo/arch/octconv/oct_mobilenet.keys.txt.gz");
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"oct_mobilenet"})
-    void namesAndShapesAreTheOfficialStateDict(String id) throws IOException {
-        List<String> official = readKeys(id).stream().filter(l -> !l.contains("num_batches_tracked")).toList();
-        Block block = spec(id).build();
-        block.setInitializer(new ConstantInitializer(0.01f), Parameter.Type.WEIGHT);
-        try (NDManager m = NDManager.newBaseManager()) {
-            block.initialize(m, DataType.FLOAT32, new Shape(1, 3, 224, 224));
-            List<String> actual = new ArrayList<>();
-            for (Map.Entry<String, Parameter> e : OfficialNames.of(block).entrySet()) {
-                actual.add(e.getKey() + " " + java.util.Arrays.stream(e.getValue().getArray().getShape().getShape())
-                        .mapToObj(Long::toString).collect(Collectors.joining(",")));
-            }
-            assertEquals(String.join("\n", official), String.join("\n", actual), id);
-        }
-    }
-
-    @org.junit.jupiter.api.Test
+    @Test
     void anOddOctaveMapAndWrongChannelsAreNamed() {
-        Block net = spec("oct_mobilenet").build();
+        Block net = OctMobileNets.VARIANTS.get(0).build();
         IllegalArgumentException odd = assertThrows(IllegalArgumentException.class,
                 () -> net.getOutputShapes(new Shape[] {new Shape(1, 3, 200, 200)}));
         assertTrue(odd.getMessage().contains("OctConv"), odd.getMessage());
         IllegalArgumentException channels = assertThrows(IllegalArgumentException.class,
                 () -> net.getOutputShapes(new Shape[] {new Shape(1, 1, 224, 224)}));
         assertTrue(channels.getMessage().contains("oct_mobilenet (OctMobileNet)"), channels.getMessage());
-    }
-
-    private static List<String> readKeys(String id) throws IOException {
-        String path = "/io/convzoo/zoo/arch/octconv/" + id + ".keys.txt.gz";
-        try (InputStream raw = OctMobileNetTest.class.getResourceAsStream(path)) {
-            assertNotNull(raw, "missing test resource " + path);
-            BufferedReader r = new BufferedReader(new InputStreamReader(new GZIPInputStream(raw), StandardCharsets.UTF_8));
-            return r.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
-        }
     }
 }
