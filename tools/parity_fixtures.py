@@ -8,8 +8,8 @@ are not part of ConvZoo and never committed):
 
     /usr/bin/python3 tools/parity_fixtures.py \
         --pyconv  /tmp/pyconv_official          # iduta/pyconv (models/pyconvresnet.py, pyconvhgresnet.py)
-        --res2net /tmp/res2net_official         # Res2Net/Res2Net-PretrainedModels (res2net.py, res2next.py, res2net_v1b.py)
-        --octconv /tmp/octconv_official         # d-li14/octconv.pytorch (oct_resnet.py, octconv.py)
+        --res2net /tmp/res2net_official         # Res2Net/Res2Net-PretrainedModels (res2net.py, res2next.py, res2net_v1b.py, dla.py)
+        --octconv /tmp/octconv_official         # d-li14/octconv.pytorch (oct_resnet.py, oct_mobilenet.py, octconv.py)
         --dyconv  /tmp/dyconv_official          # kaijieshi7/Dynamic-convolution-Pytorch (dynamic_conv.py, dynamic_models/)
         [--out zoo/src/test/resources/parity]
 
@@ -279,6 +279,53 @@ def cases(o):
             dict(official='dy_vgg.VGG', block='make_layers (Dynamic_conv2d K=4, BatchNorm)',
                  cfg=[8, 8, 'M', 16, 'M', 16, 'M', 16, 'M', 16, 16, 'M'], temperature=DY_TEMPERATURE),
             lambda: dy_vgg_reduced(o.dy_vgg, [8, 8, 'M', 16, 'M', 16, 'M', 16, 'M', 16, 16, 'M'], True), 64),
+        **dla_mobilenet_cases(),
+    }
+
+
+# ---------------------------------------------------------------- DLA, Oct-MobileNet (issue 20)
+
+def oct_mobilenet_reduced(module, divisor):
+    """The official OctMobileNet layout (official conv_bn / conv_dw) with every width divided by divisor; the
+    forward is the official one but flattens to the reduced width (the official view(-1, 1024) hard-codes it)."""
+    rows = [(32, 64, 1, 0, 0.5), (64, 128, 2, 0.5, 0.5), (128, 128, 1, 0.5, 0.5), (128, 256, 2, 0.5, 0.5),
+            (256, 256, 1, 0.5, 0.5), (256, 512, 2, 0.5, 0.5)] + [(512, 512, 1, 0.5, 0.5)] * 4 + [
+            (512, 512, 1, 0.5, 0), (512, 1024, 2, 0, 0), (1024, 1024, 1, 0, 0)]
+
+    class Reduced(module.OctMobileNet):
+        def __init__(self):
+            nn.Module.__init__(self)
+            self.features = nn.Sequential(module.conv_bn(3, 32 // divisor, 2), *[
+                module.conv_dw(i // divisor, o // divisor, s, a, b) for i, o, s, a, b in rows])
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(1024 // divisor, NUM_CLASSES)
+
+        def forward(self, x):
+            x_h, x_l = self.features(x)
+            return self.fc(self.avgpool(x_h).view(x.size(0), -1))
+
+    return Reduced()
+
+
+def dla_mobilenet_cases():
+    """The official DLA (res2net dla.py) at 64x64 with pool_size 2: DLA-60's tree levels (res2net), narrower."""
+    import dla
+    import oct_mobilenet
+    return {
+        'res2net_dla_reduced': (
+            dict(official='dla.DLA', block='Bottle2neck (DLA, 28w x 4s)', levels=[1, 1, 1, 2, 3, 1],
+                 channels=[4, 8, 16, 16, 16, 32], pool_size=2),
+            lambda: dla.DLA([1, 1, 1, 2, 3, 1], [4, 8, 16, 16, 16, 32], num_classes=NUM_CLASSES,
+                            block=dla.Bottle2neck, pool_size=2), 64),
+        'res2next_dla_reduced': (
+            dict(official='dla.DLA', block='Bottle2neckX (DLA, 8 groups x 4s)', levels=[1, 1, 1, 2, 1, 1],
+                 channels=[4, 8, 32, 32, 32, 32], pool_size=2),
+            lambda: dla.DLA([1, 1, 1, 2, 1, 1], [4, 8, 32, 32, 32, 32], num_classes=NUM_CLASSES,
+                            block=dla.Bottle2neckX, pool_size=2), 64),
+        'oct_mobilenet_reduced': (
+            dict(official='oct_mobilenet.OctMobileNet', block='conv_dw (Conv_BN_ACT, depthwise octave)',
+                 width_divisor=16),
+            lambda: oct_mobilenet_reduced(oct_mobilenet, 16), 64),
     }
 
 

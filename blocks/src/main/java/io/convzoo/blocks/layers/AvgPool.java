@@ -38,7 +38,12 @@ public final class AvgPool extends DataflowBlock {
 
     @Override
     protected <T> T forward(Ops<T> ops, T x) {
-        ops.require(x, s -> Checks.requireNchw(NAME, s, 0));
+        ops.require(x, s -> {
+            Checks.requireNchw(NAME, s, 0);
+            Checks.require(Math.min(s.get(2), s.get(3)) + 2L * padding >= kernel, NAME, "a " + kernel + "×" + kernel
+                    + " window (padding " + padding + ") needs an input of at least that size, got " + s.get(2) + "×"
+                    + s.get(3));
+        });
         return ops.avgPool2d(x, kernel, stride, padding, ceilMode, countIncludePad);
     }
 

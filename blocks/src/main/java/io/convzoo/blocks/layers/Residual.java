@@ -19,6 +19,7 @@ public abstract class Residual extends DataflowBlock {
     private final long inChannels;
     private Block shortcut;
     private Block activation;
+    private boolean shortcutGiven;
 
     /**
      * @param name the block's name in error messages
@@ -44,6 +45,14 @@ public abstract class Residual extends DataflowBlock {
     }
 
     /**
+     * Takes the shortcut from the caller, as an optional second input {@code (x, residual)} (DLA's trees
+     * compute it; without it the residual is {@code x}), instead of computing it from {@code x}.
+     */
+    protected final void setShortcutGiven() {
+        this.shortcutGiven = true;
+    }
+
+    /**
      * Applies the block's own ReLU child to the sums (where the official module has one that the block's
      * structure keeps) instead of a ReLU without a child.
      */
@@ -58,10 +67,17 @@ public abstract class Residual extends DataflowBlock {
 
     @Override
     public final <T> List<T> forward(Ops<T> ops, List<T> inputs) {
+        List<T> given = List.of();
+        if (shortcutGiven) {
+            Checks.require(inputs.size() == 1 || inputs.size() == 2, name, "expected (x) or (x, residual), got "
+                    + inputs.size() + " inputs");
+            given = inputs.subList(1, inputs.size());
+            inputs = inputs.subList(0, 1);
+        }
         checkInputs(ops, inputs);
         inputs.forEach(ops::share);
         List<T> branch = branch(ops, inputs);
-        List<T> identity = shortcut == null ? inputs : ops.child(shortcut, inputs);
+        List<T> identity = !given.isEmpty() ? given : shortcut == null ? inputs : ops.child(shortcut, inputs);
         Checks.require(branch.size() == identity.size(), name, "the residual branch returns " + branch.size()
                 + " array(s) but the shortcut " + identity.size() + "; without a downsample the input must be "
                 + (branch.size() == 2 ? "a (high, low) pair" : "a single array"));

@@ -38,6 +38,8 @@ import java.util.List;
  * model), it supports dilation, it can add attention after bn3 ({@code se}, used here), and its
  * v1b-style models (res2net50d/101d) use a 2×2 pool in the downsample and {@code nn.Identity} at
  * stride 1, where the official code has a kernel = stride pool (1×1 at stride 1: the same result).
+ * <p>The DLA trees' {@code Bottle2neck} / {@code Bottle2neckX} ({@code dla.py}, {@link Builder#dla}) have
+ * the same branch with a given width, {@code planes} outputs and the residual handed in by the tree.
  * Note: DJL's PyTorch JNI ignores avg-pool count_include_pad; {@link AvgPool} compensates.
  */
 public final class Res2NetBottleneck extends Residual {
@@ -79,16 +81,25 @@ public final class Res2NetBottleneck extends Residual {
         Checks.require(b.scale >= 1, NAME, "scale must be >= 1, got " + b.scale);
         Checks.require(b.cardinality >= 1, NAME, "cardinality must be >= 1, got " + b.cardinality);
         Checks.require(b.stride >= 1, NAME, "stride must be >= 1, got " + b.stride);
-        int perGroup = b.planes * b.baseWidth / 64;
-        Checks.require(perGroup >= 1, NAME, "floor(planes * baseWidth / 64) must be >= 1, got planes="
-                + b.planes + " baseWidth=" + b.baseWidth);
         inChannels = b.inChannels;
-        outChannels = b.planes * EXPANSION;
-        width = perGroup * b.cardinality;
+        if (b.dla) {
+            // dla.py's Bottle2neck / Bottle2neckX: the width is given, conv3 outputs planes channels.
+            Checks.require(b.width >= 1, NAME, "a DLA block needs a width >= 1, got " + b.width);
+            Checks.requireDivisible(NAME, "width", b.width, "cardinality", b.cardinality);
+            width = b.width;
+            outChannels = b.planes;
+            setShortcutGiven();
+        } else {
+            int perGroup = b.planes * b.baseWidth / 64;
+            Checks.require(perGroup >= 1, NAME, "floor(planes * baseWidth / 64) must be >= 1, got planes="
+                    + b.planes + " baseWidth=" + b.baseWidth);
+            width = perGroup * b.cardinality;
+            outChannels = b.planes * EXPANSION;
+        }
         scale = b.scale;
         stride = b.stride;
-        boolean needsDownsample = b.stride != 1 || b.inChannels != outChannels;
-        stage = b.stage != null ? b.stage : needsDownsample;
+        boolean needsDownsample = !b.dla && (b.stride != 1 || b.inChannels != outChannels);
+        stage = b.stage != null ? b.stage : needsDownsample || (b.dla && b.stride != 1);
         // A normal block adds the previous (strided) group to an unstrided split: shapes would not match.
         Checks.require(stage || stride == 1, NAME, "a normal (non-stage) block must have stride 1, got " + stride);
 
@@ -199,8 +210,21 @@ public final class Res2NetBottleneck extends Residual {
         private Shortcut shortcut = Shortcut.V1;
         private boolean squeezeExcite;
         private boolean zeroInitLastBn;
+        private boolean dla;
+        private int width;
 
         private Builder() {}
+
+        /**
+         * The block of a DLA tree ({@code dla.py}): {@code width} channels per scale group (the 3×3 convs
+         * grouped by the cardinality), {@code planes} output channels, no downsample; the residual is the
+         * optional second input, which the tree computes. By default a stage block exactly when strided, as there.
+         */
+        public Builder dla(int width) {
+            this.dla = true;
+            this.width = width;
+            return this;
+        }
 
         /** Input channels (required). */
         public Builder inChannels(int value) {
@@ -208,7 +232,7 @@ public final class Res2NetBottleneck extends Residual {
             return this;
         }
 
-        /** Planes (required); the block outputs planes · 4 channels. */
+        /** Planes (required); the block outputs planes · 4 channels (a DLA block: planes). */
         public Builder planes(int value) {
             planes = value;
             return this;

@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class BackboneFeaturesTest {
 
-    /** The ResNet-skeleton cases (a VGG has no stages and rejects featuresOnly, DyResNetTest). */
+    /** The ResNet-skeleton cases (a VGG has no stages and rejects featuresOnly, DyResNetTest; a DLA has no backbone form). */
     static Stream<String> cases() {
         return OfficialParityTest.CASES.keySet().stream()
                 .filter(name -> c(name).builder().apply(OfficialParityTest.ARGS) instanceof ResNet);

@@ -11,8 +11,10 @@ import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.res2net.Res2NetBottleneck.Shortcut;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.OfficialNames;
+import io.convzoo.zoo.arch.dla.Dla;
 import io.convzoo.zoo.arch.dyconv.DyResNet;
 import io.convzoo.zoo.arch.dyconv.DyVgg;
+import io.convzoo.zoo.arch.octconv.OctMobileNet;
 import io.convzoo.zoo.arch.octconv.OctResNet;
 import io.convzoo.zoo.arch.pyconv.PyConvResNet;
 import io.convzoo.zoo.arch.res2net.Res2Net;
@@ -92,6 +94,14 @@ class OfficialParityTest {
                 new int[] {8, POOL, 16, POOL, 16, 16, POOL, 16, POOL, 16, POOL}, false, args.with(DyResNet.TEMPERATURE, 4))));
         c.put("dy_vgg_bn_reduced", new Case("dyconv", args -> DyVgg.custom("dy_vgg_bn_reduced",
                 new int[] {8, 8, POOL, 16, POOL, 16, POOL, 16, POOL, 16, 16, POOL}, true, args.with(DyResNet.TEMPERATURE, 4))));
+        // issue 20: DLA (64×64 input, the official pool_size 2).
+        c.put("res2net_dla_reduced", new Case("dla", args -> Dla.build("res2net_dla_reduced", new Dla.Config(
+                new int[] {1, 1, 1, 2, 3, 1}, new int[] {4, 8, 16, 16, 16, 32}, Dla.BlockType.RES2NET),
+                args.with(Dla.POOL_SIZE, 2))));
+        c.put("res2next_dla_reduced", new Case("dla", args -> Dla.build("res2next_dla_reduced", new Dla.Config(
+                new int[] {1, 1, 1, 2, 1, 1}, new int[] {4, 8, 32, 32, 32, 32}, Dla.BlockType.RES2NEXT),
+                args.with(Dla.POOL_SIZE, 2))));
+        c.put("oct_mobilenet_reduced", new Case("octconv", args -> OctMobileNet.build("oct_mobilenet_reduced", 16, args)));
         return c;
     }
 

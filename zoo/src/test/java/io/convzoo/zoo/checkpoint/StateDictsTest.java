@@ -171,6 +171,22 @@ class StateDictsTest {
     }
 
     @Test
+    void aSafetensorsHeaderLengthEndingIn0x80IsNotTakenForAPickle(@TempDir Path dir) throws IOException {
+        // The first byte of a safetensors file is its header length's low byte, 0x80 here, a pickle's opcode.
+        StringBuilder json = new StringBuilder("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}");
+        while (json.length() < 0x180) {
+            json.append(' ');
+        }
+        ByteBuffer file = ByteBuffer.allocate(8 + 0x180 + 8).order(ByteOrder.LITTLE_ENDIAN).putLong(0x180)
+                .put(ascii(json.toString())).putFloat(1.5f).putFloat(-2f);
+        Path path = dir.resolve("header_0x180.safetensors");
+        Files.write(path, file.array());
+        StateDict sd = StateDicts.read(path);
+        assertEquals("safetensors", sd.format());
+        assertArrayEquals(new float[] {1.5f, -2f}, sd.get("w").toFloatArray());
+    }
+
+    @Test
     void hugeLengthsInsideHeadersAreRejected(@TempDir Path dir) throws IOException {
         // A pickle string claiming 4 GB, and a safetensors header claiming 1 TB.
         Path pickle = dir.resolve("long_string.pth");
