@@ -100,7 +100,7 @@ public final class InferenceBench {
                         officialOnnx == null ? "no ONNX export" : "with ONNX export");
             }
             for (BenchModel m : all) {
-                if (m instanceof BenchModel.Ours || m instanceof BenchModel.OfficialOnnx) {
+                if (m instanceof BenchModel.Ours) {
                     jitWarmup(m, manager);
                 }
             }
