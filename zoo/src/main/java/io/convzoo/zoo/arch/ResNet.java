@@ -32,7 +32,7 @@ import java.util.List;
  * along the channels (the stage's full width). With {@code numClasses = 0} there is no {@code fc}
  * and the forward returns the pooled pre-logit features (N, C), as timm's {@code num_classes=0}.
  */
-public final class ResNet extends NamedSequential {
+public final class ResNet extends NamedSequential implements ClassifierHead {
 
     /** How the network starts (children conv1, bn1, relu and a max pool, or the v1b deep stem). */
     public enum Stem {
@@ -173,6 +173,7 @@ public final class ResNet extends NamedSequential {
      * Drops the classifier (timm's {@code reset_classifier(0)}): the forward then returns the pooled
      * pre-logit features (N, C). Used on a model loaded with its weights, for embeddings.
      */
+    @Override
     public void removeClassifier() {
         replaceChild("fc", new Identity());
     }

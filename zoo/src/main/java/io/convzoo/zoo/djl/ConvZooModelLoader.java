@@ -19,7 +19,7 @@ import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Progress;
 import io.convzoo.zoo.ModelArgs;
-import io.convzoo.zoo.arch.ResNet;
+import io.convzoo.zoo.arch.ClassifierHead;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.infer.Inference;
 import java.io.IOException;
@@ -133,7 +133,7 @@ public class ConvZooModelLoader implements ModelLoader {
                 // Weights may be stored in float16 (shipped ones, to fit their size budget).
                 StoredPrecision.toFloat32(block);
                 if (dropClassifier) {
-                    ((ResNet) block).removeClassifier();
+                    ((ClassifierHead) block).removeClassifier();
                 }
             } else {
                 initializeUntrained(block, model, args, spec.inputSize());

@@ -13,6 +13,7 @@ import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Pair;
 import io.convzoo.zoo.Datasets;
 import io.convzoo.zoo.ImagePreprocessing;
+import io.convzoo.zoo.arch.ClassifierHead;
 import io.convzoo.zoo.arch.ResNet;
 import java.lang.reflect.Type;
 import java.util.List;
@@ -55,6 +56,8 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
                     throw new IllegalArgumentException("a featuresOnly model returns feature maps; load it with "
                             + "NDList -> NDList, or without featuresOnly for Image -> float[] embeddings");
                 }
+                net.removeClassifier();
+            } else if (model.getBlock() instanceof ClassifierHead net) {
                 net.removeClassifier();
             }
             Datasets data = preprocessing(arguments);

@@ -8,8 +8,11 @@ import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.Ops;
 import io.convzoo.blocks.hetconv.HetConv;
 import io.convzoo.blocks.layers.GlobalAvgPool;
+import io.convzoo.blocks.layers.Identity;
 import io.convzoo.blocks.layers.MaxPool2d;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.arch.ClassifierHead;
+import io.convzoo.zoo.arch.ResNet;
 import java.util.List;
 
 /**
@@ -22,9 +25,10 @@ import java.util.List;
  *
  * <p>Children: {@code features} (indices as torchvision's VGG: conv, BN, ReLU triples and the pools)
  * and {@code classifier} ({@code 0} Linear, {@code 1} ReLU, {@code 2} Linear), with a global average
- * pool between them ({@code avgpool}: the identity on the 1×1 map of a 32×32 input).
+ * pool between them ({@code avgpool}: the identity on the 1×1 map of a 32×32 input). With
+ * {@code numClasses = 0} there is no classifier and the forward returns the pooled 512 features.
  */
-public final class HetVgg extends NamedSequential {
+public final class HetVgg extends NamedSequential implements ClassifierHead {
 
     /** Pool marker in a layer configuration. */
     public static final int POOL = 0;
@@ -45,7 +49,9 @@ public final class HetVgg extends NamedSequential {
      * {@code part} after the first conv ({@code part = 1}: every conv a plain 3×3 conv).
      */
     public static HetVgg build(String id, List<Integer> config, int part, ModelArgs args) {
-        Checks.require(args.numClasses() >= 1, id, "numClasses must be >= 1, got " + args.numClasses());
+        Checks.require(args.numClasses() >= 0, id, "numClasses must be >= 0, got " + args.numClasses());
+        Checks.require(!args.getBoolean(ResNet.FEATURES_ONLY, false), id, ResNet.FEATURES_ONLY
+                + " is for the ResNet backbones; use numClasses=0 for VGG's pooled features");
         HetVgg net = new HetVgg(id + " (HetConv VGG)", args.inputChannels());
         NamedSequential features = new NamedSequential();
         int in = args.inputChannels();
@@ -64,11 +70,17 @@ public final class HetVgg extends NamedSequential {
         }
         net.add("features", features);
         net.add("avgpool", new GlobalAvgPool());
-        net.add("classifier", new NamedSequential()
+        net.add("classifier", args.numClasses() == 0 ? new Identity() : new NamedSequential()
                 .add("0", Linear.builder().setUnits(width).build())
                 .add("1", Layers.relu())
                 .add("2", Linear.builder().setUnits(args.numClasses()).build()));
         return net;
+    }
+
+    /** Drops the classifier: the forward then returns the pooled features (N, 512). */
+    @Override
+    public void removeClassifier() {
+        replaceChild("classifier", new Identity());
     }
 
     /** Input channels the network expects. */
