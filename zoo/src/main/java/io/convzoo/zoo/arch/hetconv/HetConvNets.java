@@ -12,8 +12,8 @@ import java.util.Map;
 /**
  * The HetConv networks of Singh et al. (CVPR 2019), family {@code hetconv}: VGG-16 on CIFAR-10 and
  * ResNet-34 / ResNet-50 on ImageNet with every 3×3 conv (but VGG's first) a HetConv of part P, for
- * P = 4, 8, 16, 32 ({@code hetconv_vgg16_p4} … {@code hetconv_resnet50_p32}), and
- * {@code hetconv_resnet_small} for 28×28 Fashion-MNIST. There is no official code or checkpoint;
+ * P = 4, 8, 16, 32 ({@code hetconv_vgg16_p4} … {@code hetconv_resnet50_p32}); {@link #SMALL}
+ * ({@code hetconv_resnet_small}, 28×28 Fashion-MNIST) waits for its trained weights. There is no official code or checkpoint;
  * the layouts are the paper's base networks (torchvision's ResNets, the CIFAR VGG-16).
  */
 public final class HetConvNets implements ModelFamily {
@@ -25,8 +25,17 @@ public final class HetConvNets implements ModelFamily {
     /** Part of the small variant. */
     public static final int SMALL_PART = 4;
 
-    /** Every variant: VGG-16, ResNet-34, ResNet-50 for each P, then the small variant. */
+    /** Every registered variant: VGG-16, ResNet-34, ResNet-50 for each P. */
     public static final List<ModelSpec> VARIANTS = variants(PARTS);
+
+    /**
+     * The small variant's line, NOT registered yet: a Fashion-MNIST variant must ship trained weights
+     * (ShippedWeightsTest), and its training run had not finished (docs/pretrained.md). Registering it
+     * is adding this line to {@link #VARIANTS} once the weights are in the jar.
+     */
+    public static final ModelSpec SMALL = new ModelSpec("hetconv_resnet_small", FAMILY,
+            properties("10", SMALL_PART, Datasets.FASHION_MNIST), new ModelArgs(10, 1, false, Map.of()),
+            Datasets.FASHION_MNIST_SPEC, HetConvNets::resnetSmall);
 
     private static List<ModelSpec> variants(int[] parts) {
         List<ModelSpec> specs = new ArrayList<>();
@@ -42,8 +51,6 @@ public final class HetConvNets implements ModelFamily {
             specs.add(new ModelSpec("hetconv_resnet50_p" + p, FAMILY, properties("50", p, Datasets.IMAGENET),
                     ModelArgs.imagenet(), Datasets.IMAGENET_SPEC, args -> resnet50(args, p)));
         }
-        specs.add(new ModelSpec("hetconv_resnet_small", FAMILY, properties("10", SMALL_PART, Datasets.FASHION_MNIST),
-                new ModelArgs(10, 1, false, Map.of()), Datasets.FASHION_MNIST_SPEC, HetConvNets::resnetSmall));
         return List.copyOf(specs);
     }
 

@@ -146,19 +146,18 @@ class HetConvNetsCountsTest {
     }
 
     @Test
-    void familyRegistersEveryPartOfEachNetworkAndTheSmallVariant() {
+    void familyRegistersEveryPartOfEachNetwork() {
         List<String> ids = ModelRegistry.all().stream().filter(s -> s.family().equals(HetConvNets.FAMILY))
                 .map(ModelSpec::id).collect(Collectors.toList());
         assertEquals(List.of("hetconv_vgg16_p4", "hetconv_vgg16_p8", "hetconv_vgg16_p16", "hetconv_vgg16_p32",
                 "hetconv_resnet34_p4", "hetconv_resnet34_p8", "hetconv_resnet34_p16", "hetconv_resnet34_p32",
-                "hetconv_resnet50_p4", "hetconv_resnet50_p8", "hetconv_resnet50_p16", "hetconv_resnet50_p32",
-                "hetconv_resnet_small"), ids);
+                "hetconv_resnet50_p4", "hetconv_resnet50_p8", "hetconv_resnet50_p16", "hetconv_resnet50_p32"), ids);
         ModelSpec vgg = ModelRegistry.get("hetconv_vgg16_p8");
         assertEquals(Map.of("family", "hetconv", "depth", "16", "part", "8", "dataset", "cifar10"), vgg.properties());
         assertEquals(32, vgg.inputSize());
         assertEquals(10, vgg.defaults().numClasses());
         assertEquals("32", ModelRegistry.get("hetconv_resnet50_p32").properties().get("part"));
-        ModelSpec small = ModelRegistry.get("hetconv_resnet_small");
+        ModelSpec small = HetConvNets.SMALL;
         assertEquals(28, small.inputSize());
         assertEquals(1, small.defaults().inputChannels());
     }
@@ -174,7 +173,7 @@ class HetConvNetsCountsTest {
             assertCounts(r50.id(), resnet(true, p), counted(r50.build(), new Shape(1, 3, 224, 224)));
         }
         assertCounts("hetconv_resnet_small", small(),
-                counted(ModelRegistry.get("hetconv_resnet_small").build(), new Shape(1, 1, 28, 28)));
+                counted(HetConvNets.SMALL.build(), new Shape(1, 1, 28, 28)));
     }
 
     @Test

@@ -11,7 +11,6 @@ import ai.djl.nn.Block;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.hetconv.HetConv;
 import io.convzoo.zoo.ModelArgs;
-import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.OfficialNames;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +50,7 @@ class HetConvNetsTest {
     @Test
     void smallVariantClassifiesFashionMnistSizedImages() {
         try (NDManager m = NDManager.newBaseManager()) {
-            Block net = ModelRegistry.get("hetconv_resnet_small").build();
+            Block net = HetConvNets.SMALL.build();
             TestSupport.init(net, m, new Shape(1, 1, 28, 28));
             assertEquals(new Shape(3, 10), TestSupport.infer(net, m, TestSupport.random(m, new Shape(3, 1, 28, 28), 2))
                     .head().getShape());
