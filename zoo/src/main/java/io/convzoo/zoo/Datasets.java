@@ -20,6 +20,7 @@ public record Datasets(String name, int channels, int resize, int cropSize, floa
     public static final String IMAGENET = "imagenet";
     public static final String FASHION_MNIST = "fashion-mnist";
     public static final String ADE20K = "ade20k";
+    public static final String CIFAR10 = "cifar10";
 
     /** ImageNet: resize 256, center crop 224, the usual mean/std. */
     public static final Datasets IMAGENET_SPEC = new Datasets(IMAGENET, 3, 256, 224,
@@ -50,14 +51,20 @@ public record Datasets(String name, int channels, int resize, int cropSize, floa
         }
     }
 
+    /** CIFAR-10: 32×32 RGB, the training set's mean/std, the ten class names (HetConv's VGG-16). */
+    public static final Datasets CIFAR10_SPEC = new Datasets(CIFAR10, 3, 0, 32,
+            new float[] {0.4914f, 0.4822f, 0.4465f}, new float[] {0.2470f, 0.2435f, 0.2616f},
+            List.of("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"));
+
     /** The spec of a dataset property value. */
     public static Datasets of(String dataset) {
         return switch (dataset) {
             case IMAGENET -> IMAGENET_SPEC;
             case FASHION_MNIST -> FASHION_MNIST_SPEC;
             case ADE20K -> ADE20K_SPEC;
+            case CIFAR10 -> CIFAR10_SPEC;
             default -> throw new IllegalArgumentException("unknown dataset '" + dataset
-                    + "'; known: " + IMAGENET + ", " + FASHION_MNIST + ", " + ADE20K);
+                    + "'; known: " + IMAGENET + ", " + FASHION_MNIST + ", " + ADE20K + ", " + CIFAR10);
         };
     }
 
