@@ -58,7 +58,8 @@ public class ConvZooModelLoader implements ModelLoader {
      * Argument: where a prepared model's eval forwards run on CPU: {@code libtorch}, {@code onnxruntime}
      * (the model's ONNX form through ONNX Runtime; a model without one, dynamic convolution, stays on
      * libtorch) or {@code auto} (the default: ONNX Runtime where the model has an ONNX form and runs on
-     * the CPU). The model's property {@code runtime} says which one it got.
+     * the CPU). The model's property {@code runtime} says which one it got. With {@code script=false}
+     * nothing is compiled: the prepared model runs block by block on libtorch.
      */
     public static final String RUNTIME = "runtime";
 

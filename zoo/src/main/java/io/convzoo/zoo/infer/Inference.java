@@ -100,7 +100,7 @@ public final class Inference {
         if (model instanceof DataflowBlock root) {
             ScriptedForward scripted = script ? new ScriptedForward(root, model.toString()) : null;
             CompiledForward compiled = scripted;
-            if (runtime != Runtime.LIBTORCH) {
+            if (runtime != Runtime.LIBTORCH && script) { // script=false: block by block, nothing compiled
                 String unsupported = OnnxOps.unsupported(root);
                 boolean onCpu = parametersOnCpu(root);
                 if (unsupported == null && onCpu) {

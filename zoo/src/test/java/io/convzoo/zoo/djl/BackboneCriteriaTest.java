@@ -91,7 +91,8 @@ class BackboneCriteriaTest {
         Criteria<NDList, NDList> c = Criteria.builder().setTypes(NDList.class, NDList.class)
                 .optGroupId(ConvZooModelZoo.GROUP_ID).optArtifactId("oct_resnet_small")
                 .optArgument("pretrained", false)
-                .optArguments(Map.of(ResNet.FEATURES_ONLY, "true", ResNet.OUT_INDICES, "2")).build();
+                .optArguments(Map.of(ResNet.FEATURES_ONLY, "true", ResNet.OUT_INDICES, "2",
+                        ConvZooModelLoader.RUNTIME, "libtorch")).build();
         try (ZooModel<NDList, NDList> model = c.loadModel(); Predictor<NDList, NDList> predictor = model.newPredictor()) {
             Block block = model.getBlock();
             NDArray x = TestSupport.random(model.getNDManager(), new Shape(2, 1, 28, 28), 3);

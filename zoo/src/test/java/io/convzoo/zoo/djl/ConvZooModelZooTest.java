@@ -3,6 +3,7 @@ package io.convzoo.zoo.djl;
 import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.script.ScriptedForward;
+import io.convzoo.zoo.infer.OnnxRuntimeForward;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -114,6 +115,14 @@ class ConvZooModelZooTest {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = TestSupport.random(m, new Shape(4, 3, 28, 28), 5);
             try (ZooModel<NDList, NDList> model = res2netSmall(Map.of());
+                 Predictor<NDList, NDList> predictor = model.newPredictor()) {
+                float[] onOrt = predictor.predict(new NDList(x)).head().toFloatArray();
+                OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) model.getBlock()).getCompiledForward();
+                assertTrue(ort.hasSession(), "the default runtime on CPU is ONNX Runtime");
+                assertEquals("onnxruntime", model.getProperty(ConvZooModelLoader.RUNTIME));
+                TestSupport.assertClose(onOrt, predictor.predict(new NDList(x)).head().toFloatArray(), 1e-4);
+            }
+            try (ZooModel<NDList, NDList> model = res2netSmall(Map.of(ConvZooModelLoader.RUNTIME, "libtorch"));
                  Predictor<NDList, NDList> predictor = model.newPredictor()) {
                 float[] prepared = predictor.predict(new NDList(x)).head().toFloatArray();
                 ScriptedForward scripted = (ScriptedForward) ((DataflowBlock) model.getBlock()).getCompiledForward();

@@ -56,14 +56,21 @@ class ScriptedModelsTest {
             if (!all && HEAVY_REPEATS.contains(spec.id()) || !only.equals(Set.of("")) && !only.contains(spec.id())) {
                 continue;
             }
-            int size = Math.min(spec.inputSize(), IMAGENET_TEST_SIZE);
-            if ("segmentation".equals(spec.properties().get("task"))) {
-                size = SEGMENTATION_TEST_SIZE;
-            }
-            // A DLA's official AvgPool2d(7) needs 224×224; at 32×32 its last map is 1×1, pooled by a 1×1 window.
-            ModelArgs args = spec.family().equals("dla") ? spec.defaults().with(Dla.POOL_SIZE, 1) : spec.defaults();
-            check(spec.id(), () -> spec.build(args), spec.defaults().inputChannels(), size);
+            ModelArgs args = testArgs(spec);
+            check(spec.id(), () -> spec.build(args), spec.defaults().inputChannels(), testSize(spec));
         }
+    }
+
+    /** The input side a test runs {@code spec} at: 32 (ImageNet models), 33 for segmentation (8k + 1). */
+    static int testSize(ModelSpec spec) {
+        return "segmentation".equals(spec.properties().get("task")) ? SEGMENTATION_TEST_SIZE
+                : Math.min(spec.inputSize(), IMAGENET_TEST_SIZE);
+    }
+
+    /** The arguments a test builds {@code spec} with at {@link #testSize}. */
+    static ModelArgs testArgs(ModelSpec spec) {
+        // A DLA's official AvgPool2d(7) needs 224×224; at 32×32 its last map is 1×1, pooled by a 1×1 window.
+        return spec.family().equals("dla") ? spec.defaults().with(Dla.POOL_SIZE, 1) : spec.defaults();
     }
 
     @Test
