@@ -6,7 +6,7 @@ import io.convzoo.blocks.Ops;
 import java.util.List;
 
 /**
- * A network that is one named sequence of the official top-level modules (DLA, Oct-MobileNet): it checks
+ * A network that is one named sequence of the official top-level modules (DLA, Oct-MobileNet, HetConv's VGG): it checks
  * its one (N, C, H, W) input once, naming the model, then runs its children.
  */
 public abstract class CheckedNetwork extends NamedSequential {

@@ -194,19 +194,7 @@ public final class CheckpointExporter {
 
     /** The eval forward as a TorchScript file ({@link ScriptedForward#export}). */
     public static void writeTorchScript(Block model, Path file, Shape inputShape) throws IOException {
-        if (!(model instanceof DataflowBlock root)) {
-            throw new UnsupportedOperationException("TorchScript export needs a zoo model (a DataflowBlock root), not "
-                    + model.getClass().getSimpleName());
-        }
-        if (!Inference.isPrepared(model)) {
-            Inference.prepare(model);
-        }
-        Inference.noGrad();
-        Parameter first = model.getParameters().values().get(0);
-        try (NDManager scratch = first.getArray().getManager().newSubManager()) {
-            NDArray sample = scratch.randomNormal(inputShape);
-            writeAtomically(file, tmp -> ScriptedForward.export(root, sample, tmp));
-        }
+        writeCheckedForward(model, file, inputShape, "TorchScript", ScriptedForward::export);
     }
 
     /**
@@ -215,8 +203,19 @@ public final class CheckpointExporter {
      * Runtime against the Java forward of a random input of {@code inputShape} before it is kept.
      */
     public static void writeOnnx(Block model, Path file, Shape inputShape) throws IOException {
+        writeCheckedForward(model, file, inputShape, "ONNX", io.convzoo.zoo.infer.OnnxRuntimeForward::export);
+    }
+
+    /** Writes a compiled form of a forward, checked on {@code sample} before it is kept. */
+    private interface ForwardExport {
+        void write(DataflowBlock root, NDArray sample, Path file) throws IOException;
+    }
+
+    /** The prepared model's eval forward written by {@code export}, checked on a random input of {@code inputShape}. */
+    private static void writeCheckedForward(Block model, Path file, Shape inputShape, String format,
+                                            ForwardExport export) throws IOException {
         if (!(model instanceof DataflowBlock root)) {
-            throw new UnsupportedOperationException("ONNX export needs a zoo model (a DataflowBlock root), not "
+            throw new UnsupportedOperationException(format + " export needs a zoo model (a DataflowBlock root), not "
                     + model.getClass().getSimpleName());
         }
         if (!Inference.isPrepared(model)) {
@@ -226,7 +225,7 @@ public final class CheckpointExporter {
         Parameter first = model.getParameters().values().get(0);
         try (NDManager scratch = first.getArray().getManager().newSubManager()) {
             NDArray sample = scratch.randomNormal(inputShape);
-            writeAtomically(file, tmp -> io.convzoo.zoo.infer.OnnxRuntimeForward.export(root, sample, tmp));
+            writeAtomically(file, tmp -> export.write(root, sample, tmp));
         }
     }
 

@@ -5,12 +5,12 @@ import ai.djl.nn.core.Linear;
 import io.convzoo.blocks.Checks;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
-import io.convzoo.blocks.Ops;
 import io.convzoo.blocks.hetconv.HetConv;
 import io.convzoo.blocks.layers.GlobalAvgPool;
 import io.convzoo.blocks.layers.Identity;
 import io.convzoo.blocks.layers.MaxPool2d;
 import io.convzoo.zoo.ModelArgs;
+import io.convzoo.zoo.arch.CheckedNetwork;
 import io.convzoo.zoo.arch.ClassifierNetwork;
 import io.convzoo.zoo.arch.ResNet;
 import java.util.List;
@@ -28,7 +28,7 @@ import java.util.List;
  * pool between them ({@code avgpool}: the identity on the 1×1 map of a 32×32 input). With
  * {@code numClasses = 0} there is no classifier and the forward returns the pooled 512 features.
  */
-public final class HetVgg extends NamedSequential implements ClassifierNetwork {
+public final class HetVgg extends CheckedNetwork implements ClassifierNetwork {
 
     /** Pool marker in a layer configuration. */
     public static final int POOL = 0;
@@ -36,12 +36,8 @@ public final class HetVgg extends NamedSequential implements ClassifierNetwork {
     public static final List<Integer> VGG16 = List.of(64, 64, POOL, 128, 128, POOL, 256, 256, 256, POOL,
             512, 512, 512, POOL, 512, 512, 512, POOL);
 
-    private final String name;
-    private final int inputChannels;
-
     private HetVgg(String name, int inputChannels) {
-        this.name = name;
-        this.inputChannels = inputChannels;
+        super(name, inputChannels);
     }
 
     /**
@@ -87,21 +83,5 @@ public final class HetVgg extends NamedSequential implements ClassifierNetwork {
     @Override
     public boolean isFeaturesOnly() {
         return false;
-    }
-
-    /** Input channels the network expects. */
-    public int getInputChannels() {
-        return inputChannels;
-    }
-
-    @Override
-    public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
-        Checks.requireOneNchw(ops, inputs, name, inputChannels);
-        return super.forward(ops, inputs);
-    }
-
-    @Override
-    public String toString() {
-        return name;
     }
 }
