@@ -20,6 +20,12 @@ public final class OnnxGraph {
 
     /** The opset the nodes are written for: every op used here has this form since opset 13. */
     public static final int OPSET = 17;
+    /** The input's symbolic dimensions (N, C fixed, H, W): a runtime may pin them per session. */
+    public static final String BATCH = "batch";
+    /** Symbolic input height. */
+    public static final String HEIGHT = "height";
+    /** Symbolic input width. */
+    public static final String WIDTH = "width";
     private static final int IR_VERSION = 8;
     private static final int FLOAT = 1;
     private static final int INT64 = 7;
@@ -124,7 +130,7 @@ public final class OnnxGraph {
             t.bytes(9, i.raw);
             graph.message(5, t);
         }
-        graph.message(11, valueInfo(input, new Object[] {"batch", channels, "height", "width"}));
+        graph.message(11, valueInfo(input, new Object[] {BATCH, channels, HEIGHT, WIDTH}));
         graph.message(12, valueInfo("output", null));
 
         Proto opset = new Proto();

@@ -14,8 +14,11 @@ import io.convzoo.blocks.CompiledForward;
 import io.convzoo.blocks.CompiledSources;
 import io.convzoo.blocks.ConvBnFolding;
 import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.onnx.OnnxGraph;
 import io.convzoo.blocks.onnx.OnnxOps;
 import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -30,7 +33,14 @@ import org.slf4j.LoggerFactory;
  * only if its output matches within {@link CompiledSources#TOLERANCE}. Inputs on another device, a
  * model without an ONNX form (dynamic convolution) or a session that cannot be made go to
  * {@code libtorch}, the compiled forward the model would otherwise run (the scripted one), and
- * {@link #runtime()} says so. A training forward or new parameter arrays make the session stale.
+ * {@link #runtime()} says so. A training forward or new parameter arrays make the sessions stale.
+ *
+ * <p>Each input size (H × W) gets its own session with the graph's symbolic height and width pinned
+ * to it (batch stays dynamic), for the first {@link #PINNED_SIZES} sizes seen; later sizes share one
+ * session with dynamic sizes. Pinned, ORT's optimizer fuses every conv with its ReLU and residual add
+ * and needs no reshapes around its blocked layout; with dynamic sizes it leaves 48 Reshape, 16 Add
+ * and 16 Relu nodes more in Res2Net-50 (docs/benchmarks.md). Each session holds its own copy of the
+ * folded weights.
  */
 public final class OnnxRuntimeForward implements CompiledForward {
 
@@ -40,7 +50,13 @@ public final class OnnxRuntimeForward implements CompiledForward {
     private final String name;
     private final long channels;
     private final CompiledForward libtorch;
-    private Session session;
+    /** Sizes that get a session of their own; later sizes share the dynamic one. */
+    static final int PINNED_SIZES = 2;
+    /** Key of the session with dynamic height and width. */
+    private static final List<Long> ANY_SIZE = List.of();
+
+    /** Sessions by pinned input size [H, W], or {@link #ANY_SIZE}. */
+    private final Map<List<Long>, Session> sessions = new HashMap<>();
     /** Why the model runs on libtorch instead, or null while ONNX Runtime is (or may be) used. */
     private volatile String onLibtorchBecause;
 
@@ -63,19 +79,26 @@ public final class OnnxRuntimeForward implements CompiledForward {
         return why == null ? "onnxruntime" : "libtorch (" + why + ")";
     }
 
+    /** The keys of the current sessions: pinned [H, W] sizes, and [] for the one with dynamic sizes. */
+    synchronized List<List<Long>> sessionSizes() {
+        return sessions.entrySet().stream().filter(e -> e.getValue().isCurrent()).map(Map.Entry::getKey)
+                .collect(java.util.stream.Collectors.toList());
+    }
+
     /** Whether eval forwards currently run an ONNX Runtime session. */
     public synchronized boolean hasSession() {
-        return session != null && session.isCurrent();
+        return sessions.values().stream().anyMatch(Session::isCurrent);
     }
 
     @Override
     public NDList forward(NDList inputs, Supplier<NDList> blockByBlock) {
-        if (inputs.size() != 1 || !inputs.head().getDevice().getDeviceType().equals(Device.Type.CPU)
-                || onLibtorchBecause != null) {
+        if (inputs.size() != 1 || inputs.head().getShape().dimension() != 4
+                || !inputs.head().getDevice().getDeviceType().equals(Device.Type.CPU) || onLibtorchBecause != null) {
             return onLibtorch(inputs, blockByBlock);
         }
         NDArray x = inputs.head();
-        Session s = acquire();
+        List<Long> size = sessionSize(x.getShape());
+        Session s = acquire(size);
         if (s != null) {
             try {
                 return new NDList(s.run(x));
@@ -88,8 +111,8 @@ public final class OnnxRuntimeForward implements CompiledForward {
         }
         NDList reference = blockByBlock.get();
         synchronized (this) {
-            if (session == null && onLibtorchBecause == null && reference.size() == 1) {
-                create(x, reference.head());
+            if (!sessions.containsKey(size) && onLibtorchBecause == null && reference.size() == 1) {
+                create(size, x, reference.head());
             }
         }
         return reference;
@@ -111,7 +134,7 @@ public final class OnnxRuntimeForward implements CompiledForward {
                     .head();
             long channels = sample.getShape().get(1);
             byte[] model = OnnxOps.write(root, sample.getDevice(), channels, root.toString());
-            try (Session s = new Session(model, new CompiledSources(root))) {
+            try (Session s = new Session(model, new CompiledSources(root), ANY_SIZE)) {
                 String difference = CompiledSources.difference(s.run(sample), reference);
                 if (difference != null) {
                     throw new IllegalStateException("the written ONNX model on ONNX Runtime " + difference);
@@ -129,16 +152,26 @@ public final class OnnxRuntimeForward implements CompiledForward {
         return libtorch == null ? blockByBlock.get() : libtorch.forward(inputs, blockByBlock);
     }
 
-    private void create(NDArray x, NDArray reference) {
+    /** The session key of an input of {@code shape}: its [H, W] while sizes are left to pin, else any size. */
+    private synchronized List<Long> sessionSize(Shape shape) {
+        List<Long> size = List.of(shape.get(2), shape.get(3));
+        if (sessions.containsKey(size)) {
+            return size;
+        }
+        long pinned = sessions.keySet().stream().filter(k -> !k.equals(ANY_SIZE)).count();
+        return pinned < PINNED_SIZES ? size : ANY_SIZE;
+    }
+
+    private void create(List<Long> size, NDArray x, NDArray reference) {
         Session s = null;
         try {
             byte[] model = OnnxOps.write(root, x.getDevice(), channels, name);
-            s = new Session(model, new CompiledSources(root));
+            s = new Session(model, new CompiledSources(root), size);
             String difference = CompiledSources.difference(s.run(x), reference);
             if (difference != null) {
                 throw new IllegalStateException("the ONNX Runtime session " + difference);
             }
-            session = s;
+            sessions.put(size, s);
             s = null;
             ConvBnFolding folding = ConvBnFolding.installed();
             if (folding != null) {
@@ -157,15 +190,16 @@ public final class OnnxRuntimeForward implements CompiledForward {
         }
     }
 
-    private synchronized Session acquire() {
-        if (session != null && !session.isCurrent()) {
+    private synchronized Session acquire(List<Long> size) {
+        Session s = sessions.get(size);
+        if (s != null && !s.isCurrent()) {
             invalidate();
-        }
-        if (session == null) {
             return null;
         }
-        session.users++;
-        return session;
+        if (s != null) {
+            s.users++;
+        }
+        return s;
     }
 
     private synchronized void release(Session s) {
@@ -175,11 +209,11 @@ public final class OnnxRuntimeForward implements CompiledForward {
 
     @Override
     public synchronized void invalidate() {
-        if (session != null) {
-            session.retired = true;
-            session.closeIfRetiredAndUnused();
-            session = null;
+        for (Session s : sessions.values()) {
+            s.retired = true;
+            s.closeIfRetiredAndUnused();
         }
+        sessions.clear();
         if (libtorch != null) {
             libtorch.invalidate();
         }
@@ -205,11 +239,16 @@ public final class OnnxRuntimeForward implements CompiledForward {
         boolean retired;
         private boolean closed;
 
-        Session(byte[] model, CompiledSources sources) throws OrtException {
+        /** @param size the [H, W] the session is pinned to, or {@link #ANY_SIZE} */
+        Session(byte[] model, CompiledSources sources, List<Long> size) throws OrtException {
             try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
                 options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
                 options.setIntraOpNumThreads(intraOpThreads());
                 options.setInterOpNumThreads(1);
+                if (!size.isEmpty()) {
+                    options.setSymbolicDimensionValue(OnnxGraph.HEIGHT, size.get(0));
+                    options.setSymbolicDimensionValue(OnnxGraph.WIDTH, size.get(1));
+                }
                 this.ort = OrtEnvironment.getEnvironment().createSession(model, options);
             }
             this.sources = sources;

@@ -68,6 +68,37 @@ class OnnxRuntimeModelsTest {
         assertTrue(onOrt >= 10, "models on ONNX Runtime: " + onOrt);
     }
 
+    @Test
+    void theFirstSizesGetPinnedSessionsAndLaterOnesShareTheDynamicOne() {
+        ModelSpec spec = ModelRegistry.get("res2net_small");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block net = spec.build(ScriptedModelsTest.testArgs(spec));
+            TestSupport.init(net, manager, new Shape(1, 1, 28, 28));
+            InferencePrepTest.randomizeBatchNorms(net, manager, 1);
+            ParameterStore ps = new ParameterStore(manager, false);
+            int[] sides = {28, 36, 44, 52};
+            float[][] eager = new float[sides.length][];
+            NDArray[] inputs = new NDArray[sides.length];
+            for (int i = 0; i < sides.length; i++) {
+                inputs[i] = TestSupport.random(manager, new Shape(3, 1, sides[i], sides[i]), 10 + i);
+                eager[i] = Inference.forward(net, ps, inputs[i]).head().toFloatArray();
+            }
+            Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
+            OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
+            for (int round = 0; round < 2; round++) { // the first round makes the sessions, the second runs them
+                for (int i = 0; i < sides.length; i++) {
+                    assertMatches("side " + sides[i] + " round " + round, eager[i],
+                            Inference.forward(net, ps, inputs[i]).head().toFloatArray());
+                }
+            }
+            assertEquals(OnnxRuntimeForward.PINNED_SIZES, 2);
+            assertEquals(java.util.List.of(java.util.List.of(28L, 28L), java.util.List.of(36L, 36L), java.util.List.of()),
+                    ort.sessionSizes().stream().sorted(java.util.Comparator.comparing(Object::toString))
+                            .collect(java.util.stream.Collectors.toList()));
+            assertEquals("onnxruntime", Inference.runtimeOf(net));
+        }
+    }
+
     /** Within 1e-4 of the largest |logit| (at least 1): the tolerance of every compiled forward. */
     private static void assertMatches(String what, float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length, what);
