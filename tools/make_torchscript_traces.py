@@ -24,8 +24,9 @@ baked in where the official code reshapes by it), so DJL trains it as a PtSymbol
 
 With --onnx it writes, instead, DIR/<id>.onnx: torch.onnx.export of the same eval-mode official
 network (opset 17, dynamic batch), which `bin/convzoo bench --ort` runs on ONNX Runtime as the
-"onnxruntime" column (ONNX Runtime folds the BatchNorms itself). Models whose export fails (the
-dynamic convolution reshapes by a traced batch size) are reported and skipped:
+"onnxruntime" column (ONNX Runtime folds the BatchNorms itself). A model whose dynamic-batch export
+fails (the dynamic convolution folds the batch into its conv's groups) is exported once per batch of
+--onnx-batches instead, DIR/<id>.b<N>.onnx, which the bench uses for batch N:
 
     /usr/bin/python3 tools/make_torchscript_traces.py --onnx --out /tmp/traces ...
 
@@ -143,6 +144,8 @@ def main():
     p.add_argument("--models", help="comma-separated ids (default: all available)")
     p.add_argument("--train", action="store_true", help="write training-mode traces <id>.train.b<N>.pt instead")
     p.add_argument("--onnx", action="store_true", help="write ONNX exports <id>.onnx instead")
+    p.add_argument("--onnx-batches", default="1,8",
+                   help="batch sizes of the fixed-batch ONNX exports of a model without a dynamic-batch one (default 1,8)")
     p.add_argument("--train-size", type=int, default=64, help="input side of the training traces (default 64)")
     p.add_argument("--train-batches", default="16,32", help="batch sizes of the training traces (default 16,32)")
     args = p.parse_args()
@@ -186,8 +189,18 @@ def write_onnx(model_id, model, args):
         with torch.no_grad():
             torch.onnx.export(model, x, path, opset_version=17, input_names=["input"], output_names=["output"],
                               dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
-    except Exception as e:  # noqa: BLE001 - report any exporter failure and go on
-        print("%-20s no ONNX export: %s" % (model_id, str(e).splitlines()[0]))
+    except Exception as e:  # noqa: BLE001 - report any exporter failure, then try fixed batches
+        print("%-20s no dynamic-batch ONNX export: %s" % (model_id, str(e).splitlines()[0]))
+        for batch in (int(b) for b in args.onnx_batches.split(",")):
+            fixed = os.path.join(args.out, "%s.b%d.onnx" % (model_id, batch))
+            try:
+                with torch.no_grad():
+                    torch.onnx.export(model, torch.randn(batch, 3, 224, 224), fixed, opset_version=17,
+                                      input_names=["input"], output_names=["output"])
+            except Exception as e2:  # noqa: BLE001
+                print("%-20s no ONNX export at batch %d: %s" % (model_id, batch, str(e2).splitlines()[0]))
+                continue
+            print("%-20s -> %s" % (model_id, fixed))
         return
     print("%-20s -> %s" % (model_id, path))
 

@@ -110,10 +110,11 @@ public final class OnnxGraph {
     }
 
     /**
-     * The model: graph input {@code input} (float, (batch, channels, height, width) with batch, height
-     * and width dynamic) and output {@code output}, the value {@code result}.
+     * The model: graph input {@code input} (float, (batch, channels, height, width) with height and
+     * width dynamic, and batch too unless {@code batch > 0}) and output {@code output}, the value
+     * {@code result}.
      */
-    public byte[] toModel(String graphName, String input, long channels, String result) {
+    public byte[] toModel(String graphName, String input, long batch, long channels, String result) {
         Proto graph = new Proto();
         for (Node n : nodes) {
             graph.message(1, node(n, n.output));
@@ -130,7 +131,7 @@ public final class OnnxGraph {
             t.bytes(9, i.raw);
             graph.message(5, t);
         }
-        graph.message(11, valueInfo(input, new Object[] {BATCH, channels, HEIGHT, WIDTH}));
+        graph.message(11, valueInfo(input, new Object[] {batch > 0 ? (Object) batch : BATCH, channels, HEIGHT, WIDTH}));
         graph.message(12, valueInfo("output", null));
 
         Proto opset = new Proto();

@@ -27,43 +27,64 @@ import java.util.List;
  * names, weights become initializers. A {@link Ops#convBn} pair the last eval forward ran folded is
  * written with the very folded arrays it used (one Conv, no BatchNormalization), as the script
  * interpreter does. ONNX graphs are single-assignment, so sharing and in-place writes need nothing.
- * Dynamic convolution (a per-sample kernel) has no equal ONNX form: writing it throws, and the model
- * stays on libtorch.
+ * Dynamic convolution (a per-sample kernel) has an ONNX form only for a fixed batch size (its batch
+ * folds into the conv's groups, an attribute): written for a dynamic batch it throws
+ * {@link FixedBatchOnly}.
  */
 public final class OnnxOps implements Ops<String> {
 
+    /** A graph that has an ONNX form only for a fixed batch size was asked for a dynamic batch. */
+    public static final class FixedBatchOnly extends UnsupportedOperationException {
+        FixedBatchOnly(String message) {
+            super(message);
+        }
+    }
+
     private final OnnxGraph g;
     private final Device device;
+    private final long batch;
     private final ConvBnFolding.Active folded = new ConvBnFolding.Active();
 
-    private OnnxOps(OnnxGraph graph, Device device) {
+    private OnnxOps(OnnxGraph graph, Device device, long batch) {
         this.g = graph;
         this.device = device;
+        this.batch = batch;
     }
 
     /**
      * The eval forward of {@code root} (whose last eval forward ran on {@code device}) as an ONNX model
-     * with input {@code input} of {@code channels} channels and output {@code output}.
+     * with input {@code input} of {@code channels} channels and output {@code output}, for any batch
+     * size ({@code batch = 0}) or for batches of exactly {@code batch}.
      *
+     * @throws FixedBatchOnly {@code batch = 0} and the forward has an ONNX form only for a fixed batch
      * @throws UnsupportedOperationException a block has no ONNX form
      */
-    public static byte[] write(Block root, Device device, long channels, String name) {
+    public static byte[] write(Block root, Device device, long batch, long channels, String name) {
         OnnxGraph graph = new OnnxGraph(true);
-        List<String> out = new OnnxOps(graph, device).child(root, List.of("input"));
+        List<String> out = new OnnxOps(graph, device, batch).child(root, List.of("input"));
         if (out.size() != 1) {
             throw new UnsupportedOperationException("the model returns " + out.size() + " values; ONNX export "
                     + "writes one output");
         }
-        return graph.toModel(name, "input", channels, out.get(0));
+        return graph.toModel(name, "input", batch, channels, out.get(0));
     }
 
     /**
-     * Why {@code root} (initialized) has no ONNX form, or null when it has one: its forward written
-     * without copying any weight.
+     * Why {@code root} (initialized) has no ONNX form even for a fixed batch size, or null when it has
+     * one: its forward written without copying any weight.
      */
     public static String unsupported(Block root) {
+        return dryRun(root, 1);
+    }
+
+    /** Whether {@code root} (initialized, with an ONNX form) has one only for a fixed batch size. */
+    public static boolean needsFixedBatch(Block root) {
+        return dryRun(root, 0) != null;
+    }
+
+    private static String dryRun(Block root, long batch) {
         try {
-            new OnnxOps(new OnnxGraph(false), Device.cpu()).child(root, List.of("input"));
+            new OnnxOps(new OnnxGraph(false), Device.cpu(), batch).child(root, List.of("input"));
             return null;
         } catch (UnsupportedOperationException e) {
             return e.getMessage();
@@ -294,8 +315,46 @@ public final class OnnxOps implements Ops<String> {
         }
     }
 
+    /**
+     * The per-sample kernels {@code attention · bank} (one MatMul); a batch of one is one Conv with
+     * them, a larger (fixed) batch one Conv of {@code batch × groups} groups over the batch folded into
+     * the channels, as the official module computes it. BatchNorm folded as for the scripted form.
+     */
     @Override
     public String mixtureConv(String x, String attention, Parameter bank, Parameter biasBank, MixtureConv spec) {
-        throw new UnsupportedOperationException("dynamic convolution (a kernel mixed per sample) has no equal ONNX form");
+        if (batch <= 0) {
+            throw new FixedBatchOnly("dynamic convolution (a kernel mixed per sample) has an ONNX form only for a "
+                    + "fixed batch size");
+        }
+        ConvBnFolding.FoldedMixture f = folded.mixture(bank);
+        long kernels = spec.kernels();
+        String flatBank = f != null ? g.weight(f.scaledBank())
+                : g.node("Reshape", List.of(g.weight(bank.getArray()), g.longs(kernels, -1)));
+        NDArray biases = f != null ? f.scaledBiasBank() : biasBank == null ? null : biasBank.getArray();
+        String bias = biases == null ? null : g.node("MatMul", List.of(attention, g.weight(biases))); // (N, out)
+        if (f != null) {
+            String shift = g.weight(f.shift());
+            bias = bias == null ? shift : add(bias, shift);
+        }
+        long out = spec.outChannels();
+        long in = spec.inChannels();
+        long k = spec.kernelSize();
+        String mixed = g.node("MatMul", List.of(attention, flatBank)); // (N, out · in/g · k · k)
+        String kernel = g.node("Reshape", List.of(mixed, g.longs(batch * out, in / spec.groups(), k, k)));
+        OnnxGraph.Attribute[] geometry = {new IntsAttribute("kernel_shape", new long[] {k, k}),
+                new IntsAttribute("strides", new long[] {spec.stride(), spec.stride()}),
+                new IntsAttribute("pads", pads(spec.padding(), spec.padding())),
+                new IntsAttribute("dilations", new long[] {spec.dilation(), spec.dilation()}),
+                new IntAttribute("group", batch * spec.groups())};
+        if (batch == 1) {
+            List<String> inputs = bias == null ? List.of(x, kernel)
+                    : List.of(x, kernel, g.node("Reshape", List.of(bias, g.longs(out))));
+            return g.node("Conv", inputs, geometry);
+        }
+        // Reshape's 0 keeps that axis of its input: the spatial sizes pass through.
+        String batchInChannels = g.node("Reshape", List.of(x, g.longs(1, batch * in, 0, 0)));
+        String y = g.node("Reshape", List.of(g.node("Conv", List.of(batchInChannels, kernel), geometry),
+                g.longs(batch, out, 0, 0)));
+        return bias == null ? y : add(y, g.node("Reshape", List.of(bias, g.longs(-1, out, 1, 1))));
     }
 }

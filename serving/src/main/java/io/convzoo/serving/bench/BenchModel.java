@@ -142,7 +142,26 @@ abstract class BenchModel implements AutoCloseable {
         });
     }
 
-    /** An ONNX export of the official code (DIR/id.onnx, tools/make_torchscript_traces.py --onnx) run by ONNX Runtime. */
+    /**
+     * The official code's file for {@code id} at batch {@code batch} in {@code dir}: DIR/id.bN{@code extension}
+     * (made where the batch is baked in), else DIR/id{@code extension}; null when neither exists.
+     */
+    static Path officialFile(Path dir, String id, int batch, String extension) {
+        if (dir == null) {
+            return null;
+        }
+        Path perBatch = dir.resolve(id + ".b" + batch + extension);
+        if (Files.isRegularFile(perBatch)) {
+            return perBatch;
+        }
+        Path any = dir.resolve(id + extension);
+        return Files.isRegularFile(any) ? any : null;
+    }
+
+    /**
+     * An ONNX export of the official code (DIR/id.onnx, or DIR/id.bN.onnx for batch N;
+     * tools/make_torchscript_traces.py --onnx) run by ONNX Runtime.
+     */
     static final class OfficialOnnx extends BenchModel {
         private final ai.onnxruntime.OrtSession session;
 
@@ -151,10 +170,9 @@ abstract class BenchModel implements AutoCloseable {
             this.session = session;
         }
 
-        /** The export of {@code id} in {@code dir}, or null when there is none. */
-        static Path find(Path dir, String id) {
-            Path file = dir == null ? null : dir.resolve(id + ".onnx");
-            return file != null && Files.isRegularFile(file) ? file : null;
+        /** The export of {@code id} for batch {@code batch} in {@code dir}, or null when there is none. */
+        static Path find(Path dir, String id, int batch) {
+            return officialFile(dir, id, batch, ".onnx");
         }
 
         /** A session with every graph optimization and {@code threads} intra-op threads, as our runtime makes. */
@@ -174,8 +192,8 @@ abstract class BenchModel implements AutoCloseable {
         float[] forward(NDArray x) {
             ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
             String input = session.getInputNames().iterator().next();
-            try (ai.onnxruntime.OnnxTensor t = ai.onnxruntime.OnnxTensor.createTensor(env,
-                    java.nio.FloatBuffer.wrap(x.toFloatArray()), x.getShape().getShape());
+            java.nio.FloatBuffer data = x.toByteBuffer(true).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+            try (ai.onnxruntime.OnnxTensor t = ai.onnxruntime.OnnxTensor.createTensor(env, data, x.getShape().getShape());
                  ai.onnxruntime.OrtSession.Result out = session.run(java.util.Map.of(input, t))) {
                 java.nio.FloatBuffer logits = ((ai.onnxruntime.OnnxTensor) out.get(0)).getFloatBuffer();
                 float[] copy = new float[logits.remaining()];
@@ -209,15 +227,7 @@ abstract class BenchModel implements AutoCloseable {
 
         /** The trace of {@code id} for batch {@code batch} in {@code dir}, or null when there is none. */
         static Path find(Path dir, String id, int batch) {
-            if (dir == null) {
-                return null;
-            }
-            Path perBatch = dir.resolve(id + ".b" + batch + ".pt");
-            if (Files.isRegularFile(perBatch)) {
-                return perBatch;
-            }
-            Path any = dir.resolve(id + ".pt");
-            return Files.isRegularFile(any) ? any : null;
+            return officialFile(dir, id, batch, ".pt");
         }
 
         static Traced load(String id, Path file) throws IOException {

@@ -57,6 +57,7 @@ public final class InferenceBench {
         Map<String, Long> macs = new LinkedHashMap<>();
         List<Cell> cells = new ArrayList<>();
         Map<Path, BenchModel.Traced> traces = new LinkedHashMap<>();
+        Map<Path, BenchModel.OfficialOnnx> exports = new LinkedHashMap<>();
         try {
             for (String id : options.models()) {
                 macs.put(id, BenchModel.macsPerImage(id));
@@ -73,23 +74,12 @@ public final class InferenceBench {
                     variants.add(new BenchModel.Ours(id, manager, BenchModel.Variant.PLAIN));
                 }
                 all.addAll(variants);
-                Path onnxFile = BenchModel.OfficialOnnx.find(options.torchscriptDir(), id);
-                BenchModel.OfficialOnnx officialOnnx = onnxFile == null ? null
-                        : BenchModel.OfficialOnnx.load(id, onnxFile, options.threads());
-                if (officialOnnx != null) {
-                    all.add(officialOnnx);
-                }
+                BenchModel.OfficialOnnx officialOnnx = null;
                 for (int batch : options.batches()) {
-                    Path file = BenchModel.Traced.find(options.torchscriptDir(), id, batch);
-                    BenchModel.Traced traced = null;
-                    if (file != null) {
-                        traced = traces.get(file);
-                        if (traced == null) {
-                            traced = BenchModel.Traced.load(id, file);
-                            traces.put(file, traced);
-                            all.add(traced);
-                        }
-                    }
+                    officialOnnx = loadOnce(exports, BenchModel.OfficialOnnx.find(options.torchscriptDir(), id, batch),
+                            f -> BenchModel.OfficialOnnx.load(id, f, options.threads()), all);
+                    BenchModel.Traced traced = loadOnce(traces, BenchModel.Traced.find(options.torchscriptDir(), id, batch),
+                            f -> BenchModel.Traced.load(id, f), all);
                     int s = options.size() != null ? options.size() : BenchModel.inputSize(id);
                     NDArray x = manager.randomNormal(0f, 1f, new Shape(batch, BenchModel.inputChannels(id), s, s),
                             DataType.FLOAT32);
@@ -125,6 +115,26 @@ public final class InferenceBench {
                 m.close();
             }
         }
+    }
+
+    /** A file's model loaded once however many batches use it (added to {@code all} to be closed); null for no file. */
+    private static <M extends BenchModel> M loadOnce(Map<Path, M> loaded, Path file, Loader<M> load, List<BenchModel> all)
+            throws IOException {
+        if (file == null) {
+            return null;
+        }
+        M model = loaded.get(file);
+        if (model == null) {
+            model = load.load(file);
+            loaded.put(file, model);
+            all.add(model);
+        }
+        return model;
+    }
+
+    /** Loads an official model file. */
+    private interface Loader<M> {
+        M load(Path file) throws IOException;
     }
 
     private List<Row> rows(List<Cell> cells, Map<String, Long> macs) {

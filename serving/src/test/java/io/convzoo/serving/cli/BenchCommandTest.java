@@ -32,6 +32,28 @@ class BenchCommandTest {
     }
 
     @Test
+    void ortRowsForEveryModelWithAnOnnxFormAndTheOfficialExportOfItsBatch(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        // A batch-2-only "official" export, as tools/make_torchscript_traces.py --onnx writes for the dynamic conv.
+        java.nio.file.Path export = dir.resolve("res2net_small.b2.onnx");
+        CliRun exported = CliRun.of("export", "res2net_small", "--untrained", "--format", "onnx", "--out", export.toString());
+        assertEquals(0, exported.code(), exported.err());
+        CliRun r = CliRun.of("bench", "--models", "res2net_small,dy_resnet_small", "--batch", "1,2", "--rounds", "2",
+                "--warmup", "1", "--ort", "--torchscript-dir", dir.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        java.util.List<String> cells = new java.util.ArrayList<>();
+        for (JsonElement e : JsonParser.parseString(r.out()).getAsJsonObject().get("results").getAsJsonArray()) {
+            JsonObject row = e.getAsJsonObject();
+            cells.add(row.get("model").getAsString() + " " + row.get("impl").getAsString() + " " + row.get("batch").getAsInt());
+            boolean compared = row.has("ratioVsOnnxRuntime") && !row.get("ratioVsOnnxRuntime").isJsonNull();
+            boolean exportedBatch = row.get("model").getAsString().equals("res2net_small") && row.get("batch").getAsInt() == 2;
+            assertEquals(exportedBatch, compared, row.toString());
+        }
+        assertEquals(java.util.List.of("res2net_small ours 1", "res2net_small ours-ort 1", "res2net_small ours 2",
+                "res2net_small ours-ort 2", "res2net_small onnxruntime 2", "dy_resnet_small ours 1",
+                "dy_resnet_small ours-ort 1", "dy_resnet_small ours 2", "dy_resnet_small ours-ort 2"), cells);
+    }
+
+    @Test
     void unknownModelIsOneClearLine() {
         CliRun r = CliRun.of("bench", "--models", "res2net_smal");
         assertEquals(2, r.code());

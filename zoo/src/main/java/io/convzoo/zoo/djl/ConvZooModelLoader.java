@@ -56,8 +56,9 @@ public class ConvZooModelLoader implements ModelLoader {
 
     /**
      * Argument: where a prepared model's eval forwards run on CPU: {@code libtorch}, {@code onnxruntime}
-     * (the model's ONNX form through ONNX Runtime; a model without one, dynamic convolution, stays on
-     * libtorch) or {@code auto} (the default: ONNX Runtime where the model has an ONNX form and runs on
+     * (the model's ONNX form through ONNX Runtime; a model without one stays on libtorch, and a
+     * dynamic-convolution model, whose form is written per batch size, runs its first two input shapes
+     * on ONNX Runtime and others on libtorch) or {@code auto} (the default: ONNX Runtime where the model has an ONNX form and runs on
      * the CPU). The model's property {@code runtime} says which one it got. With {@code script=false}
      * nothing is compiled: the prepared model runs block by block on libtorch.
      */

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.onnxruntime.OnnxTensor;
@@ -16,6 +17,7 @@ import io.convzoo.blocks.ConvBnFolding;
 import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.onnx.OnnxGraph;
 import io.convzoo.blocks.onnx.OnnxOps;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.List;
@@ -31,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * optimizations. Made at the first eval forward, like the scripted forward: the block-by-block
  * forward runs first (it folds, and it is the reference), the graph is written and the session kept
  * only if its output matches within {@link CompiledSources#TOLERANCE}. Inputs on another device, a
- * model without an ONNX form (dynamic convolution) or a session that cannot be made go to
+ * model without an ONNX form or a session that cannot be made go to
  * {@code libtorch}, the compiled forward the model would otherwise run (the scripted one), and
  * {@link #runtime()} says so. A training forward or new parameter arrays make the sessions stale.
  *
@@ -40,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * session with dynamic sizes. Pinned, ORT's optimizer fuses every conv with its ReLU and residual add
  * and needs no reshapes around its blocked layout; with dynamic sizes it leaves 48 Reshape, 16 Add
  * and 16 Relu nodes more in Res2Net-50 (docs/benchmarks.md). Each session holds its own copy of the
- * folded weights.
+ * folded weights. A model with dynamic convolution has an ONNX form only for a fixed batch size
+ * ({@link OnnxOps.FixedBatchOnly}): its sessions are pinned to [N, H, W], and inputs of other shapes,
+ * once {@link #PINNED_SIZES} are pinned, run on {@code libtorch}.
  */
 public final class OnnxRuntimeForward implements CompiledForward {
 
@@ -57,6 +61,8 @@ public final class OnnxRuntimeForward implements CompiledForward {
 
     /** Sessions by pinned input size [H, W], or {@link #ANY_SIZE}. */
     private final Map<List<Long>, Session> sessions = new HashMap<>();
+    /** Whether the graph has an ONNX form only for a fixed batch (dynamic convolution); null until known. */
+    private Boolean fixedBatch;
     /** Why the model runs on libtorch instead, or null while ONNX Runtime is (or may be) used. */
     private volatile String onLibtorchBecause;
 
@@ -92,12 +98,15 @@ public final class OnnxRuntimeForward implements CompiledForward {
 
     @Override
     public NDList forward(NDList inputs, Supplier<NDList> blockByBlock) {
-        if (inputs.size() != 1 || inputs.head().getShape().dimension() != 4
-                || !inputs.head().getDevice().getDeviceType().equals(Device.Type.CPU) || onLibtorchBecause != null) {
+        NDArray x = inputs.size() == 1 ? inputs.head() : null;
+        if (x == null || x.getShape().dimension() != 4 || x.getDataType() != DataType.FLOAT32
+                || !x.getDevice().getDeviceType().equals(Device.Type.CPU) || onLibtorchBecause != null) {
             return onLibtorch(inputs, blockByBlock);
         }
-        NDArray x = inputs.head();
         List<Long> size = sessionSize(x.getShape());
+        if (size == null) {
+            return onLibtorch(inputs, blockByBlock);
+        }
         Session s = acquire(size);
         if (s != null) {
             try {
@@ -123,7 +132,7 @@ public final class OnnxRuntimeForward implements CompiledForward {
      * of {@code sample} first (it folds, and it is the reference), writes the graph, and keeps it only if
      * ONNX Runtime's output on {@code sample} matches within {@link CompiledSources#TOLERANCE}.
      *
-     * @throws UnsupportedOperationException a block has no ONNX form (dynamic convolution)
+     * @throws UnsupportedOperationException a block has no ONNX form for a dynamic batch (dynamic convolution)
      * @throws IllegalStateException ONNX Runtime's output differs
      */
     public static void export(DataflowBlock root, NDArray sample, java.nio.file.Path file) throws java.io.IOException {
@@ -133,7 +142,7 @@ public final class OnnxRuntimeForward implements CompiledForward {
             NDArray reference = root.forward(new ai.djl.training.ParameterStore(scope, false), new NDList(sample), false)
                     .head();
             long channels = sample.getShape().get(1);
-            byte[] model = OnnxOps.write(root, sample.getDevice(), channels, root.toString());
+            byte[] model = OnnxOps.write(root, sample.getDevice(), 0, channels, root.toString());
             try (Session s = new Session(model, new CompiledSources(root), ANY_SIZE)) {
                 String difference = CompiledSources.difference(s.run(sample), reference);
                 if (difference != null) {
@@ -152,20 +161,30 @@ public final class OnnxRuntimeForward implements CompiledForward {
         return libtorch == null ? blockByBlock.get() : libtorch.forward(inputs, blockByBlock);
     }
 
-    /** The session key of an input of {@code shape}: its [H, W] while sizes are left to pin, else any size. */
+    /**
+     * The session key of an input of {@code shape}: its [H, W] ([N, H, W] for a graph that needs a fixed
+     * batch) while sizes are left to pin; then any size, or null (libtorch) for a fixed-batch graph.
+     */
     private synchronized List<Long> sessionSize(Shape shape) {
-        List<Long> size = List.of(shape.get(2), shape.get(3));
+        if (fixedBatch == null) {
+            fixedBatch = OnnxOps.needsFixedBatch(root);
+        }
+        List<Long> size = fixedBatch ? List.of(shape.get(0), shape.get(2), shape.get(3))
+                : List.of(shape.get(2), shape.get(3));
         if (sessions.containsKey(size)) {
             return size;
         }
         long pinned = sessions.keySet().stream().filter(k -> !k.equals(ANY_SIZE)).count();
-        return pinned < PINNED_SIZES ? size : ANY_SIZE;
+        if (pinned < PINNED_SIZES) {
+            return size;
+        }
+        return fixedBatch ? null : ANY_SIZE;
     }
 
     private void create(List<Long> size, NDArray x, NDArray reference) {
         Session s = null;
         try {
-            byte[] model = OnnxOps.write(root, x.getDevice(), channels, name);
+            byte[] model = OnnxOps.write(root, x.getDevice(), size.size() == 3 ? size.get(0) : 0, channels, name);
             s = new Session(model, new CompiledSources(root), size);
             String difference = CompiledSources.difference(s.run(x), reference);
             if (difference != null) {
@@ -239,15 +258,15 @@ public final class OnnxRuntimeForward implements CompiledForward {
         boolean retired;
         private boolean closed;
 
-        /** @param size the [H, W] the session is pinned to, or {@link #ANY_SIZE} */
+        /** @param size the [H, W] or [N, H, W] the session is pinned to, or {@link #ANY_SIZE} */
         Session(byte[] model, CompiledSources sources, List<Long> size) throws OrtException {
             try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
                 options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
                 options.setIntraOpNumThreads(intraOpThreads());
                 options.setInterOpNumThreads(1);
-                if (!size.isEmpty()) {
-                    options.setSymbolicDimensionValue(OnnxGraph.HEIGHT, size.get(0));
-                    options.setSymbolicDimensionValue(OnnxGraph.WIDTH, size.get(1));
+                if (!size.isEmpty()) { // the batch of an [N, H, W] key is fixed in the graph itself
+                    options.setSymbolicDimensionValue(OnnxGraph.HEIGHT, size.get(size.size() - 2));
+                    options.setSymbolicDimensionValue(OnnxGraph.WIDTH, size.get(size.size() - 1));
                 }
                 this.ort = OrtEnvironment.getEnvironment().createSession(model, options);
             }
@@ -264,9 +283,10 @@ public final class OnnxRuntimeForward implements CompiledForward {
 
         /** The output of {@code x}, an array of {@code x}'s manager. */
         NDArray run(NDArray x) throws OrtException {
-            float[] data = x.toFloatArray();
+            // A direct view of the array's memory where the engine has one: ORT reads it without a copy.
+            FloatBuffer data = x.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), x.getShape().getShape());
+            try (OnnxTensor input = OnnxTensor.createTensor(env, data, x.getShape().getShape());
                  OrtSession.Result result = ort.run(Map.of("input", input))) {
                 OnnxTensor out = (OnnxTensor) result.get(0);
                 FloatBuffer values = out.getFloatBuffer();

@@ -25,17 +25,17 @@ public final class HetConvNets implements ModelFamily {
     /** Part of the small variant. */
     public static final int SMALL_PART = 4;
 
-    /** Every registered variant: VGG-16, ResNet-34, ResNet-50 for each P. */
-    public static final List<ModelSpec> VARIANTS = variants(PARTS);
-
     /**
      * The small variant's line, NOT registered yet: a Fashion-MNIST variant must ship trained weights
      * (ShippedWeightsTest), and its training run had not finished (docs/pretrained.md). Registering it
-     * is adding this line to {@link #VARIANTS} once the weights are in the jar.
+     * is adding it to {@link #VARIANTS} once the weights are in the jar.
      */
     public static final ModelSpec SMALL = new ModelSpec("hetconv_resnet_small", FAMILY,
             properties("10", SMALL_PART, Datasets.FASHION_MNIST), new ModelArgs(10, 1, false, Map.of()),
             Datasets.FASHION_MNIST_SPEC, HetConvNets::resnetSmall);
+
+    /** Every registered variant: VGG-16, ResNet-34, ResNet-50 for each P. */
+    public static final List<ModelSpec> VARIANTS = variants(PARTS);
 
     private static List<ModelSpec> variants(int[] parts) {
         List<ModelSpec> specs = new ArrayList<>();
@@ -74,13 +74,13 @@ public final class HetConvNets implements ModelFamily {
     }
 
     /**
-     * Small-image variant (28×28): 3×3/1 stem to 16 channels, then three stages of one HetConv basic
-     * block (P = 4) each, widths 24/48/96, every stage strided (28 → 14 → 7 → 4): 3.4 M MACs, sized
-     * to train to 92% on two CPU cores shared with other jobs within the hour (docs/pretrained.md).
+     * Small-image variant (28×28): 3×3/1 stem to 32 channels, then four stages of one HetConv basic
+     * block (P = 4) each, widths 32/64/128/256, strides 1, 2, 2, 2 (28 → 28 → 14 → 7 → 4), the layout
+     * of dy_resnet_small at twice its widths (docs/pretrained.md).
      */
     public static ResNet resnetSmall(ModelArgs args) {
-        ResNet.Layout layout = new ResNet.Layout(ResNet.Stem.SMALL, 16, new int[] {1, 1, 1},
-                new int[] {24, 48, 96}, new int[] {2, 2, 2}, HetResidual.Kind.BASIC.expansion);
+        ResNet.Layout layout = new ResNet.Layout(ResNet.Stem.SMALL, 32, new int[] {1, 1, 1, 1},
+                new int[] {32, 64, 128, 256}, new int[] {1, 2, 2, 2}, HetResidual.Kind.BASIC.expansion);
         return build("hetconv_resnet_small", layout, HetResidual.Kind.BASIC, SMALL_PART, args);
     }
 

@@ -114,24 +114,29 @@ class HetConvNetsCountsTest {
         return new long[] {t.params, t.macs};
     }
 
-    /** hetconv_resnet_small on 28×28: 16-channel 3×3 stem, basic blocks 24/48/96, each stage strided. */
+    /** hetconv_resnet_small on 28×28: 32-channel 3×3 stem, one basic block per stage, 32/64/128/256, strides 1, 2, 2, 2. */
     private static long[] small() {
         Tally t = new Tally();
-        t.conv(1, 16, 3, 28);
-        t.batchNorm(16);
-        long in = 16;
+        t.conv(1, 32, 3, 28);
+        t.batchNorm(32);
+        long in = 32;
         long side = 28;
-        for (long width : new long[] {24, 48, 96}) {
-            side = (side + 1) / 2;
+        long[] widths = {32, 64, 128, 256};
+        for (int s = 0; s < widths.length; s++) {
+            long width = widths[s];
+            boolean strided = s > 0;
+            side = strided ? (side + 1) / 2 : side;
             t.het(in, width, 4, side);
             t.batchNorm(width);
             t.het(width, width, 4, side);
             t.batchNorm(width);
-            t.conv(in, width, 1, side);
-            t.batchNorm(width);
+            if (strided || in != width) {
+                t.conv(in, width, 1, side);
+                t.batchNorm(width);
+            }
             in = width;
         }
-        t.linear(96, 10);
+        t.linear(256, 10);
         return new long[] {t.params, t.macs};
     }
 
@@ -158,6 +163,8 @@ class HetConvNetsCountsTest {
         assertEquals(10, vgg.defaults().numClasses());
         assertEquals("32", ModelRegistry.get("hetconv_resnet50_p32").properties().get("part"));
         ModelSpec small = HetConvNets.SMALL;
+        assertEquals(Map.of("family", "hetconv", "depth", "10", "part", "4", "dataset", "fashion-mnist"),
+                small.properties());
         assertEquals(28, small.inputSize());
         assertEquals(1, small.defaults().inputChannels());
     }
