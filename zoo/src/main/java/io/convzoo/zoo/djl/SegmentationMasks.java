@@ -67,4 +67,16 @@ public final class SegmentationMasks {
         out.sort(Comparator.comparingDouble(Share::fraction).reversed().thenComparingInt(Share::classId));
         return out;
     }
+
+    /** A row-major h×w label map as outH×outW rows, nearest neighbour (pixel centres). */
+    public static int[][] scaleNearest(int[] labels, int h, int w, int outH, int outW) {
+        int[][] out = new int[outH][outW];
+        for (int y = 0; y < outH; y++) {
+            int sy = Math.min(h - 1, (int) ((y + 0.5) * h / outH));
+            for (int x = 0; x < outW; x++) {
+                out[y][x] = labels[sy * w + Math.min(w - 1, (int) ((x + 0.5) * w / outW))];
+            }
+        }
+        return out;
+    }
 }

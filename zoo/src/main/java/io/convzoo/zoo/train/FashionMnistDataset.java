@@ -231,7 +231,7 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
         int dy = 0;
         boolean mirror = false;
         if (augment) {
-            SplittableRandom r = new SplittableRandom(mix(seed, epoch, src));
+            SplittableRandom r = new SplittableRandom(EpochAware.sampleSeed(seed, epoch, src));
             dx = padding == 0 ? 0 : r.nextInt(2 * padding + 1) - padding;
             dy = padding == 0 ? 0 : r.nextInt(2 * padding + 1) - padding;
             mirror = flip && r.nextBoolean();
@@ -251,13 +251,6 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
             }
         }
         return out;
-    }
-
-    private static long mix(long seed, int epoch, int index) {
-        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + index * 0x94D049BB133111EBL;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 
     @Override
