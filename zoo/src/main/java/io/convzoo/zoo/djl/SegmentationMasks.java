@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * A segmentation model's {@link CategoryMask} as a picture and as class shares: each class its own
  * fixed colour (the bits of class + 1 spread over R, G and B from the high bit down, so neighbouring
- * ids get distant colours), and the fraction of pixels each class covers.
+ * ids get distant colours), and the fraction of pixels each class covers; and label maps scaled
+ * nearest-neighbour (the translator's mask, the training crops' random scale).
  */
 public final class SegmentationMasks {
 
