@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.dataset.RandomAccessDataset;
 import ai.djl.training.dataset.Record;
 import ai.djl.util.Progress;
 import io.convzoo.zoo.Datasets;
@@ -28,7 +27,7 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * A semantic-segmentation folder in ADE20K's layout as a DJL {@link RandomAccessDataset}:
+ * A semantic-segmentation folder in ADE20K's layout as a DJL {@link ai.djl.training.dataset.RandomAccessDataset}:
  * {@code images/<split>/NAME.jpg|png} with {@code annotations/<split>/NAME.png} ({@code split}
  * {@code training} or {@code validation}), the annotation a single-channel PNG of the same size
  * holding a label per pixel, 0 = "other" and 1..K the classes. Labels are shifted as
@@ -44,7 +43,7 @@ import javax.imageio.stream.ImageInputStream;
  * normalization) and the labels with 255. The draws depend only on (seed, epoch, sample)
  * ({@link EpochAware}).
  */
-public final class SegmentationFolder extends RandomAccessDataset implements EpochAware {
+public final class SegmentationFolder extends SeededDataset {
 
     /** Class names beside {@code images/} and {@code annotations/}, one a line, label 1 first. */
     public static final String CLASSES_FILE = "classes.txt";
@@ -73,12 +72,10 @@ public final class SegmentationFolder extends RandomAccessDataset implements Epo
     private final boolean augment;
     private final float scaleMin;
     private final float scaleMax;
-    private final long seed;
     private final int limit;
     private final float[] mean;
     private final float[] std;
     private final List<Sample> samples;
-    private volatile int epoch;
     private List<Sample> chosen;
 
     private SegmentationFolder(Builder b) {
@@ -90,7 +87,6 @@ public final class SegmentationFolder extends RandomAccessDataset implements Epo
         this.augment = b.augment;
         this.scaleMin = b.scaleMin;
         this.scaleMax = b.scaleMax;
-        this.seed = b.seed;
         this.limit = b.limit;
         this.mean = b.data.mean();
         this.std = b.data.std();
@@ -195,14 +191,6 @@ public final class SegmentationFolder extends RandomAccessDataset implements Epo
     }
 
     @Override
-    public void setEpoch(int epoch) {
-        this.epoch = epoch;
-        if (sampler instanceof EpochAware aware) {
-            aware.setEpoch(epoch);
-        }
-    }
-
-    @Override
     protected long availableSize() {
         requirePrepared();
         return chosen.size();
@@ -212,17 +200,6 @@ public final class SegmentationFolder extends RandomAccessDataset implements Epo
         if (chosen == null) {
             throw new IllegalStateException("call prepare() before reading SegmentationFolder");
         }
-    }
-
-    /** Classes of the labels (after the shift, 0..numClasses−1). */
-    public int numClasses() {
-        return numClasses;
-    }
-
-    /** The split's image files, in record order. */
-    public List<Path> images() {
-        requirePrepared();
-        return chosen.stream().map(Sample::image).toList();
     }
 
     /** An image and its label map as the model sees them: (3, crop, crop) row-major and (crop, crop). */
@@ -316,7 +293,7 @@ public final class SegmentationFolder extends RandomAccessDataset implements Epo
     }
 
     /** Builder of {@link SegmentationFolder}; the folder is listed (and missing files named) by build. */
-    public static final class Builder extends BaseBuilder<Builder> {
+    public static final class Builder extends SeededDataset.Builder<Builder> {
 
         private final Path root;
         private final Split split;
@@ -325,11 +302,8 @@ public final class SegmentationFolder extends RandomAccessDataset implements Epo
         private boolean augment;
         private float scaleMin = SCALE_MIN;
         private float scaleMax = SCALE_MAX;
-        private long seed = 42;
         private int limit;
         private Datasets data = Datasets.ADE20K_SPEC;
-        private int batchSize;
-        private boolean shuffle;
         private List<Sample> samples;
 
         Builder(Path root, Split split) {
@@ -383,12 +357,6 @@ public final class SegmentationFolder extends RandomAccessDataset implements Epo
             return this;
         }
 
-        /** Seed of augmentation, shuffling and {@link #optLimit}. */
-        public Builder optSeed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
         /** Only {@code n} images, a seeded random choice (0: all). */
         public Builder optLimit(int n) {
             if (n < 0) {
@@ -398,21 +366,10 @@ public final class SegmentationFolder extends RandomAccessDataset implements Epo
             return this;
         }
 
-        /** Batches of {@code batchSize}, shuffled per epoch from the seed (see {@link SeededBatchSampler}). */
-        public Builder setBatch(int batchSize, boolean shuffle) {
-            if (batchSize < 1) {
-                throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
-            }
-            this.batchSize = batchSize;
-            this.shuffle = shuffle;
-            return this;
-        }
-
         /** Lists the split; a missing folder, an empty one or an image without annotation is an error. */
         public SegmentationFolder build() throws IOException {
             samples = list(root, split);
-            // without setBatch: records one at a time, in order (crop and get need no sampler)
-            setSampling(new SeededBatchSampler(batchSize > 0 ? batchSize : 1, shuffle, false, seed));
+            applySampling();
             return new SegmentationFolder(this);
         }
     }
