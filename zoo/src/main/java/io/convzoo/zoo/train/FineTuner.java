@@ -53,7 +53,7 @@ import java.util.stream.Stream;
  * <p>Output directory layout: {@code history.json}, {@code loss.png}, {@code accuracy.png},
  * {@code confusion.png} (final model on the validation set; up to
  * {@link TrainingCharts#CONFUSION_MAX_CLASSES} classes), {@code <name>.params} (final
- * parameters), {@code <name>-best.params} (best validation accuracy), {@code checkpoints/epoch-NNNN/}
+ * parameters), {@code <name>-best.params} (best validation accuracy or mIoU), {@code checkpoints/epoch-NNNN/}
  * ({@code <name>.params}, {@code optimizer.bin}, {@code state.json}; the last two are kept).
  *
  * <p>Determinism: shuffling and augmentation depend only on (seed, epoch), so a resumed run sees
