@@ -84,7 +84,7 @@ public final class ImagePreprocessing {
      * HWC unsigned pixel values exactly as DJL's {@code BufferedImageWrapper.toNDArray} makes them
      * (8-bit gray taken as is; otherwise ARGB, with gray = round(0.299 R + 0.587 G + 0.114 B)).
      */
-    static int[] pixels(BufferedImage image, int channels) {
+    public static int[] pixels(BufferedImage image, int channels) {
         int w = image.getWidth();
         int h = image.getHeight();
         int[] out = new int[w * h * channels];
@@ -120,7 +120,7 @@ public final class ImagePreprocessing {
      * divided by 255). For small images the native round trips cost far more than this arithmetic;
      * {@code ImagePreprocessorTest} checks that both agree.
      */
-    static float[] resizeBilinear(int[] hwc, int inH, int inW, int channels, int outH, int outW) {
+    public static float[] resizeBilinear(int[] hwc, int inH, int inW, int channels, int outH, int outW) {
         Taps tx = Taps.of(inW, outW);
         Taps ty = Taps.of(inH, outH);
         float[] rows = new float[inH * outW * channels]; // width pass

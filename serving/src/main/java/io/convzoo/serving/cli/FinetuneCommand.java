@@ -17,6 +17,8 @@ import io.convzoo.zoo.train.FineTuner;
 import io.convzoo.zoo.train.FineTuneOutput;
 import io.convzoo.zoo.train.ImageFolderData;
 import io.convzoo.zoo.train.ModelSurgery;
+import io.convzoo.zoo.train.SegmentationFolder;
+import io.convzoo.zoo.arch.pyconv.PyConvSegNet;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -32,10 +34,16 @@ import picocli.CommandLine.Option;
  * final ones, {@code --export final}): {@code <id>-0000.params}, serving.properties and synset.txt
  * (the class names: an image folder's sub-folder names), so {@code predict DIR}, {@code eval DIR},
  * {@code export DIR}, {@code serve --model DIR} and {@code Criteria.optModelUrls} load it
- * ({@link FineTuneOutput#makeModelDirectory}).
+ * ({@link FineTuneOutput#makeModelDirectory}). A segmentation model (PyConvSegNet) trains on a folder in
+ * ADE20K's layout ({@link SegmentationFolder}) with {@link io.convzoo.zoo.train.SegmentationLoss} (main +
+ * {@code --aux-weight} × aux), pixel accuracy and mIoU; its run directory predicts masks
+ * ({@code predict DIR img.png --output mask.png}).
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true, versionProvider = ConvZooCli.Version.class,
-        description = "Fine-tune a zoo model on Fashion-MNIST or a folder of images (one sub-folder per class).")
+        description = {"Fine-tune a zoo model on Fashion-MNIST or a folder of images (one sub-folder per class).",
+                "A segmentation model (pyconvsegnet_*) takes a folder in ADE20K's layout: images/{training,validation}/"
+                        + "NAME.jpg|png and annotations/{training,validation}/NAME.png (label 0 = other, ignored; "
+                        + "1..K the classes, named by an optional classes.txt, else ADE20K's 150)."})
 public final class FinetuneCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Parameters(index = "0", arity = "0..1", paramLabel = "<id>",
@@ -47,7 +55,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     String modelId;
 
     @Option(names = "--data", defaultValue = "fashion-mnist", paramLabel = "<folder|fashion-mnist>",
-            description = "'fashion-mnist' or an image folder (class sub-folders, or train/ and val/). Default: ${DEFAULT-VALUE}.")
+            description = "'fashion-mnist' or an image folder (class sub-folders, or train/ and val/); for a "
+                    + "segmentation model a folder in ADE20K's layout. Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--fashion-mnist-dir", paramLabel = "DIR",
@@ -100,6 +109,14 @@ public final class FinetuneCommand implements Callable<Integer> {
             description = "Fixes shuffling, augmentation and the initial weights (default ${DEFAULT-VALUE}).")
     long seed;
     @Option(names = "--no-progress", description = "No progress bar (the per-epoch lines stay).") boolean noProgress;
+    @Option(names = "--aux-weight", paramLabel = "W",
+            description = "Segmentation: weight of the auxiliary head's loss (default the official "
+                    + PyConvSegNet.AUX_WEIGHT + ").")
+    Float auxWeight;
+    @Option(names = "--crop-size", paramLabel = "PX",
+            description = "Segmentation: side of the square training and validation crops (default the model's input "
+                    + "size, 473 for PyConvSegNet; PyConvSegNet takes 8k + 1).")
+    Integer cropSize;
     @Option(names = "--export", defaultValue = "best", paramLabel = "best|final",
             description = "Which weights the run directory serves as a model: the best validation epoch's or the last "
                     + "epoch's (default ${DEFAULT-VALUE}).")
@@ -117,14 +134,31 @@ public final class FinetuneCommand implements Callable<Integer> {
         modelId = positionalId != null ? positionalId : modelId;
         ModelSpec spec = ModelRegistry.get(modelId);
         FineTuneOutput.Weights exported = FineTuneOutput.Weights.parse(export);
+        boolean segmentation = "segmentation".equals(spec.properties().get("task"));
+        if (!segmentation && (auxWeight != null || cropSize != null)) {
+            throw new IllegalArgumentException("--aux-weight and --crop-size are for segmentation models; " + spec.id()
+                    + " is a classifier");
+        }
         boolean fashion = Datasets.FASHION_MNIST.equals(data);
+        if (segmentation && fashion) {
+            throw new IllegalArgumentException(spec.id() + " is a segmentation model: --data takes a folder in ADE20K's "
+                    + "layout (images/training, annotations/training, ...), not fashion-mnist");
+        }
         Datasets norm = fashion ? Datasets.FASHION_MNIST_SPEC : Datasets.of(spec.properties().getOrDefault("dataset",
                 Datasets.IMAGENET));
-        int size = fashion ? FashionMnistDataset.SIZE : spec.inputSize();
+        int size = fashion ? FashionMnistDataset.SIZE : segmentation && cropSize != null ? cropSize : spec.inputSize();
         RandomAccessDataset train;
         RandomAccessDataset val;
         List<String> classes;
-        if (fashion) {
+        if (segmentation) {
+            Path root = Path.of(data);
+            classes = SegmentationFolder.classNames(root, norm.classNames());
+            train = segmentationSplit(root, SegmentationFolder.Split.TRAINING, norm, size, classes.size(), subset)
+                    .optAugmentation(SegmentationFolder.SCALE_MIN, SegmentationFolder.SCALE_MAX)
+                    .setBatch(batchSize, true).build();
+            val = segmentationSplit(root, SegmentationFolder.Split.VALIDATION, norm, size, classes.size(), valSubset)
+                    .setBatch(batchSize, false).build();
+        } else if (fashion) {
             Path dir = fashionDir != null ? fashionDir : FashionMnistDataset.defaultDirectory();
             if (!FashionMnistDataset.isInstalled(dir)) {
                 throw new java.io.FileNotFoundException(FashionMnistDataset.howToInstall(dir));
@@ -158,6 +192,9 @@ public final class FinetuneCommand implements Callable<Integer> {
                 .schedule(warmupEpochs, 0f).freezeBackbone(freeze)
                 .backboneLrScale(backboneScale != null ? backboneScale : pretrained ? 0.1f : 1f)
                 .earlyStopping(patience, 0f).seed(seed).progressBar(!noProgress).outputDir(out).resumeFrom(resume);
+        if (segmentation) {
+            cfg.segmentation(auxWeight != null ? auxWeight : PyConvSegNet.AUX_WEIGHT);
+        }
         if ("adamw".equalsIgnoreCase(optimizer)) {
             cfg.adamW(lr != null ? lr : 1e-3f).weightDecay(weightDecay != null ? weightDecay : 0.05f);
         } else if ("sgd".equalsIgnoreCase(optimizer)) {
@@ -185,9 +222,17 @@ public final class FinetuneCommand implements Callable<Integer> {
                     fashion ? Datasets.FASHION_MNIST : data, norm.name(), classes));
             FineTuner.Result r = new FineTuner(cfg).fit(model, train, val,
                     new Shape(batchSize, norm.channels(), size, size), classes);
-            System.out.printf("best validation accuracy %.4f at epoch %d%s; final %.4f; outputs in %s%n",
-                    r.bestValAccuracy(), r.bestEpoch(), r.stoppedEarly() ? " (stopped early)" : "",
-                    r.confusion() == null ? Double.NaN : r.confusion().accuracy(), out);
+            if (segmentation) {
+                System.out.printf("best validation mIoU %.4f (pixel accuracy %.4f) at epoch %d%s; final mIoU %.4f "
+                                + "(pixel accuracy %.4f); outputs in %s%n", r.bestValMeanIoU(), r.bestValAccuracy(),
+                        r.bestEpoch(), r.stoppedEarly() ? " (stopped early)" : "",
+                        r.confusion() == null ? Double.NaN : r.confusion().meanIoU(),
+                        r.confusion() == null ? Double.NaN : r.confusion().accuracy(), out);
+            } else {
+                System.out.printf("best validation accuracy %.4f at epoch %d%s; final %.4f; outputs in %s%n",
+                        r.bestValAccuracy(), r.bestEpoch(), r.stoppedEarly() ? " (stopped early)" : "",
+                        r.confusion() == null ? Double.NaN : r.confusion().accuracy(), out);
+            }
             if (r.confusion() != null) {
                 FineTuneOutput.makeModelDirectory(out, exported);
                 System.out.printf("model: %s (%s weights%s) — bin/convzoo predict %s IMAGE, eval, export, serve --model %s%n",
@@ -196,6 +241,13 @@ public final class FinetuneCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** A split of a segmentation folder with the run's normalization, crop size, classes, seed and limit. */
+    private SegmentationFolder.Builder segmentationSplit(Path root, SegmentationFolder.Split split, Datasets norm,
+                                                         int size, int numClasses, int limit) {
+        return SegmentationFolder.builder(root, split).optNormalization(norm).optCropSize(size).optNumClasses(numClasses)
+                .optSeed(seed).optLimit(limit);
     }
 
     /** Loads the installed pretrained weights into a default build and copies what fits. */

@@ -163,25 +163,13 @@ public class ConvZooTranslatorFactory implements TranslatorFactory {
             int w = (int) logits.getShape().get(2);
             int[] classes = logits.argMax(0).toType(ai.djl.ndarray.types.DataType.INT32, false).toIntArray();
             int[] size = (int[]) ctx.getAttachment(SIZE);
-            return new CategoryMask(classNames, scaleNearest(classes, h, w, size[0], size[1]));
+            return new CategoryMask(classNames, SegmentationMasks.scaleNearest(classes, h, w, size[0], size[1]));
         }
 
         @Override
         public Batchifier getBatchifier() {
             return Batchifier.STACK;
         }
-    }
-
-    /** A row-major h×w label map as outH×outW rows, nearest neighbour (pixel centres). */
-    static int[][] scaleNearest(int[] labels, int h, int w, int outH, int outW) {
-        int[][] out = new int[outH][outW];
-        for (int y = 0; y < outH; y++) {
-            int sy = Math.min(h - 1, (int) ((y + 0.5) * h / outH));
-            for (int x = 0; x < outW; x++) {
-                out[y][x] = labels[sy * w + Math.min(w - 1, (int) ((x + 0.5) * w / outW))];
-            }
-        }
-        return out;
     }
 
     /** An image as the (C, H, W) input of the model's dataset. */

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * A segmentation model's {@link CategoryMask} as a picture and as class shares: each class its own
  * fixed colour (the bits of class + 1 spread over R, G and B from the high bit down, so neighbouring
- * ids get distant colours), and the fraction of pixels each class covers.
+ * ids get distant colours), and the fraction of pixels each class covers; and label maps scaled
+ * nearest-neighbour (the translator's mask, the training crops' random scale).
  */
 public final class SegmentationMasks {
 
@@ -65,6 +66,18 @@ public final class SegmentationMasks {
             }
         }
         out.sort(Comparator.comparingDouble(Share::fraction).reversed().thenComparingInt(Share::classId));
+        return out;
+    }
+
+    /** A row-major h×w label map as outH×outW rows, nearest neighbour (pixel centres). */
+    public static int[][] scaleNearest(int[] labels, int h, int w, int outH, int outW) {
+        int[][] out = new int[outH][outW];
+        for (int y = 0; y < outH; y++) {
+            int sy = Math.min(h - 1, (int) ((y + 0.5) * h / outH));
+            for (int x = 0; x < outW; x++) {
+                out[y][x] = labels[sy * w + Math.min(w - 1, (int) ((x + 0.5) * w / outW))];
+            }
+        }
         return out;
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.dataset.RandomAccessDataset;
 import ai.djl.training.dataset.Record;
 import ai.djl.util.Progress;
 import io.convzoo.zoo.Datasets;
@@ -18,7 +17,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Fashion-MNIST as a DJL {@link RandomAccessDataset}, read from its four IDX files (gzip'd or not)
+ * Fashion-MNIST as a DJL {@link ai.djl.training.dataset.RandomAccessDataset}, read from its four IDX files (gzip'd or not)
  * in a directory: by default {@value #DEFAULT_DIRECTORY} (Debian package
  * {@code dataset-fashion-mnist}). Each record is a (1, 28, 28) float image normalized with the
  * mean/std of {@link Datasets#FASHION_MNIST_SPEC} and a scalar float label 0..9.
@@ -31,7 +30,7 @@ import java.util.SplittableRandom;
  * <p>Subsets for quick runs: the first N images, or N images stratified over the classes (the
  * first N/10 of each class, in file order).
  */
-public final class FashionMnistDataset extends RandomAccessDataset implements EpochAware {
+public final class FashionMnistDataset extends SeededDataset {
 
     /** Where Debian's {@code dataset-fashion-mnist} installs the files. */
     public static final String DEFAULT_DIRECTORY = "/usr/share/datasets/fashion-mnist";
@@ -57,12 +56,10 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
     private final boolean augment;
     private final int padding;
     private final boolean flip;
-    private final long seed;
     private final int subset;
     private final boolean stratified;
     private final float mean;
     private final float std;
-    private volatile int epoch;
 
     private byte[] images;
     private byte[] labels;
@@ -75,7 +72,6 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
         this.augment = b.augment;
         this.padding = b.padding;
         this.flip = b.flip;
-        this.seed = b.seed;
         this.subset = b.subset;
         this.stratified = b.stratified;
         this.mean = Datasets.FASHION_MNIST_SPEC.mean()[0];
@@ -197,14 +193,6 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
     }
 
     @Override
-    public void setEpoch(int epoch) {
-        this.epoch = epoch;
-        if (sampler instanceof EpochAware aware) {
-            aware.setEpoch(epoch);
-        }
-    }
-
-    @Override
     protected long availableSize() {
         requirePrepared();
         return indices.length;
@@ -231,7 +219,7 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
         int dy = 0;
         boolean mirror = false;
         if (augment) {
-            SplittableRandom r = new SplittableRandom(mix(seed, epoch, src));
+            SplittableRandom r = new SplittableRandom(EpochAware.sampleSeed(seed, epoch, src));
             dx = padding == 0 ? 0 : r.nextInt(2 * padding + 1) - padding;
             dy = padding == 0 ? 0 : r.nextInt(2 * padding + 1) - padding;
             mirror = flip && r.nextBoolean();
@@ -253,13 +241,6 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
         return out;
     }
 
-    private static long mix(long seed, int epoch, int index) {
-        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + index * 0x94D049BB133111EBL;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
     @Override
     public Record get(NDManager manager, long index) {
         NDArray image = manager.create(pixels(index), new Shape(1, SIZE, SIZE));
@@ -268,18 +249,15 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
     }
 
     /** Builder of {@link FashionMnistDataset}. */
-    public static final class Builder extends BaseBuilder<Builder> {
+    public static final class Builder extends SeededDataset.Builder<Builder> {
 
         private Path directory = defaultDirectory();
         private Split split = Split.TRAIN;
         private boolean augment;
         private int padding = 2;
         private boolean flip = true;
-        private long seed = 42;
         private int subset;
         private boolean stratified = true;
-        private int batchSize;
-        private boolean shuffle;
 
         @Override
         protected Builder self() {
@@ -309,12 +287,6 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
             return this;
         }
 
-        /** Seed of augmentation and shuffling. */
-        public Builder optSeed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
         /** Only {@code n} images: the first n, or (stratified) about n/10 per class. */
         public Builder optSubset(int n, boolean stratified) {
             if (n < 1) {
@@ -325,21 +297,9 @@ public final class FashionMnistDataset extends RandomAccessDataset implements Ep
             return this;
         }
 
-        /** Batches of {@code batchSize}, shuffled per epoch from the seed (see {@link SeededBatchSampler}). */
-        public Builder setBatch(int batchSize, boolean shuffle) {
-            if (batchSize < 1) {
-                throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
-            }
-            this.batchSize = batchSize;
-            this.shuffle = shuffle;
-            return this;
-        }
-
         /** Builds the dataset (files are read by {@code prepare()}). */
         public FashionMnistDataset build() {
-            if (batchSize > 0) {
-                setSampling(new SeededBatchSampler(batchSize, shuffle, false, seed));
-            }
+            applySampling();
             return new FashionMnistDataset(this);
         }
     }

@@ -6,7 +6,8 @@ import java.nio.file.Path;
  * Settings of a fine-tuning run, with fluent setters. Defaults: 10 epochs, batch 64, SGD with
  * Nesterov momentum 0.9, learning rate 0.05, weight decay 5e-4, one warm-up epoch then cosine
  * decay to 0, whole model trained at the same rate, no early stopping, dynamic-conv temperature
- * 30 → 1 over the first 10 epochs (DyConv paper), seed 42, no progress bar.
+ * 30 → 1 over the first 10 epochs (DyConv paper), seed 42, no progress bar; a classifier
+ * (softmax cross-entropy, top-1 accuracy) unless {@link #segmentation} is set.
  */
 public final class FineTuneConfig {
 
@@ -32,6 +33,8 @@ public final class FineTuneConfig {
     Path outputDir;
     Path resumeFrom;
     String modelName = "model";
+    boolean segmentation;
+    float auxWeight;
 
     public FineTuneConfig epochs(int v) {
         if (v < 1) {
@@ -152,6 +155,26 @@ public final class FineTuneConfig {
     public FineTuneConfig modelName(String v) {
         modelName = v;
         return this;
+    }
+
+    /**
+     * A segmentation model instead of a classifier: {@link SegmentationLoss} (main + {@code auxWeight}
+     * × aux cross-entropy, label 255 ignored), pixel accuracy and mIoU ({@link SegmentationMetrics})
+     * each epoch, the best epoch by validation mIoU (as the official {@code best_mIoU}), head "cls".
+     */
+    public FineTuneConfig segmentation(float auxWeight) {
+        if (!(auxWeight >= 0)) {
+            throw new IllegalArgumentException("aux weight must be >= 0, got " + auxWeight);
+        }
+        segmentation = true;
+        this.auxWeight = auxWeight;
+        headPath = "cls";
+        return this;
+    }
+
+    /** Whether the run trains a segmentation model ({@link #segmentation}). */
+    public boolean isSegmentation() {
+        return segmentation;
     }
 
     public int epochs() {

@@ -206,7 +206,8 @@ public final class FineTuneOutput {
                 + "blockFactory=" + io.convzoo.zoo.djl.ConvZooBlockFactory.class.getName() + "\n"
                 + "translatorFactory=" + io.convzoo.zoo.djl.ConvZooTranslatorFactory.class.getName() + "\n"
                 + "engine=PyTorch\n"
-                + "application=cv/image_classification\n"
+                + "application=" + ("segmentation".equals(ModelRegistry.get(info.modelId()).properties().get("task"))
+                        ? "cv/semantic_segmentation" : "cv/image_classification") + "\n"
                 + "option.modelName=" + info.modelId() + "\n"
                 + ModelArgs.NUM_CLASSES + "=" + info.numClasses() + "\n"
                 + ModelArgs.INPUT_CHANNELS + "=" + info.inputChannels() + "\n"

@@ -45,9 +45,15 @@ import java.util.stream.Stream;
  * ({@link TemperatureAnnealed}), early stopping on validation accuracy, and a checkpoint each
  * epoch from which {@link FineTuneConfig#resumeFrom} continues at the same step.
  *
+ * <p>A segmentation model ({@link FineTuneConfig#segmentation}) runs the same loop with
+ * {@link SegmentationLoss} (main + aux weight × aux) and the pixel accuracy and mIoU of
+ * {@link SegmentationMetrics} in place of softmax cross-entropy and accuracy; its best epoch is the
+ * one with the best validation mIoU (early stopping watches it too), and {@code miou.png} charts it.
+ *
  * <p>Output directory layout: {@code history.json}, {@code loss.png}, {@code accuracy.png},
- * {@code confusion.png} (final model on the validation set), {@code <name>.params} (final
- * parameters), {@code <name>-best.params} (best validation accuracy), {@code checkpoints/epoch-NNNN/}
+ * {@code confusion.png} (final model on the validation set; up to
+ * {@link TrainingCharts#CONFUSION_MAX_CLASSES} classes), {@code <name>.params} (final
+ * parameters), {@code <name>-best.params} (best validation accuracy or mIoU), {@code checkpoints/epoch-NNNN/}
  * ({@code <name>.params}, {@code optimizer.bin}, {@code state.json}; the last two are kept).
  *
  * <p>Determinism: shuffling and augmentation depend only on (seed, epoch), so a resumed run sees
@@ -77,15 +83,16 @@ public final class FineTuner {
      * The outcome of a run.
      *
      * @param history every epoch so far (including those before a resume)
-     * @param bestEpoch epoch with the best validation accuracy (1-based; 0 if none)
-     * @param bestValAccuracy that accuracy
+     * @param bestEpoch epoch with the best validation accuracy, for segmentation mIoU (1-based; 0 if none)
+     * @param bestValAccuracy that epoch's validation accuracy (segmentation: pixel accuracy)
+     * @param bestValMeanIoU segmentation: that epoch's validation mIoU (NaN for a classifier)
      * @param stoppedEarly early stopping ended the run
      * @param step global optimizer step reached
      * @param stepsPerEpoch optimizer steps per epoch
      * @param confusion final model on the validation set (null if the run ended before the last epoch)
      */
-    public record Result(List<EpochStats> history, int bestEpoch, double bestValAccuracy, boolean stoppedEarly,
-                         int step, int stepsPerEpoch, ModelEvaluator.Evaluation confusion) {}
+    public record Result(List<EpochStats> history, int bestEpoch, double bestValAccuracy, double bestValMeanIoU,
+                         boolean stoppedEarly, int step, int stepsPerEpoch, ModelEvaluator.Evaluation confusion) {}
 
     /**
      * Trains {@code model} (its block initialized, head already sized for the classes) on
@@ -121,6 +128,9 @@ public final class FineTuner {
         Path checkpoint = cfg.resumeFrom == null ? null : findCheckpoint(cfg.resumeFrom);
         if (checkpoint != null) {
             state = readState(checkpoint.resolve("state.json"));
+            if (!cfg.segmentation && state.bestScore == 0) {
+                state.bestScore = state.bestValAccuracy; // a checkpoint from before bestScore was recorded
+            }
             if (state.stepsPerEpoch != stepsPerEpoch) {
                 throw new IllegalArgumentException("checkpoint " + checkpoint + " was made with " + state.stepsPerEpoch
                         + " steps per epoch, this run has " + stepsPerEpoch + " (other dataset size or batch size)");
@@ -145,12 +155,21 @@ public final class FineTuner {
             }
         }
 
-        DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+        DefaultTrainingConfig config = new DefaultTrainingConfig(loss())
                 .optOptimizer(optimizer)
                 .optDevices(new ai.djl.Device[] {model.getNDManager().getDevice()})
-                .addEvaluator(new Accuracy())
                 // Progress and the epoch lines are printed here (DJL's bar stops short with drop-last batches).
                 .addTrainingListeners(TrainingListener.Defaults.basic());
+        String accuracyName = cfg.segmentation ? SegmentationMetrics.Kind.PIXEL_ACCURACY.evaluatorName : "Accuracy";
+        String meanIoUName = SegmentationMetrics.Kind.MEAN_IOU.evaluatorName;
+        if (cfg.segmentation) {
+            config.addEvaluator(new SegmentationMetrics.Metric(SegmentationMetrics.Kind.PIXEL_ACCURACY,
+                            SegmentationLoss.IGNORE_LABEL))
+                    .addEvaluator(new SegmentationMetrics.Metric(SegmentationMetrics.Kind.MEAN_IOU,
+                            SegmentationLoss.IGNORE_LABEL));
+        } else {
+            config.addEvaluator(new Accuracy());
+        }
         List<TemperatureAnnealed> annealed = TemperatureAnnealed.findAll(block);
         SeededBatchSampler trainSampler = new SeededBatchSampler(cfg.batchSize, true, dropLast, cfg.seed);
         SeededBatchSampler valSampler = new SeededBatchSampler(cfg.batchSize, false, false, 0);
@@ -203,14 +222,17 @@ public final class FineTuner {
                 trainer.notifyListeners(listener -> listener.onEpoch(trainer));
                 TrainingResult r = trainer.getTrainingResult();
                 int step = optimizer.step();
-                EpochStats stats = new EpochStats(epoch + 1, r.getTrainLoss(), value(r.getTrainEvaluation("Accuracy")),
-                        r.getValidateLoss(), value(r.getValidateEvaluation("Accuracy")),
+                EpochStats stats = new EpochStats(epoch + 1, r.getTrainLoss(), value(r.getTrainEvaluation(accuracyName)),
+                        r.getValidateLoss(), value(r.getValidateEvaluation(accuracyName)),
+                        cfg.segmentation ? value(r.getTrainEvaluation(meanIoUName)) : Double.NaN,
+                        cfg.segmentation ? value(r.getValidateEvaluation(meanIoUName)) : Double.NaN,
                         schedule.getNewValue(Math.max(step, 1)), annealed.isEmpty() ? Double.NaN : temperature, step,
                         (System.nanoTime() - t0) / 1e9);
                 state.history.add(stats);
                 state.epochsDone = epoch + 1;
                 System.out.println(epochLine(stats, cfg.epochs, stepsPerEpoch * (long) cfg.batchSize));
-                if (stats.valAccuracy() > state.bestValAccuracy + cfg.minDelta || state.bestEpoch == 0) {
+                if (score(stats) > state.bestScore + cfg.minDelta || state.bestEpoch == 0) {
+                    state.bestScore = score(stats);
                     state.bestValAccuracy = stats.valAccuracy();
                     state.bestEpoch = epoch + 1;
                     state.badEpochs = 0;
@@ -229,29 +251,53 @@ public final class FineTuner {
                     writeCheckpoint(block, optimizer, state, epoch + 1);
                     writeHistory(state, cfg.outputDir.resolve("history.json"));
                     TrainingCharts.writeLoss(state.history, cfg.outputDir.resolve("loss.png"));
-                    TrainingCharts.writeAccuracy(state.history, cfg.outputDir.resolve("accuracy.png"));
+                    TrainingCharts.writeAccuracy(state.history, cfg.outputDir.resolve("accuracy.png"), cfg.segmentation);
+                    if (cfg.segmentation) {
+                        TrainingCharts.writeMeanIoU(state.history, cfg.outputDir.resolve("miou.png"));
+                    }
                 }
             }
             boolean finished = state.epochsDone >= cfg.epochs || state.stoppedEarly;
             if (finished) {
                 finalEval = ModelEvaluator.evaluate(block, validation, cfg.batchSize, classNames, trainer.getManager());
                 if (cfg.outputDir != null) {
-                    TrainingCharts.writeConfusion(finalEval, cfg.outputDir.resolve("confusion.png"));
+                    if (classNames.size() <= TrainingCharts.CONFUSION_MAX_CLASSES) {
+                        TrainingCharts.writeConfusion(finalEval, cfg.outputDir.resolve("confusion.png"));
+                    }
                     saveParameters(block, cfg.outputDir.resolve(cfg.modelName + ".params"));
                     writeHistory(state, cfg.outputDir.resolve("history.json"));
                 }
             }
         }
-        return new Result(List.copyOf(state.history), state.bestEpoch, state.bestValAccuracy, state.stoppedEarly,
+        return new Result(List.copyOf(state.history), state.bestEpoch, state.bestValAccuracy,
+                cfg.segmentation ? state.bestScore : Double.NaN, state.stoppedEarly,
                 state.step, stepsPerEpoch, finalEval);
     }
 
-    /** One line per epoch: losses, accuracies, learning rate, time and training throughput. */
+    /** The loss of the run's task. */
+    Loss loss() {
+        return cfg.segmentation ? new SegmentationLoss(cfg.auxWeight, SegmentationLoss.IGNORE_LABEL)
+                : Loss.softmaxCrossEntropyLoss();
+    }
+
+    /** What picks the best epoch: validation accuracy, for segmentation validation mIoU. */
+    private double score(EpochStats s) {
+        return cfg.segmentation ? s.valMeanIoU() : s.valAccuracy();
+    }
+
+    /**
+     * One line per epoch: losses, accuracies (segmentation: pixel accuracy, then mIoU), learning
+     * rate, time and training throughput.
+     */
     static String epochLine(EpochStats s, int epochs, long trainImages) {
+        boolean segmentation = !Double.isNaN(s.valMeanIoU());
         return String.format(java.util.Locale.ROOT,
-                "epoch %d/%d  train loss %.4f acc %.4f  val loss %.4f acc %.4f  lr %.5f  %.1f s  %.0f img/s",
-                s.epoch(), epochs, s.trainLoss(), s.trainAccuracy(), s.valLoss(), s.valAccuracy(), s.lr(), s.seconds(),
-                trainImages / Math.max(1e-9, s.seconds()));
+                "epoch %d/%d  train loss %.4f acc %.4f%s  val loss %.4f acc %.4f%s  lr %.5f  %.1f s  %.0f img/s",
+                s.epoch(), epochs, s.trainLoss(), s.trainAccuracy(),
+                segmentation ? String.format(java.util.Locale.ROOT, " mIoU %.4f", s.trainMeanIoU()) : "",
+                s.valLoss(), s.valAccuracy(),
+                segmentation ? String.format(java.util.Locale.ROOT, " mIoU %.4f", s.valMeanIoU()) : "",
+                s.lr(), s.seconds(), trainImages / Math.max(1e-9, s.seconds()));
     }
 
     /** A text progress bar over one epoch's training batches, ending at 100%. */
@@ -380,12 +426,20 @@ public final class FineTuner {
         m.put("train_accuracy", h.stream().map(e -> finite(e.trainAccuracy())).toList());
         m.put("val_loss", h.stream().map(e -> finite(e.valLoss())).toList());
         m.put("val_accuracy", h.stream().map(e -> finite(e.valAccuracy())).toList());
+        boolean segmentation = h.stream().anyMatch(e -> !Double.isNaN(e.valMeanIoU()));
+        if (segmentation) {
+            m.put("train_miou", h.stream().map(e -> finite(e.trainMeanIoU())).toList());
+            m.put("val_miou", h.stream().map(e -> finite(e.valMeanIoU())).toList());
+        }
         m.put("lr", h.stream().map(e -> finite(e.lr())).toList());
         m.put("temperature", h.stream().map(e -> finite(e.temperature())).toList());
         m.put("step", h.stream().map(EpochStats::step).toList());
         m.put("seconds", h.stream().map(e -> finite(e.seconds())).toList());
         m.put("best_epoch", state.bestEpoch);
         m.put("best_val_accuracy", finite(state.bestValAccuracy));
+        if (segmentation) {
+            m.put("best_val_miou", finite(state.bestScore));
+        }
         m.put("stopped_early", state.stoppedEarly);
         Files.writeString(file, GSON.toJson(m), StandardCharsets.UTF_8);
     }
@@ -407,6 +461,8 @@ public final class FineTuner {
         int stepsPerEpoch;
         int bestEpoch;
         double bestValAccuracy;
+        /** The best epoch's selection score (validation accuracy, for segmentation mIoU). */
+        double bestScore;
         int badEpochs;
         boolean stoppedEarly;
         List<EpochStats> history = new ArrayList<>();

@@ -84,7 +84,7 @@ public record ImageFolderData(RandomAccessDataset train, RandomAccessDataset val
     }
 
     /** 0..n-1 in a seeded random order (Fisher-Yates). */
-    private static List<Long> shuffled(int n, long seed) {
+    static List<Long> shuffled(int n, long seed) {
         List<Long> order = new ArrayList<>();
         for (long i = 0; i < n; i++) {
             order.add(i);

@@ -15,7 +15,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Top-1 accuracy and the confusion matrix of a classifier on a labelled dataset (inference mode). */
+/**
+ * Top-1 accuracy and the confusion matrix of a classifier on a labelled dataset (inference mode);
+ * for a segmentation model ((N, C, H, W) logits, (N, H, W) label maps) the same over the labelled
+ * pixels (label {@link SegmentationLoss#IGNORE_LABEL} left out), with the mIoU of
+ * {@link SegmentationMetrics}.
+ */
 public final class ModelEvaluator {
 
     private ModelEvaluator() {}
@@ -23,13 +28,18 @@ public final class ModelEvaluator {
     /**
      * The result of an evaluation.
      *
-     * @param accuracy correct / total (a fraction)
-     * @param correct correctly classified samples
-     * @param total samples
+     * @param accuracy correct / total (a fraction; for segmentation the pixel accuracy)
+     * @param correct correctly classified samples (pixels)
+     * @param total samples (labelled pixels)
      * @param confusion counts, {@code confusion[true][predicted]}
      * @param classNames names of the classes (rows and columns)
      */
     public record Evaluation(double accuracy, long correct, long total, long[][] confusion, List<String> classNames) {
+
+        /** Mean intersection over union of the classes ({@link SegmentationMetrics#meanIoU}). */
+        public double meanIoU() {
+            return SegmentationMetrics.meanIoU(confusion);
+        }
 
         /** JSON-ready map: accuracy, correct, total, classNames, confusion. */
         public Map<String, Object> toMap() {
@@ -51,14 +61,17 @@ public final class ModelEvaluator {
                                       NDManager manager) throws IOException, TranslateException {
         int n = classNames.size();
         long[][] confusion = new long[n][n];
-        long correct = 0;
-        long total = 0;
         try (NDManager scope = manager.newSubManager()) {
             ParameterStore ps = new ParameterStore(scope, false);
             for (Batch batch : data.getData(scope, new SeededBatchSampler(batchSize, false, false, 0))) {
                 try (batch) {
                     NDList out = model.forward(ps, batch.getData(), false);
                     NDArray logits = out.head();
+                    if (logits.getShape().dimension() == 4) {
+                        SegmentationMetrics.accumulate(confusion, logits, batch.getLabels().head(),
+                                SegmentationLoss.IGNORE_LABEL);
+                        continue;
+                    }
                     if (logits.getShape().dimension() != 2 || logits.getShape().get(1) != n) {
                         throw new IllegalArgumentException("model outputs " + logits.getShape() + " but the dataset has "
                                 + n + " classes: expected (N, " + n + ")");
@@ -72,12 +85,16 @@ public final class ModelEvaluator {
                             throw new IllegalArgumentException("label " + t + " outside 0.." + (n - 1));
                         }
                         confusion[t][p]++;
-                        if (t == p) {
-                            correct++;
-                        }
-                        total++;
                     }
                 }
+            }
+        }
+        long correct = 0;
+        long total = 0;
+        for (int t = 0; t < n; t++) {
+            correct += confusion[t][t];
+            for (long v : confusion[t]) {
+                total += v;
             }
         }
         return new Evaluation(total == 0 ? 0 : (double) correct / total, correct, total, confusion,

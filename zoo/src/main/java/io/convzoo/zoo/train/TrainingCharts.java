@@ -14,7 +14,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
 
-/** PNG charts of a run, drawn with XChart: loss and accuracy per epoch, and the confusion matrix. */
+/** PNG charts of a run, drawn with XChart: loss, accuracy and (segmentation) mIoU per epoch, and the confusion matrix. */
 public final class TrainingCharts {
 
     private TrainingCharts() {}
@@ -29,15 +29,30 @@ public final class TrainingCharts {
         write(chart, png);
     }
 
-    /** Train and validation accuracy per epoch. */
-    public static void writeAccuracy(List<EpochStats> history, Path png) throws IOException {
-        XYChart chart = new XYChartBuilder().width(800).height(500).title("Accuracy").xAxisTitle("epoch")
-                .yAxisTitle("top-1 accuracy").build();
-        chart.addSeries("train", epochs(history), values(history, EpochStats::trainAccuracy));
-        chart.addSeries("validation", epochs(history), values(history, EpochStats::valAccuracy));
+    /** Train and validation accuracy per epoch (top-1, or for a segmentation run pixel accuracy). */
+    public static void writeAccuracy(List<EpochStats> history, Path png, boolean segmentation) throws IOException {
+        writeMetric(history, png, "Accuracy", segmentation ? "pixel accuracy" : "top-1 accuracy",
+                EpochStats::trainAccuracy, EpochStats::valAccuracy);
+    }
+
+    /** Train and validation mIoU per epoch (a segmentation run). */
+    public static void writeMeanIoU(List<EpochStats> history, Path png) throws IOException {
+        writeMetric(history, png, "Mean IoU", "mIoU", EpochStats::trainMeanIoU, EpochStats::valMeanIoU);
+    }
+
+    private static void writeMetric(List<EpochStats> history, Path png, String title, String axis,
+                                    java.util.function.ToDoubleFunction<EpochStats> train,
+                                    java.util.function.ToDoubleFunction<EpochStats> validation) throws IOException {
+        XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch")
+                .yAxisTitle(axis).build();
+        chart.addSeries("train", epochs(history), values(history, train));
+        chart.addSeries("validation", epochs(history), values(history, validation));
         styleAxes(chart, "0.00");
         write(chart, png);
     }
+
+    /** Above this many classes no confusion chart is drawn (its cells would be unreadable, the image huge). */
+    public static final int CONFUSION_MAX_CLASSES = 50;
 
     /** The confusion matrix (rows: true class, columns: predicted) as a heat map with counts. */
     public static void writeConfusion(ModelEvaluator.Evaluation eval, Path png) throws IOException {
