@@ -12,6 +12,7 @@ import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.BlockTree;
 import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.TestSupport;
+import io.convzoo.blocks.dynamic.CondConv2d;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Every registered model's eval forward through its ONNX form on ONNX Runtime gives the logits of its
  * plain eager forward (conv then BatchNorm, block by block) within 1e-4, at batch 1 and at a batch of
- * 5 (which the prepared path lays out channels-last); the dynamic-convolution models and PyConvSegNet
+ * 5 (which the prepared path lays out channels-last); the dynamic-convolution and CondConv models and PyConvSegNet
  * (its global head pools to fixed bins of a dynamic size) stay on libtorch and say why. Sizes as
  * ScriptedModelsTest (every block still runs).
  */
@@ -46,7 +47,8 @@ class OnnxRuntimeModelsTest {
                 float[] eagerFive = Inference.forward(net, ps, five).head().toFloatArray();
 
                 Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
-                boolean dynamic = !BlockTree.findAll(net, DynamicConv2d.class).isEmpty();
+                boolean dynamic = !BlockTree.findAll(net, DynamicConv2d.class).isEmpty()
+                        || !BlockTree.findAll(net, CondConv2d.class).isEmpty();
                 boolean segmentation = "segmentation".equals(spec.properties().get("task"));
                 if (dynamic || segmentation) {
                     String why = dynamic ? "dynamic convolution" : "adaptive average pooling";
