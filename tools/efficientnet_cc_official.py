@@ -36,7 +36,7 @@ import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from parity_fixtures import save_npy  # noqa: E402
+from parity_fixtures import save_npy, seed_weights as parity_seed_weights  # noqa: E402
 
 VARIANTS = [("efficientnet_cc_b0_4e", 224), ("efficientnet_cc_b0_8e", 224), ("efficientnet_cc_b1_8e", 240)]
 CASE = "efficientnet_cc_reduced"
@@ -127,24 +127,13 @@ def reduced_model(efficientnet, builder):
 
 
 def seed_weights(model, condconv_cls, generator):
-    """parity_fixtures.py's distributions: He-normal weights (per expert for CondConv2d), random BN statistics."""
+    """parity_fixtures.py's weights; each CondConv2d expert then He-normal over its own fan-in (in/groups * k * k)."""
+    parity_seed_weights(model, generator)
     with torch.no_grad():
         for module in model.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                c = module.num_features
-                module.weight.copy_(torch.rand(c, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(c, generator=generator) * 0.1)
-                module.running_mean.copy_(torch.randn(c, generator=generator) * 0.2)
-                module.running_var.copy_(torch.rand(c, generator=generator) * 1.5 + 0.5)
-                module.num_batches_tracked.fill_(100)
-            elif isinstance(module, condconv_cls):
+            if isinstance(module, condconv_cls):
                 fan_in = math.prod(module.weight_shape[1:])
                 module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * math.sqrt(2.0 / fan_in))
-            elif isinstance(module, (nn.Conv2d, nn.Linear)):
-                fan_in = module.weight[0].numel()
-                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * math.sqrt(2.0 / fan_in))
-                if module.bias is not None:
-                    module.bias.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
 
 
 def write_fixture(efficientnet, builder, condconv_cls, out):

@@ -8,9 +8,8 @@ import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.layers.GlobalAvgPool;
 import io.convzoo.blocks.layers.Identity;
 import io.convzoo.zoo.ModelArgs;
-import io.convzoo.zoo.arch.CheckedNetwork;
-import io.convzoo.zoo.arch.ClassifierNetwork;
 import io.convzoo.zoo.arch.ResNet;
+import io.convzoo.zoo.arch.SequentialClassifier;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,7 +27,7 @@ import java.util.regex.Pattern;
  * eps 1e-5. Dropout and drop-path are training-only and left out. With {@code numClasses = 0} the forward returns the
  * pooled features.
  */
-public final class EfficientNetCc extends CheckedNetwork implements ClassifierNetwork {
+public final class EfficientNetCc extends SequentialClassifier {
 
     /** One decoded block string: {@code ds} or {@code ir}, kernel, stride, expansion, output channels, SE ratio, experts. */
     record BlockDef(String type, int kernel, int stride, double expansion, int outChannels, double seRatio, int experts) {}
@@ -144,17 +143,5 @@ public final class EfficientNetCc extends CheckedNetwork implements ClassifierNe
      */
     static int seChannels(int channels, BlockDef def) {
         return (int) Math.rint(channels * (def.seRatio() / def.expansion()));
-    }
-
-    /** Drops the classifier: the forward then returns the pooled features. */
-    @Override
-    public void removeClassifier() {
-        replaceChild("classifier", new Identity());
-    }
-
-    /** EfficientNet here has no backbone form: it never returns feature maps. */
-    @Override
-    public boolean isFeaturesOnly() {
-        return false;
     }
 }
