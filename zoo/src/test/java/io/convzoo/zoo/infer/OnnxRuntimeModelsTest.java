@@ -14,8 +14,11 @@ import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.dynamic.CondConv2d;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
+import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.arch.condconv.EfficientNetCc;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,17 +60,41 @@ class OnnxRuntimeModelsTest {
                     assertFalse(((DataflowBlock) net).getCompiledForward() instanceof OnnxRuntimeForward, spec.id());
                     continue;
                 }
-                OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
-                Inference.forward(net, ps, single); // block by block: folds, then makes the session
-                assertTrue(ort.hasSession(), spec.id() + ": " + ort.runtime());
-                assertEquals("onnxruntime", Inference.runtimeOf(net), spec.id());
-                assertMatches(spec.id() + " batch 1", eagerSingle, Inference.forward(net, ps, single).head().toFloatArray());
-                assertMatches(spec.id() + " batch 5", eagerFive, Inference.forward(net, ps, five).head().toFloatArray());
-                assertTrue(ort.hasSession(), spec.id());
+                assertOnOrt(spec.id(), net, ps, single, five, eagerSingle, eagerFive);
                 onOrt++;
             }
         }
         assertTrue(onOrt >= 10, "models on ONNX Runtime: " + onOrt);
+    }
+
+    /** The ONNX form of a prepared {@code net} runs on ORT with the eager logits of both inputs. */
+    private static void assertOnOrt(String id, Block net, ParameterStore ps, NDArray single, NDArray five,
+                                    float[] eagerSingle, float[] eagerFive) {
+        OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
+        Inference.forward(net, ps, single); // block by block: folds, then makes the session
+        assertTrue(ort.hasSession(), id + ": " + ort.runtime());
+        assertEquals("onnxruntime", Inference.runtimeOf(net), id);
+        assertMatches(id + " batch 1", eagerSingle, Inference.forward(net, ps, single).head().toFloatArray());
+        assertMatches(id + " batch 5", eagerFive, Inference.forward(net, ps, five).head().toFloatArray());
+        assertTrue(ort.hasSession(), id);
+    }
+
+    /** SiLU and EfficientNet's SE and inverted residuals have an ONNX form; only CondConv2d keeps its models on libtorch. */
+    @Test
+    void efficientNetBlocksWithoutExpertsRunOnOnnxRuntime() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block net = EfficientNetCc.build("efficientnet_plain", List.of(List.of("ds_r2_k3_s1_e1_c8_se0.25"),
+                    List.of("ir_r2_k5_s2_e3_c16_se0.25")), 1.0, 1, 8, 32, ModelArgs.imagenet().withNumClasses(10));
+            TestSupport.init(net, manager, new Shape(1, 3, 32, 32));
+            InferencePrepTest.randomizeBatchNorms(net, manager, 1);
+            ParameterStore ps = new ParameterStore(manager, false);
+            NDArray single = TestSupport.random(manager, new Shape(1, 3, 32, 32), 2);
+            NDArray five = TestSupport.random(manager, new Shape(5, 3, 32, 32), 3);
+            float[] eagerSingle = Inference.forward(net, ps, single).head().toFloatArray();
+            float[] eagerFive = Inference.forward(net, ps, five).head().toFloatArray();
+            Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
+            assertOnOrt("efficientnet_plain", net, ps, single, five, eagerSingle, eagerFive);
+        }
     }
 
     @Test
