@@ -45,6 +45,16 @@ public final class ConvMath {
         return out;
     }
 
+    /**
+     * timm's {@code make_divisible(v, divisor, round_limit=roundLimit)}: {@code v} rounded to the nearest multiple of
+     * {@code divisor}, at least {@code divisor}, plus one more divisor where rounding lost more than
+     * {@code 1 - roundLimit} of {@code v}.
+     */
+    public static int makeDivisible(double v, int divisor, double roundLimit) {
+        int rounded = Math.max(divisor, (int) (v + divisor / 2.0) / divisor * divisor);
+        return rounded < roundLimit * v ? rounded + divisor : rounded;
+    }
+
     /** Receptive field of one dilated kernel: k + (k - 1)(d - 1). */
     public static long receptiveField(long kernel, long dilation) {
         return kernel + (kernel - 1) * (dilation - 1);

@@ -130,6 +130,13 @@ public final class EagerOps implements Ops<NDArray> {
         return produced(x, Activation.sigmoid(x));
     }
 
+    /** {@code sigmoid(x) * x}, the product written into the fresh sigmoid in eval (DJL's swish scales by a Java float). */
+    @Override
+    public NDArray silu(NDArray x) {
+        NDArray gate = Activation.sigmoid(x);
+        return produced(x, training ? gate.mul(x) : gate.muli(x));
+    }
+
     @Override
     public NDArray softmax(NDArray x, int axis) {
         return produced(x, x.softmax(axis));

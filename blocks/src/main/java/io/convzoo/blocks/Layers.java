@@ -55,6 +55,11 @@ public final class Layers {
         return new ReluBlock();
     }
 
+    /** SiLU (swish) as a block, like {@link #relu()}. */
+    public static Block silu() {
+        return new SiluBlock();
+    }
+
     /**
      * Counts the learnable parameters of an initialized block, as PyTorch does: BatchNorm running
      * statistics are buffers there, so they are not counted.

@@ -1,6 +1,7 @@
 package io.convzoo.blocks;
 
 import ai.djl.Device;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * The configuration of a mixture-of-kernels conv ({@link Ops#mixtureConv}) and the one place that
@@ -33,7 +34,7 @@ public record MixtureConv(int inChannels, int outChannels, int kernelSize, int s
         if (kernelSize == 1 && padding == 0 && groups == 1) {
             return BatchForm.BATCHED_MATMUL;
         }
-        if (!training && (long) outChannels * (inChannels / groups) * kernelSize * kernelSize >= SAMPLE_BY_SAMPLE_MIN_KERNEL
+        if (!training && kernelElements() >= SAMPLE_BY_SAMPLE_MIN_KERNEL
                 && Device.Type.CPU.equals(device.getDeviceType())) {
             return BatchForm.SAMPLE_BY_SAMPLE;
         }
@@ -48,5 +49,37 @@ public record MixtureConv(int inChannels, int outChannels, int kernelSize, int s
     /** Output length along one axis. */
     public long outputLength(long input) {
         return ConvMath.outputSize(input, kernelSize, stride, padding, dilation);
+    }
+
+    /** Elements of one kernel set: out · in/g · k · k. */
+    public long kernelElements() {
+        return (long) outChannels * (inChannels / groups) * kernelSize * kernelSize;
+    }
+
+    /**
+     * Checks that {@code x} is (N, C=inChannels, H, W) with H and W large enough for the kernel; the message
+     * names {@code block}.
+     */
+    public void requireInput(String block, Shape x) {
+        Checks.requireNchw(block, x, inChannels);
+        for (int axis = 2; axis < 4; axis++) {
+            try {
+                outputLength(x.get(axis));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(block + ": expected an input of shape (N, C=" + inChannels
+                        + ", H, W) with H, W large enough for the kernel; " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** MACs of the mixed conv for the whole batch of {@code x}: N × out × OH × OW × (in/groups) × k × k. */
+    public long convMacs(Shape x) {
+        return x.get(0) * ConvMath.convMacs(inChannels, outChannels, kernelSize, kernelSize, groups,
+                outputLength(x.get(2)), outputLength(x.get(3)));
+    }
+
+    /** Kernel mixing for a batch: N × K × (elements of one kernel set, plus its bias when there is one). */
+    public long mixingMacs(long batch, boolean bias) {
+        return batch * kernels * (kernelElements() + (bias ? outChannels : 0));
     }
 }

@@ -80,6 +80,9 @@ public interface Ops<T> {
 
     T sigmoid(T x);
 
+    /** SiLU (swish), {@code x * sigmoid(x)}: EfficientNet's activation. */
+    T silu(T x);
+
     T softmax(T x, int axis);
 
     /** {@code a + b} (broadcasting); written into {@code a} where it is fresh. */

@@ -5,7 +5,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
 import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.ConvMath;
 import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.MacCounted;
 import io.convzoo.blocks.MixtureConv;
@@ -183,38 +182,24 @@ public final class DynamicConv2d extends DataflowBlock implements MacCounted, Te
         return ops.mixtureConv(shared, ops.child(attention, shared), weight, bias, spec);
     }
 
-    /** MACs of the mixed grouped conv for the whole batch: N × out × OH × OW × (in/groups) × k × k. */
+    /** MACs of the mixed grouped conv for the whole batch ({@link MixtureConv#convMacs}). */
     @Override
     public long ownMacs(Shape[] inputShapes) {
         requireInput(inputShapes);
-        Shape in = inputShapes[0];
-        return in.get(0) * ConvMath.convMacs(inChannels, outChannels, kernelSize, kernelSize, groups,
-                outputLength(in.get(2)), outputLength(in.get(3)));
+        return spec.convMacs(inputShapes[0]);
     }
 
-    /** Kernel mixing for the whole batch: N × K × (elements of one kernel set, plus its bias). */
+    /** Kernel mixing for the whole batch ({@link MixtureConv#mixingMacs}). */
     @Override
     public long auxiliaryMacs(Shape[] inputShapes) {
         requireInput(inputShapes);
-        long perKernel = ConvMath.convParams(inChannels, outChannels, kernelSize, kernelSize, groups, hasBias);
-        return inputShapes[0].get(0) * kernels * perKernel;
+        return spec.mixingMacs(inputShapes[0].get(0), hasBias);
     }
 
     private void requireInput(Shape[] inputShapes) {
         Checks.require(inputShapes.length == 1, description(), "expected one input of shape (N, C="
                 + inChannels + ", H, W), got " + inputShapes.length + " inputs");
-        Checks.requireNchw(description(), inputShapes[0], inChannels);
-        outputLength(inputShapes[0].get(2));
-        outputLength(inputShapes[0].get(3));
-    }
-
-    private long outputLength(long input) {
-        try {
-            return ConvMath.outputSize(input, kernelSize, stride, padding, dilation);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(description() + ": expected an input of shape (N, C="
-                    + inChannels + ", H, W) with H, W large enough for the kernel; " + e.getMessage(), e);
-        }
+        spec.requireInput(description(), inputShapes[0]);
     }
 
     private String description() {

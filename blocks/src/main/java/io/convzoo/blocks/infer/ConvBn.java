@@ -351,10 +351,12 @@ public final class ConvBn implements ConvBnFolding {
                 NDArray b = carriesShift ? shift.get(start + ":" + (start + out)) : null;
                 Conv2d c = t.leaf().conv();
                 if (c == null) {
-                    // Bank (K, out, in/g, k, k) scaled per output channel; the shift is added after mixing.
+                    // Bank (K, out, in/g, k, k), or flattened (K, out · in/g · k · k) as timm's CondConv2d, scaled
+                    // per output channel; the shift is added after mixing.
                     NDArray bank = t.leaf().bank().getArray();
                     long k = bank.getShape().get(0);
-                    NDArray scaledBank = keep(s.reshape(1, out, 1, 1, 1).mul(bank).reshape(k, -1), owner, kept);
+                    NDArray scaledBank = keep(s.reshape(1, out, 1).mul(bank.reshape(k, out, -1)).reshape(k, -1), owner,
+                            kept);
                     NDArray scaledBias = t.leaf().biasBank() == null ? null
                             : keep(s.reshape(1, out).mul(t.leaf().biasBank().getArray()), owner, kept);
                     mixtures.put(t.leaf().bank(), new FoldedMixture(scaledBank, scaledBias, keep(b.add(0f), owner, kept)));

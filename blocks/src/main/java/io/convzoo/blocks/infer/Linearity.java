@@ -99,6 +99,11 @@ final class Linearity implements Ops<Linearity.Value> {
     }
 
     @Override
+    public Value silu(Value x) {
+        return Value.OPAQUE;
+    }
+
+    @Override
     public Value softmax(Value x, int axis) {
         return Value.OPAQUE;
     }

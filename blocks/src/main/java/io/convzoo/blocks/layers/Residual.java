@@ -11,7 +11,9 @@ import java.util.List;
 /**
  * A residual block, {@code relu(branch(x) + shortcut(x))} per value (one array, or an octave (high,
  * low) pair), written once for every family: a family's block states only its branch; the shortcut is
- * its {@code downsample} child ({@link #setShortcut}) or the identity.
+ * its {@code downsample} child ({@link #setShortcut}) or the identity. Inverted residuals (EfficientNet)
+ * end in the plain sum ({@link #setLinearSum}), or in the branch alone where they change the shape
+ * ({@link #setNoShortcut}).
  */
 public abstract class Residual extends DataflowBlock {
 
@@ -20,6 +22,8 @@ public abstract class Residual extends DataflowBlock {
     private Block shortcut;
     private Block activation;
     private boolean shortcutGiven;
+    private boolean linearSum;
+    private boolean noShortcut;
 
     /**
      * @param name the block's name in error messages
@@ -60,6 +64,16 @@ public abstract class Residual extends DataflowBlock {
         this.activation = relu;
     }
 
+    /** Ends in {@code branch(x) + shortcut(x)} without an activation (timm's inverted residuals). */
+    protected final void setLinearSum() {
+        this.linearSum = true;
+    }
+
+    /** Returns the branch alone: no shortcut and no sum (timm's blocks without {@code has_skip}). */
+    protected final void setNoShortcut() {
+        this.noShortcut = true;
+    }
+
     /** The block's name in error messages. */
     protected final String name() {
         return name;
@@ -75,6 +89,9 @@ public abstract class Residual extends DataflowBlock {
             inputs = inputs.subList(0, 1);
         }
         checkInputs(ops, inputs);
+        if (noShortcut) {
+            return branch(ops, inputs);
+        }
         inputs.forEach(ops::share);
         List<T> branch = branch(ops, inputs);
         List<T> identity = !given.isEmpty() ? given : shortcut == null ? inputs : ops.child(shortcut, inputs);
@@ -90,7 +107,7 @@ public abstract class Residual extends DataflowBlock {
                         + " differ" + (branch.size() == 2 ? " (part " + (i == 0 ? "high" : "low") + ")" : "")
                         + "; expected an input of the shape the block was built for");
             }
-            out.add(activation == null ? ops.residualRelu(branch.get(i), identity.get(i))
+            out.add(activation == null && !linearSum ? ops.residualRelu(branch.get(i), identity.get(i))
                     : ops.add(branch.get(i), identity.get(i)));
         }
         return activation == null ? out : ops.child(activation, out);

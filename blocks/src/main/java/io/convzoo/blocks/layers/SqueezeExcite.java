@@ -2,31 +2,43 @@ package io.convzoo.blocks.layers;
 
 import ai.djl.nn.Block;
 import io.convzoo.blocks.Checks;
+import io.convzoo.blocks.ConvMath;
 import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.Ops;
 
 /**
- * Squeeze-and-excitation as timm's {@code SEModule} (the attention timm's ResNet/Res2Net blocks
- * create for {@code attn_layer='se'}): global mean, 1×1 conv {@code fc1} with bias to
- * {@link #reducedChannels(int)} channels, ReLU, 1×1 conv {@code fc2} with bias back to C, sigmoid
- * gate that scales the input. Child names match timm's state_dict keys ({@code se.fc1.weight}, …).
+ * Squeeze-and-excitation: global mean, a 1×1 conv with bias to fewer channels, an activation, a 1×1 conv with
+ * bias back to C, a sigmoid gate that scales the input. Two official forms, by their state_dict names:
+ * timm's {@code SEModule} (ResNet/Res2Net blocks, {@code attn_layer='se'}): {@code fc1}, ReLU, {@code fc2},
+ * reduced by {@link #reducedChannels(int)}; and timm's EfficientNet {@code SqueezeExcite}
+ * ({@link #efficientNet}): {@code conv_reduce}, SiLU, {@code conv_expand}, reduced as the block says.
  */
 public final class SqueezeExcite extends DataflowBlock {
 
     private static final String NAME = "SqueezeExcite";
 
     private final int channels;
-    private final Block fc1;
-    private final Block fc2;
+    private final boolean silu;
+    private final Block reduce;
+    private final Block expand;
 
     /** SE over {@code channels} channels with timm's default reduction (ratio 1/16, divisor 8). */
     public SqueezeExcite(int channels) {
-        Checks.require(channels >= 1, NAME, "channels must be >= 1, got " + channels);
+        this(channels, reducedChannels(channels), "fc1", "fc2", false);
+    }
+
+    private SqueezeExcite(int channels, int reduced, String reduceName, String expandName, boolean silu) {
+        Checks.require(channels >= 1 && reduced >= 1, NAME, "channels must be >= 1, got " + channels + " -> " + reduced);
         this.channels = channels;
-        int reduced = reducedChannels(channels);
-        fc1 = addChildBlock("fc1", Layers.conv(reduced, 1, 1, 0, 1, 1, true));
-        fc2 = addChildBlock("fc2", Layers.conv(channels, 1, 1, 0, 1, 1, true));
+        this.silu = silu;
+        reduce = addChildBlock(reduceName, Layers.conv(reduced, 1, 1, 0, 1, 1, true));
+        expand = addChildBlock(expandName, Layers.conv(channels, 1, 1, 0, 1, 1, true));
+    }
+
+    /** timm's EfficientNet SE over {@code channels}, reduced to {@code reduced}, with SiLU (the blocks' activation). */
+    public static SqueezeExcite efficientNet(int channels, int reduced) {
+        return new SqueezeExcite(channels, reduced, "conv_reduce", "conv_expand", true);
     }
 
     /**
@@ -34,16 +46,15 @@ public final class SqueezeExcite extends DataflowBlock {
      * at least 8.
      */
     public static int reducedChannels(int channels) {
-        double v = channels / 16.0;
-        return Math.max(8, (int) (v + 4) / 8 * 8);
+        return ConvMath.makeDivisible(channels / 16.0, 8, 0);
     }
 
     /** The gate reads x through its spatial mean (which does not consume it); the product then may overwrite it. */
     @Override
     protected <T> T forward(Ops<T> ops, T x) {
         ops.require(x, s -> Checks.requireNchw(NAME, s, channels));
-        T hidden = ops.relu(ops.child(fc1, ops.spatialMean(x)));
-        T gate = ops.sigmoid(ops.child(fc2, hidden));
+        T reduced = ops.child(reduce, ops.spatialMean(x));
+        T gate = ops.sigmoid(ops.child(expand, silu ? ops.silu(reduced) : ops.relu(reduced)));
         return ops.mul(x, gate);
     }
 }

@@ -184,6 +184,12 @@ public final class OnnxOps implements Ops<String> {
         return g.node("Sigmoid", List.of(x));
     }
 
+    /** Opset 17 has no SiLU operator: {@code x * Sigmoid(x)}. */
+    @Override
+    public String silu(String x) {
+        return g.node("Mul", List.of(x, g.node("Sigmoid", List.of(x))));
+    }
+
     @Override
     public String softmax(String x, int axis) {
         return g.node("Softmax", List.of(x), new IntAttribute("axis", axis));

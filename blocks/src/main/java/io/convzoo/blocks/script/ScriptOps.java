@@ -113,6 +113,11 @@ public final class ScriptOps implements Ops<String> {
     }
 
     @Override
+    public String silu(String x) {
+        return w.let((w.isFresh(x) ? "torch.silu_(" : "torch.silu(") + x + ")");
+    }
+
+    @Override
     public String softmax(String x, int axis) {
         return w.let("torch.softmax(" + x + ", " + axis + ")");
     }

@@ -11,6 +11,8 @@ import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.res2net.Res2NetBottleneck.Shortcut;
 import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.OfficialNames;
+import io.convzoo.zoo.arch.condconv.EfficientNetCc;
+import io.convzoo.zoo.arch.condconv.EfficientNetCcs;
 import io.convzoo.zoo.arch.dla.Dla;
 import io.convzoo.zoo.arch.dyconv.DyResNet;
 import io.convzoo.zoo.arch.dyconv.DyVgg;
@@ -102,6 +104,11 @@ class OfficialParityTest {
                 new int[] {1, 1, 1, 2, 1, 1}, new int[] {4, 8, 32, 32, 32, 32}, Dla.BlockType.RES2NEXT),
                 args.with(Dla.POOL_SIZE, 2))));
         c.put("oct_mobilenet_reduced", new Case("octconv", args -> OctMobileNet.build("oct_mobilenet_reduced", 16, args)));
+        // issue 20: timm's CondConv EfficientNet, narrower (tools/efficientnet_cc_official.py, REDUCED_ARCH and REDUCED).
+        c.put("efficientnet_cc_reduced", new Case(EfficientNetCcs.FAMILY, args -> EfficientNetCc.build(
+                "efficientnet_cc_reduced", List.of(List.of("ds_r1_k3_s1_e1_c8_se0.25"), List.of("ir_r1_k3_s2_e3_c16_se0.25"),
+                        List.of("ir_r1_k5_s2_e3_c16_se0.25_cc2"), List.of("ir_r1_k3_s2_e3_c24_se0.25_cc3")),
+                1.1, 2, 8, 64, args)));
         return c;
     }
 

@@ -141,6 +141,14 @@ class InferencePrepTest {
     }
 
     @Test
+    void condConvEfficientNetKeepsLogits() {
+        // Stem and head 1 each, the DS block 2, 15 inverted residuals 3: the CondConv2d BatchNorms fold into
+        // timm's flattened expert banks.
+        checkRegistered("efficientnet_cc_b0_4e", new Shape(2, 3, 32, 32), 49, 49);
+        checkRegistered("efficientnet_cc_b0_4e", new Shape(1, 3, 32, 32), 49, 49);
+    }
+
+    @Test
     void octResNetSmallKeepsLogits() {
         // Stem 1; stages 1 and 2 (both frequencies out): 3 OctConvBn x 2 BNs per block + a 2-BN
         // downsample = 14 each; stages 3 and 4 (high only): 3 per block + a downsample = 7 each.

@@ -12,15 +12,19 @@ import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.BlockTree;
 import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.TestSupport;
+import io.convzoo.blocks.dynamic.CondConv2d;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
+import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
+import io.convzoo.zoo.arch.condconv.EfficientNetCc;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every registered model's eval forward through its ONNX form on ONNX Runtime gives the logits of its
  * plain eager forward (conv then BatchNorm, block by block) within 1e-4, at batch 1 and at a batch of
- * 5 (which the prepared path lays out channels-last); the dynamic-convolution models run on graphs
+ * 5 (which the prepared path lays out channels-last); the dynamic-convolution and CondConv models run on graphs
  * written for each of the two batches; PyConvSegNet (its global head pools to fixed bins of a dynamic
  * size) stays on libtorch and says why. Sizes as ScriptedModelsTest (every block still runs).
  */
@@ -52,7 +56,8 @@ class OnnxRuntimeModelsTest {
                 float[] eagerSingle = Inference.forward(net, ps, single).head().toFloatArray();
                 float[] eagerFive = Inference.forward(net, ps, five).head().toFloatArray();
 
-                boolean dynamic = !BlockTree.findAll(net, DynamicConv2d.class).isEmpty();
+                boolean dynamic = !BlockTree.findAll(net, DynamicConv2d.class).isEmpty()
+                        || !BlockTree.findAll(net, CondConv2d.class).isEmpty();
                 long params = net.getParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
                 if (dynamic && params > MAX_FIXED_BATCH_PARAMS) {
                     continue; // two graphs of its K-kernel banks do not fit the test JVM's heap; the bench runs them
@@ -64,19 +69,43 @@ class OnnxRuntimeModelsTest {
                     assertFalse(((DataflowBlock) net).getCompiledForward() instanceof OnnxRuntimeForward, spec.id());
                     continue;
                 }
-                OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
-                Inference.forward(net, ps, single); // block by block: folds, then makes the session
-                Inference.forward(net, ps, five); // a fixed-batch graph (dynamic convolution): a session per batch
-                assertTrue(ort.hasSession(), spec.id() + ": " + ort.runtime());
-                assertEquals(dynamic ? 2 : 1, ort.sessionSizes().size(), spec.id() + ": " + ort.sessionSizes());
-                assertEquals("onnxruntime", Inference.runtimeOf(net), spec.id());
-                assertMatches(spec.id() + " batch 1", eagerSingle, Inference.forward(net, ps, single).head().toFloatArray());
-                assertMatches(spec.id() + " batch 5", eagerFive, Inference.forward(net, ps, five).head().toFloatArray());
-                assertTrue(ort.hasSession(), spec.id());
+                assertOnOrt(spec.id(), net, ps, single, five, eagerSingle, eagerFive, dynamic ? 2 : 1);
                 onOrt++;
             }
         }
         assertTrue(onOrt >= 10, "models on ONNX Runtime: " + onOrt);
+    }
+
+    /** The ONNX form of a prepared {@code net} runs on ORT with the eager logits of both inputs. */
+    private static void assertOnOrt(String id, Block net, ParameterStore ps, NDArray single, NDArray five,
+                                    float[] eagerSingle, float[] eagerFive, int sessions) {
+        OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
+        Inference.forward(net, ps, single); // block by block: folds, then makes the session
+        Inference.forward(net, ps, five); // a fixed-batch graph (dynamic convolution): a session per batch
+        assertTrue(ort.hasSession(), id + ": " + ort.runtime());
+        assertEquals(sessions, ort.sessionSizes().size(), id + ": " + ort.sessionSizes());
+        assertEquals("onnxruntime", Inference.runtimeOf(net), id);
+        assertMatches(id + " batch 1", eagerSingle, Inference.forward(net, ps, single).head().toFloatArray());
+        assertMatches(id + " batch 5", eagerFive, Inference.forward(net, ps, five).head().toFloatArray());
+        assertTrue(ort.hasSession(), id);
+    }
+
+    /** SiLU and EfficientNet's SE and inverted residuals have an ONNX form for any batch (CondConv2d for fixed ones). */
+    @Test
+    void efficientNetBlocksWithoutExpertsRunOnOnnxRuntime() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block net = EfficientNetCc.build("efficientnet_plain", List.of(List.of("ds_r2_k3_s1_e1_c8_se0.25"),
+                    List.of("ir_r2_k5_s2_e3_c16_se0.25")), 1.0, 1, 8, 32, ModelArgs.imagenet().withNumClasses(10));
+            TestSupport.init(net, manager, new Shape(1, 3, 32, 32));
+            InferencePrepTest.randomizeBatchNorms(net, manager, 1);
+            ParameterStore ps = new ParameterStore(manager, false);
+            NDArray single = TestSupport.random(manager, new Shape(1, 3, 32, 32), 2);
+            NDArray five = TestSupport.random(manager, new Shape(5, 3, 32, 32), 3);
+            float[] eagerSingle = Inference.forward(net, ps, single).head().toFloatArray();
+            float[] eagerFive = Inference.forward(net, ps, five).head().toFloatArray();
+            Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
+            assertOnOrt("efficientnet_plain", net, ps, single, five, eagerSingle, eagerFive, 1);
+        }
     }
 
     @Test

@@ -41,10 +41,13 @@ class ScriptedModelsTest {
      * dy_resnet50, dy_vgg11_bn; the VGG without BatchNorm in CheckpointExporterTest's TorchScript
      * export of the official dy_vgg fixture): deeper or wider stacks of the same block classes, at
      * 62–276 M parameters whose K = 4 kernel mixing dominates a 32×32 forward (one to several
-     * minutes each on 2 cores). They run with CONVZOO_SCRIPT_ALL set.
+     * minutes each on 2 cores); and the CondConv EfficientNets with 8 experts, the blocks of efficientnet_cc_b0_4e
+     * (b1 deeper, and its skip DS block in OfficialParityTest's efficientnet_cc_reduced), about 20 s each on 2 cores.
+     * They run with CONVZOO_SCRIPT_ALL set.
      */
     static final Set<String> HEAVY_REPEATS = Set.of("dy_resnet34", "dy_resnet101", "dy_resnet152", "dy_wide_resnet50_2",
-            "dy_vgg11",             "dy_vgg13", "dy_vgg13_bn", "dy_vgg16", "dy_vgg16_bn", "dy_vgg19", "dy_vgg19_bn");
+            "dy_vgg11",             "dy_vgg13", "dy_vgg13_bn", "dy_vgg16", "dy_vgg16_bn", "dy_vgg19", "dy_vgg19_bn",
+            "efficientnet_cc_b0_8e", "efficientnet_cc_b1_8e");
 
     @Test
     void everyRegisteredModelIsScriptedWithTheSameLogits() {

@@ -10,9 +10,8 @@ import io.convzoo.blocks.layers.GlobalAvgPool;
 import io.convzoo.blocks.layers.Identity;
 import io.convzoo.blocks.layers.MaxPool2d;
 import io.convzoo.zoo.ModelArgs;
-import io.convzoo.zoo.arch.CheckedNetwork;
-import io.convzoo.zoo.arch.ClassifierNetwork;
 import io.convzoo.zoo.arch.ResNet;
+import io.convzoo.zoo.arch.SequentialClassifier;
 import java.util.List;
 
 /**
@@ -28,7 +27,7 @@ import java.util.List;
  * pool between them ({@code avgpool}: the identity on the 1×1 map of a 32×32 input). With
  * {@code numClasses = 0} there is no classifier and the forward returns the pooled 512 features.
  */
-public final class HetVgg extends CheckedNetwork implements ClassifierNetwork {
+public final class HetVgg extends SequentialClassifier {
 
     /** Pool marker in a layer configuration. */
     public static final int POOL = 0;
@@ -71,17 +70,5 @@ public final class HetVgg extends CheckedNetwork implements ClassifierNetwork {
                 .add("1", Layers.relu())
                 .add("2", Linear.builder().setUnits(args.numClasses()).build()));
         return net;
-    }
-
-    /** Drops the classifier: the forward then returns the pooled features (N, 512). */
-    @Override
-    public void removeClassifier() {
-        replaceChild("classifier", new Identity());
-    }
-
-    /** A VGG has no stages: it never returns feature maps. */
-    @Override
-    public boolean isFeaturesOnly() {
-        return false;
     }
 }
