@@ -39,7 +39,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** Served when no --model is given: the 28×28 Fashion-MNIST variants. */
     public static final List<String> DEFAULT_MODELS =
-            List.of("pyconvresnet_small", "res2net_small", "oct_resnet_small", "dy_resnet_small");
+            List.of("pyconvresnet_small", "res2net_small", "oct_resnet_small", "dy_resnet_small",
+                    "hetconv_resnet_small");
 
     @Option(names = "--model", paramLabel = "ID|DIR", description = "Model id, or a model directory written by 'convzoo "
             + "import' or 'convzoo finetune' (served under its folder name); repeatable. Default: the bundled "

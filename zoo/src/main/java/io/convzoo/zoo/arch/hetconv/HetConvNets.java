@@ -13,7 +13,7 @@ import java.util.Map;
  * The HetConv networks of Singh et al. (CVPR 2019), family {@code hetconv}: VGG-16 on CIFAR-10 and
  * ResNet-34 / ResNet-50 on ImageNet with every 3×3 conv (but VGG's first) a HetConv of part P, for
  * P = 4, 8, 16, 32 ({@code hetconv_vgg16_p4} … {@code hetconv_resnet50_p32}); {@link #SMALL}
- * ({@code hetconv_resnet_small}, 28×28 Fashion-MNIST) waits for its trained weights. There is no official code or checkpoint;
+ * ({@code hetconv_resnet_small}, 28×28 Fashion-MNIST) ships trained weights. There is no official code or checkpoint;
  * the layouts are the paper's base networks (torchvision's ResNets, the CIFAR VGG-16).
  */
 public final class HetConvNets implements ModelFamily {
@@ -25,16 +25,12 @@ public final class HetConvNets implements ModelFamily {
     /** Part of the small variant. */
     public static final int SMALL_PART = 4;
 
-    /**
-     * The small variant's line, NOT registered yet: a Fashion-MNIST variant must ship trained weights
-     * (ShippedWeightsTest), and its training run had not finished (docs/pretrained.md). Registering it
-     * is adding it to {@link #VARIANTS} once the weights are in the jar.
-     */
+    /** The small variant's line: Fashion-MNIST, trained weights in the jar (docs/pretrained.md). */
     public static final ModelSpec SMALL = new ModelSpec("hetconv_resnet_small", FAMILY,
             properties("10", SMALL_PART, Datasets.FASHION_MNIST), new ModelArgs(10, 1, false, Map.of()),
             Datasets.FASHION_MNIST_SPEC, HetConvNets::resnetSmall);
 
-    /** Every registered variant: VGG-16, ResNet-34, ResNet-50 for each P. */
+    /** Every registered variant: VGG-16, ResNet-34, ResNet-50 for each P, and the small variant. */
     public static final List<ModelSpec> VARIANTS = variants(PARTS);
 
     private static List<ModelSpec> variants(int[] parts) {
@@ -51,6 +47,7 @@ public final class HetConvNets implements ModelFamily {
             specs.add(new ModelSpec("hetconv_resnet50_p" + p, FAMILY, properties("50", p, Datasets.IMAGENET),
                     ModelArgs.imagenet(), Datasets.IMAGENET_SPEC, args -> resnet50(args, p)));
         }
+        specs.add(SMALL);
         return List.copyOf(specs);
     }
 

@@ -156,13 +156,14 @@ class HetConvNetsCountsTest {
                 .map(ModelSpec::id).collect(Collectors.toList());
         assertEquals(List.of("hetconv_vgg16_p4", "hetconv_vgg16_p8", "hetconv_vgg16_p16", "hetconv_vgg16_p32",
                 "hetconv_resnet34_p4", "hetconv_resnet34_p8", "hetconv_resnet34_p16", "hetconv_resnet34_p32",
-                "hetconv_resnet50_p4", "hetconv_resnet50_p8", "hetconv_resnet50_p16", "hetconv_resnet50_p32"), ids);
+                "hetconv_resnet50_p4", "hetconv_resnet50_p8", "hetconv_resnet50_p16", "hetconv_resnet50_p32",
+                "hetconv_resnet_small"), ids);
         ModelSpec vgg = ModelRegistry.get("hetconv_vgg16_p8");
         assertEquals(Map.of("family", "hetconv", "depth", "16", "part", "8", "dataset", "cifar10"), vgg.properties());
         assertEquals(32, vgg.inputSize());
         assertEquals(10, vgg.defaults().numClasses());
         assertEquals("32", ModelRegistry.get("hetconv_resnet50_p32").properties().get("part"));
-        ModelSpec small = HetConvNets.SMALL;
+        ModelSpec small = ModelRegistry.get("hetconv_resnet_small");
         assertEquals(Map.of("family", "hetconv", "depth", "10", "part", "4", "dataset", "fashion-mnist"),
                 small.properties());
         assertEquals(28, small.inputSize());
