@@ -4,7 +4,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.initializer.NormalInitializer;
 import io.convzoo.blocks.Checks;
-import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.Layers;
 import io.convzoo.blocks.NamedSequential;
 import io.convzoo.blocks.Ops;
@@ -13,10 +12,9 @@ import io.convzoo.blocks.layers.AdaptiveAvgPool2d;
 import io.convzoo.blocks.layers.Identity;
 import io.convzoo.blocks.layers.MaxPool2d;
 import io.convzoo.zoo.ModelArgs;
-import io.convzoo.zoo.arch.ClassifierNetwork;
+import io.convzoo.zoo.arch.SequentialClassifier;
 import io.convzoo.zoo.arch.ResNet;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * DY-VGGs as in the official dynamic-convolution code ({@code dynamic_models/dy_vgg.py} of
@@ -28,19 +26,19 @@ import java.util.List;
  * {@code classifier} is one Linear(last width × 49, classes), no hidden layers or dropout.
  *
  * <p>Children are named as the official modules ({@code features.<i>}, {@code avgpool},
- * {@code classifier.0}), so official state_dicts load as they are. The five pools need inputs of at
+ * {@code classifier.0}; {@code avgpool} also does the official forward's {@code torch.flatten}), so official
+ * state_dicts load as they are. Its adaptive pool to 7×7 has no ONNX form for a dynamic input size, so
+ * {@code runtime=onnxruntime} runs a DY-VGG on libtorch and says so. The five pools need inputs of at
  * least 32×32 (the official code trains on 32×32 CIFAR images, whose 1×1 feature map the adaptive
  * pool repeats to 7×7). Arguments: {@code kernels}, {@code temperature} as {@link DyResNet};
  * {@code numClasses = 0} drops the classifier (the forward returns the flattened 7×7 pooled features).
  */
-public final class DyVgg extends DataflowBlock implements ClassifierNetwork {
+public final class DyVgg extends SequentialClassifier {
 
     /** A max pool in a configuration. */
     public static final int POOL = 0;
     /** Output size of the official adaptive pool. */
     static final int POOLED = 7;
-    /** Position of the classifier among the children (it is replaced in place by {@link #removeClassifier}). */
-    private static final int CLASSIFIER = 2;
 
     /** The official configurations (cfgs A, B, D, E); {@link #POOL} marks a 2×2 max pool. */
     public enum Config {
@@ -61,22 +59,17 @@ public final class DyVgg extends DataflowBlock implements ClassifierNetwork {
         }
     }
 
-    private final String name;
-    private final int inputChannels;
     private final int pools;
-    private final Block features;
-    private final Block avgpool;
 
     private DyVgg(String name, int[] layers, boolean batchNorm, ModelArgs args) {
-        this.name = name;
-        this.inputChannels = args.inputChannels();
+        super(name, args.inputChannels());
         if (args.getBoolean(ResNet.FEATURES_ONLY, false)) {
             throw new IllegalArgumentException(name + ": " + ResNet.FEATURES_ONLY + " is not supported by a VGG (it has"
                     + " no stages); use numClasses=0 for the pooled features");
         }
         int kernels = DyResNet.kernels(name, args);
         NamedSequential body = new NamedSequential();
-        int in = inputChannels;
+        int in = args.inputChannels();
         int index = 0;
         int poolCount = 0;
         int convCount = 0;
@@ -98,9 +91,9 @@ public final class DyVgg extends DataflowBlock implements ClassifierNetwork {
         }
         Checks.require(convCount > 0, name, "a VGG needs at least one conv, got " + Arrays.toString(layers));
         this.pools = poolCount;
-        features = addChildBlock("features", body);
-        avgpool = addChildBlock("avgpool", new AdaptiveAvgPool2d(POOLED, POOLED));
-        addChildBlock("classifier", classifier(args.numClasses()));
+        add("features", body);
+        add("avgpool", AdaptiveAvgPool2d.flattened(POOLED, POOLED));
+        add("classifier", classifier(args.numClasses()));
         DyResNet.applyTemperature(name, this, args);
     }
 
@@ -127,38 +120,12 @@ public final class DyVgg extends DataflowBlock implements ClassifierNetwork {
         return new DyVgg(id, layers.clone(), batchNorm, args);
     }
 
-    /** Drops the classifier: the forward then returns the flattened 7×7 pooled features. */
+    /** The official forward's size condition: each 2×2 max pool needs a map of at least 2×2. */
     @Override
-    public void removeClassifier() {
-        replaceChild("classifier", new Identity());
-    }
-
-    /** A VGG never returns feature maps (it rejects {@code featuresOnly}). */
-    @Override
-    public boolean isFeaturesOnly() {
-        return false;
-    }
-
-    /** Input channels the network expects. */
-    public int getInputChannels() {
-        return inputChannels;
-    }
-
-    /** features, the adaptive pool to 7×7, flattened, classifier (as the official forward). */
-    @Override
-    public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
-        Checks.requireOneNchw(ops, inputs, name, inputChannels);
+    protected <T> void checkInput(Ops<T> ops, T input) {
         long min = 1L << pools;
-        ops.require(inputs.get(0), s -> Checks.require(s.get(2) >= min && s.get(3) >= min, name,
-                "expected an input of shape (N, C=" + inputChannels + ", H, W) with H, W >= " + min + " (" + pools
-                        + " 2×2 max pools), got " + s));
-        T x = ops.child(features, inputs.get(0));
-        x = ops.flatten(ops.child(avgpool, x), 1);
-        return List.of(ops.child(children.valueAt(CLASSIFIER), x));
-    }
-
-    @Override
-    public String toString() {
-        return name;
+        ops.require(input, s -> Checks.require(s.get(2) >= min && s.get(3) >= min, toString(),
+                "expected an input of shape (N, C=" + getInputChannels() + ", H, W) with H, W >= " + min + " ("
+                        + pools + " 2×2 max pools), got " + s));
     }
 }
