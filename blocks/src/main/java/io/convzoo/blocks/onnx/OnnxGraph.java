@@ -3,11 +3,12 @@ package io.convzoo.blocks.onnx;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import com.google.protobuf.CodedOutputStream;
-import java.io.ByteArrayOutputStream;
+import com.google.protobuf.WireFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -200,46 +201,99 @@ public final class OnnxGraph {
         return info;
     }
 
-    /** One protobuf message being written (protobuf's own encoder; nested messages are written first, then embedded). */
+    /**
+     * One protobuf message being written: its fields are kept (a weight's bytes by reference) until the whole model
+     * is written once, into an array of its exact size, so the weights are copied once instead of once per nesting
+     * level (protobuf's own encoder does the encoding).
+     */
     private static final class Proto {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private final CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        private sealed interface Field permits Varint, Fixed32, Bytes, Message { }
+
+        private record Varint(int number, long value) implements Field { }
+
+        private record Fixed32(int number, int value) implements Field { }
+
+        private record Bytes(int number, byte[] value) implements Field { }
+
+        private record Message(int number, Proto value) implements Field { }
+
+        private final List<Field> fields = new ArrayList<>();
+        private int size = -1;
 
         void varint(int field, long value) {
-            io(() -> out.writeInt64(field, value));
+            fields.add(new Varint(field, value));
         }
 
         void fixed32(int field, int value) {
-            io(() -> out.writeFixed32(field, value));
+            fields.add(new Fixed32(field, value));
         }
 
         void string(int field, String value) {
-            io(() -> out.writeString(field, value));
+            bytes(field, value.getBytes(StandardCharsets.UTF_8));
         }
 
         void bytes(int field, byte[] value) {
-            io(() -> out.writeByteArray(field, value));
+            fields.add(new Bytes(field, value));
         }
 
         void message(int field, Proto message) {
-            bytes(field, message.toByteArray());
+            fields.add(new Message(field, message));
+        }
+
+        /** Encoded size in bytes, computed once (a message is complete when it is embedded). */
+        private int size() {
+            if (size < 0) {
+                long total = 0;
+                for (Field f : fields) {
+                    total += fieldSize(f);
+                }
+                if (total > Integer.MAX_VALUE) {
+                    throw new IllegalStateException("ONNX model of " + total + " bytes is over protobuf's 2 GB limit");
+                }
+                size = (int) total;
+            }
+            return size;
+        }
+
+        private static int fieldSize(Field f) {
+            if (f instanceof Varint v) {
+                return CodedOutputStream.computeInt64Size(v.number(), v.value());
+            } else if (f instanceof Fixed32 v) {
+                return CodedOutputStream.computeFixed32Size(v.number(), v.value());
+            } else if (f instanceof Bytes v) {
+                return CodedOutputStream.computeByteArraySize(v.number(), v.value());
+            }
+            int inner = ((Message) f).value().size();
+            return CodedOutputStream.computeTagSize(((Message) f).number()) + CodedOutputStream.computeUInt32SizeNoTag(inner)
+                    + inner;
+        }
+
+        private void writeTo(CodedOutputStream out) throws IOException {
+            for (Field f : fields) {
+                if (f instanceof Varint v) {
+                    out.writeInt64(v.number(), v.value());
+                } else if (f instanceof Fixed32 v) {
+                    out.writeFixed32(v.number(), v.value());
+                } else if (f instanceof Bytes v) {
+                    out.writeByteArray(v.number(), v.value());
+                } else if (f instanceof Message v) {
+                    out.writeTag(v.number(), WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                    out.writeUInt32NoTag(v.value().size());
+                    v.value().writeTo(out);
+                }
+            }
         }
 
         byte[] toByteArray() {
-            io(out::flush);
-            return bytes.toByteArray();
-        }
-
-        private interface Write {
-            void run() throws IOException;
-        }
-
-        private static void io(Write write) {
+            byte[] result = new byte[size()];
+            CodedOutputStream out = CodedOutputStream.newInstance(result);
             try {
-                write.run();
+                writeTo(out);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            out.checkNoSpaceLeft();
+            return result;
         }
     }
 }

@@ -74,7 +74,10 @@ public final class Inference {
         LIBTORCH,
         /** ONNX Runtime on CPU ({@link OnnxRuntimeForward}); models without an ONNX form stay on libtorch. */
         ONNXRUNTIME,
-        /** ONNX Runtime where the model has an ONNX form and its weights are on the CPU, else libtorch. */
+        /**
+         * ONNX Runtime where the model has an ONNX form and its weights are on the CPU, else libtorch; per input
+         * size, the one of the two measured faster on the first forwards ({@link OnnxRuntimeForward}).
+         */
         AUTO;
 
         /** The runtime named {@code name} (libtorch, onnxruntime, auto; any case). */
@@ -104,7 +107,8 @@ public final class Inference {
                 String unsupported = OnnxOps.unsupported(root);
                 boolean onCpu = parametersOnCpu(root);
                 if (unsupported == null && onCpu) {
-                    compiled = new OnnxRuntimeForward(root, model.toString(), inputChannels(root), scripted);
+                    compiled = new OnnxRuntimeForward(root, model.toString(), inputChannels(root), scripted,
+                            runtime == Runtime.AUTO ? System::nanoTime : null);
                     RUNTIME_NOTES.remove(model);
                 } else {
                     RUNTIME_NOTES.put(model, unsupported != null ? "no ONNX form: " + unsupported

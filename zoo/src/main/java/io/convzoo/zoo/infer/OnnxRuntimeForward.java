@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +46,12 @@ import org.slf4j.LoggerFactory;
  * folded weights. A model with dynamic convolution has an ONNX form only for a fixed batch size
  * ({@link OnnxOps.FixedBatchOnly}): its sessions are pinned to [N, H, W], and inputs of other shapes,
  * once {@link #PINNED_SIZES} are pinned, run on {@code libtorch}.
+ *
+ * <p>Made for {@code runtime=auto} (with a trial clock), it also times both runtimes on each input shape
+ * [N, H, W] that has a session (the first {@link #MAX_TRIALS}): after one untimed libtorch forward (it
+ * compiles), {@link #TRIAL_ROUNDS} alternated forwards of each, then keeps the one with the lower median
+ * for that shape (pyconvresnet50 at batch 8 runs faster
+ * on libtorch, docs/benchmarks.md). Every trial forward is a real answer: both are exact.
  */
 public final class OnnxRuntimeForward implements CompiledForward {
 
@@ -65,6 +72,14 @@ public final class OnnxRuntimeForward implements CompiledForward {
     private Boolean fixedBatch;
     /** Why the model runs on libtorch instead, or null while ONNX Runtime is (or may be) used. */
     private volatile String onLibtorchBecause;
+    /** Timed forwards of each runtime per input shape before {@code auto} chooses. */
+    static final int TRIAL_ROUNDS = 3;
+    /** The clock trials are timed with; null: no trials, ONNX Runtime wherever it has a session. */
+    private final LongSupplier trialClock;
+    /** Input shapes [N, H, W] measured at most; later ones run on ONNX Runtime (a bound for varying inputs). */
+    static final int MAX_TRIALS = 32;
+    /** With {@code auto}: the trial, then the choice, per input shape [N, H, W]. */
+    private final Map<List<Long>, Trial> trials = new HashMap<>();
 
     /**
      * @param root the model's root
@@ -73,16 +88,34 @@ public final class OnnxRuntimeForward implements CompiledForward {
      * @param libtorch the compiled forward used where ONNX Runtime is not (the scripted forward), or null: block by block
      */
     public OnnxRuntimeForward(Block root, String name, long channels, CompiledForward libtorch) {
+        this(root, name, channels, libtorch, null);
+    }
+
+    /**
+     * @param trialClock with a libtorch forward, {@code runtime=auto}: each input shape runs on the runtime
+     *                   measured faster by this clock (nanoseconds, {@code System::nanoTime}); null: always ONNX Runtime
+     */
+    OnnxRuntimeForward(Block root, String name, long channels, CompiledForward libtorch, LongSupplier trialClock) {
         this.root = root;
         this.name = name;
         this.channels = channels;
         this.libtorch = libtorch;
+        this.trialClock = libtorch == null ? null : trialClock;
     }
 
-    /** "onnxruntime", or "libtorch (why)" once the model was found to need libtorch. */
-    public String runtime() {
+    /**
+     * "onnxruntime", or "libtorch (why)" once the model was found to need libtorch; with {@code auto}, the
+     * input shapes [N, H, W] measured faster on libtorch, e.g. "onnxruntime; libtorch at [8, 224, 224] (measured faster)".
+     */
+    public synchronized String runtime() {
         String why = onLibtorchBecause;
-        return why == null ? "onnxruntime" : "libtorch (" + why + ")";
+        if (why != null) {
+            return "libtorch (" + why + ")";
+        }
+        List<String> onLibtorch = trials.entrySet().stream().filter(e -> e.getValue().choseLibtorch())
+                .map(e -> e.getKey().toString()).sorted().collect(java.util.stream.Collectors.toList());
+        return onLibtorch.isEmpty() ? "onnxruntime"
+                : "onnxruntime; libtorch at " + String.join(", ", onLibtorch) + " (measured faster)";
     }
 
     /** The keys of the current sessions: pinned [H, W] sizes, and [] for the one with dynamic sizes. */
@@ -109,8 +142,20 @@ public final class OnnxRuntimeForward implements CompiledForward {
         }
         Session s = acquire(size);
         if (s != null) {
+            Trial trial = trialOf(x.getShape());
             try {
-                return new NDList(s.run(x));
+                if (trial == null) {
+                    return new NDList(s.run(x));
+                }
+                int slot = trial.nextSlot();
+                boolean onOrt = trial.runsOrt(slot);
+                long start = trialClock.getAsLong();
+                NDList out = onOrt ? new NDList(s.run(x)) : onLibtorch(inputs, blockByBlock);
+                if (trial.record(slot, trialClock.getAsLong() - start)) {
+                    LOG.info("{}: {} at {}, measured faster ({})", name, trial.choseLibtorch() ? "libtorch" : "onnxruntime",
+                            List.of(x.getShape().get(0), x.getShape().get(2), x.getShape().get(3)), trial);
+                }
+                return out;
             } catch (OrtException e) {
                 // An input the graph cannot take (wrong channels): the blocks' checks name the problem.
                 return blockByBlock.get();
@@ -209,6 +254,20 @@ public final class OnnxRuntimeForward implements CompiledForward {
         }
     }
 
+    /** The trial of inputs of {@code shape}'s [N, H, W] (the faster runtime may differ per batch size). */
+    private synchronized Trial trialOf(Shape shape) {
+        if (trialClock == null) {
+            return null;
+        }
+        List<Long> key = List.of(shape.get(0), shape.get(2), shape.get(3));
+        Trial trial = trials.get(key);
+        if (trial == null && trials.size() < MAX_TRIALS) {
+            trial = new Trial();
+            trials.put(key, trial);
+        }
+        return trial;
+    }
+
     private synchronized Session acquire(List<Long> size) {
         Session s = sessions.get(size);
         if (s != null && !s.isCurrent()) {
@@ -233,6 +292,7 @@ public final class OnnxRuntimeForward implements CompiledForward {
             s.closeIfRetiredAndUnused();
         }
         sessions.clear();
+        trials.clear(); // new weights: measure again
         if (libtorch != null) {
             libtorch.invalidate();
         }
@@ -245,6 +305,61 @@ public final class OnnxRuntimeForward implements CompiledForward {
             return chosen == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, Integer.parseInt(chosen.trim()));
         } catch (NumberFormatException e) {
             return Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    /**
+     * {@code auto}'s measurement for one input shape. Slot 0 is an untimed libtorch forward (it compiles);
+     * slots 1 .. 2 × {@link #TRIAL_ROUNDS} alternate ONNX Runtime (odd) and libtorch (even); then the runtime
+     * with the lower median time is kept.
+     */
+    static final class Trial {
+        private final long[] ortNanos = new long[TRIAL_ROUNDS];
+        private final long[] libtorchNanos = new long[TRIAL_ROUNDS];
+        private int slots;
+        private int recorded;
+        /** Null while measuring. */
+        private Boolean ortFaster;
+
+        synchronized int nextSlot() {
+            return ortFaster != null ? -1 : slots++;
+        }
+
+        /** Whether slot {@code slot} (-1: chosen) runs on ONNX Runtime. */
+        synchronized boolean runsOrt(int slot) {
+            if (slot < 0 || slot > 2 * TRIAL_ROUNDS) {
+                return ortFaster == null || ortFaster; // chosen, or measured slots still out: ORT meanwhile
+            }
+            return slot % 2 == 1;
+        }
+
+        /** Records slot {@code slot}'s time; true when this made the choice. */
+        synchronized boolean record(int slot, long nanos) {
+            if (slot < 1 || slot > 2 * TRIAL_ROUNDS || ortFaster != null) {
+                return false;
+            }
+            (slot % 2 == 1 ? ortNanos : libtorchNanos)[(slot - 1) / 2] = nanos;
+            if (++recorded < 2 * TRIAL_ROUNDS) {
+                return false;
+            }
+            ortFaster = median(ortNanos) <= median(libtorchNanos);
+            return true;
+        }
+
+        @Override
+        public synchronized String toString() {
+            return String.format(java.util.Locale.ROOT, "median %.2f ms on onnxruntime, %.2f ms on libtorch",
+                    median(ortNanos) / 1e6, median(libtorchNanos) / 1e6);
+        }
+
+        synchronized boolean choseLibtorch() {
+            return Boolean.FALSE.equals(ortFaster);
+        }
+
+        private static long median(long[] values) {
+            long[] sorted = values.clone();
+            java.util.Arrays.sort(sorted);
+            return sorted[sorted.length / 2];
         }
     }
 

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.BlockTree;
+import io.convzoo.blocks.CompiledForward;
 import io.convzoo.blocks.DataflowBlock;
 import io.convzoo.blocks.TestSupport;
 import io.convzoo.blocks.dynamic.CondConv2d;
@@ -18,31 +20,29 @@ import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.arch.condconv.EfficientNetCc;
+import io.convzoo.zoo.arch.dyconv.DyVgg;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every registered model's eval forward through its ONNX form on ONNX Runtime gives the logits of its
  * plain eager forward (conv then BatchNorm, block by block) within 1e-4, at batch 1 and at a batch of
  * 5 (which the prepared path lays out channels-last); the dynamic-convolution and CondConv models run on graphs
- * written for each of the two batches; PyConvSegNet (its global head pools to fixed bins of a dynamic
- * size) stays on libtorch and says why. Sizes as ScriptedModelsTest (every block still runs).
+ * written for each of the two batches; PyConvSegNet and the DY-VGGs (adaptive pooling to fixed bins of a
+ * dynamic size) stay on libtorch and say why. Sizes as ScriptedModelsTest (every block still runs).
  */
 class OnnxRuntimeModelsTest {
 
-    /**
-     * Dynamic-conv models above this many parameters are left out: each of their two fixed-batch
-     * graphs holds a copy of the K-kernel banks (dy_resnet50: 400 MB) while it is written, beyond the
-     * test JVM's 3 GB heap. dy_resnet18 (45 M) and dy_resnet_small run here; `bench --ort` runs dy_resnet50.
-     */
-    private static final long MAX_FIXED_BATCH_PARAMS = 50_000_000L;
-
     @Test
     void everyRegisteredModelRunsOnOnnxRuntimeWithTheEagerLogits() {
+        boolean all = System.getenv("CONVZOO_SCRIPT_ALL") != null;
         int onOrt = 0;
         for (ModelSpec spec : ModelRegistry.all()) {
-            if (ScriptedModelsTest.HEAVY_REPEATS.contains(spec.id())) {
-                continue; // dynamic convolution like their lighter repeats, which run below
+            if (!all && ScriptedModelsTest.HEAVY_REPEATS.contains(spec.id())) {
+                continue; // dynamic convolution like their lighter repeats, which run below (CONVZOO_SCRIPT_ALL: all)
             }
             int size = ScriptedModelsTest.testSize(spec);
             int channels = spec.defaults().inputChannels();
@@ -58,12 +58,8 @@ class OnnxRuntimeModelsTest {
 
                 boolean dynamic = !BlockTree.findAll(net, DynamicConv2d.class).isEmpty()
                         || !BlockTree.findAll(net, CondConv2d.class).isEmpty();
-                long params = net.getParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
-                if (dynamic && params > MAX_FIXED_BATCH_PARAMS) {
-                    continue; // two graphs of its K-kernel banks do not fit the test JVM's heap; the bench runs them
-                }
                 Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
-                if ("segmentation".equals(spec.properties().get("task"))) {
+                if ("segmentation".equals(spec.properties().get("task")) || net instanceof DyVgg) {
                     assertTrue(Inference.runtimeOf(net).startsWith("libtorch (no ONNX form: adaptive average pooling"),
                             spec.id() + ": " + Inference.runtimeOf(net));
                     assertFalse(((DataflowBlock) net).getCompiledForward() instanceof OnnxRuntimeForward, spec.id());
@@ -79,6 +75,8 @@ class OnnxRuntimeModelsTest {
     /** The ONNX form of a prepared {@code net} runs on ORT with the eager logits of both inputs. */
     private static void assertOnOrt(String id, Block net, ParameterStore ps, NDArray single, NDArray five,
                                     float[] eagerSingle, float[] eagerFive, int sessions) {
+        assertTrue(((DataflowBlock) net).getCompiledForward() instanceof OnnxRuntimeForward,
+                id + ": " + Inference.runtimeOf(net));
         OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
         Inference.forward(net, ps, single); // block by block: folds, then makes the session
         Inference.forward(net, ps, five); // a fixed-batch graph (dynamic convolution): a session per batch
@@ -110,62 +108,105 @@ class OnnxRuntimeModelsTest {
 
     @Test
     void theFirstSizesGetPinnedSessionsAndLaterOnesShareTheDynamicOne() {
+        List<Shape> shapes = List.of(new Shape(3, 1, 28, 28), new Shape(3, 1, 36, 36), new Shape(3, 1, 44, 44),
+                new Shape(3, 1, 52, 52));
+        assertEquals(2, OnnxRuntimeForward.PINNED_SIZES);
+        assertEquals(List.of(List.of(28L, 28L), List.of(36L, 36L), List.of()), sessionSizesAfter("res2net_small", shapes));
+    }
+
+    @Test
+    void aDynamicConvModelRunsItsFirstTwoBatchSizesOnOnnxRuntimeAndOthersOnLibtorch() {
+        List<Shape> shapes = List.of(new Shape(1, 1, 28, 28), new Shape(3, 1, 28, 28), new Shape(2, 1, 28, 28));
+        assertEquals(List.of(List.of(1L, 28L, 28L), List.of(3L, 28L, 28L)), sessionSizesAfter("dy_resnet_small", shapes));
+    }
+
+    /**
+     * {@code auto} times both runtimes per input shape and keeps the faster: with a clock that makes libtorch
+     * faster at [2, 28, 28] and ONNX Runtime faster at [2, 36, 36], the next forwards run there, and every
+     * answer is exact.
+     */
+    @Test
+    void autoKeepsTheRuntimeMeasuredFasterForEachSize() {
         ModelSpec spec = ModelRegistry.get("res2net_small");
         try (NDManager manager = NDManager.newBaseManager()) {
             Block net = spec.build(ScriptedModelsTest.testArgs(spec));
             TestSupport.init(net, manager, new Shape(1, 1, 28, 28));
             InferencePrepTest.randomizeBatchNorms(net, manager, 1);
             ParameterStore ps = new ParameterStore(manager, false);
-            int[] sides = {28, 36, 44, 52};
-            float[][] eager = new float[sides.length][];
-            NDArray[] inputs = new NDArray[sides.length];
-            for (int i = 0; i < sides.length; i++) {
-                inputs[i] = TestSupport.random(manager, new Shape(3, 1, sides[i], sides[i]), 10 + i);
-                eager[i] = Inference.forward(net, ps, inputs[i]).head().toFloatArray();
-            }
-            Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
-            OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
-            for (int round = 0; round < 2; round++) { // the first round makes the sessions, the second runs them
-                for (int i = 0; i < sides.length; i++) {
-                    assertMatches("side " + sides[i] + " round " + round, eager[i],
-                            Inference.forward(net, ps, inputs[i]).head().toFloatArray());
+            NDArray small = TestSupport.random(manager, new Shape(2, 1, 28, 28), 30);
+            NDArray large = TestSupport.random(manager, new Shape(2, 1, 36, 36), 31);
+            float[] eagerSmall = Inference.forward(net, ps, small).head().toFloatArray();
+            float[] eagerLarge = Inference.forward(net, ps, large).head().toFloatArray();
+            Inference.prepare(net, true, Inference.Runtime.LIBTORCH);
+            DataflowBlock root = (DataflowBlock) net;
+            CompiledForward scripted = root.getCompiledForward();
+            int[] libtorchRuns = {0};
+            CompiledForward counted = new CompiledForward() {
+                @Override
+                public NDList forward(NDList inputs, java.util.function.Supplier<NDList> blockByBlock) {
+                    libtorchRuns[0]++;
+                    return scripted.forward(inputs, blockByBlock);
                 }
+
+                @Override
+                public void invalidate() {
+                    scripted.invalidate();
+                }
+            };
+            // Each timed forward reads the clock twice; it measures whatever `step` is while it runs.
+            long[] clock = {0};
+            long[] step = {0};
+            OnnxRuntimeForward auto = new OnnxRuntimeForward(net, "res2net_small", 1, counted,
+                    () -> clock[0] += step[0]);
+            root.setCompiledForward(auto);
+            int rounds = OnnxRuntimeForward.TRIAL_ROUNDS;
+            for (NDArray x : List.of(small, large)) {
+                float[] eager = x == small ? eagerSmall : eagerLarge;
+                int before = libtorchRuns[0];
+                assertMatches("first forward, block by block", eager, Inference.forward(net, ps, x).head().toFloatArray());
+                for (int slot = 0; slot <= 2 * rounds; slot++) { // slot 0: libtorch untimed, then ORT, libtorch, ...
+                    boolean ortSlot = slot % 2 == 1;
+                    step[0] = (ortSlot == (x == small)) ? 5_000_000 : 1_000_000;
+                    assertMatches("trial slot " + slot, eager, Inference.forward(net, ps, x).head().toFloatArray());
+                }
+                assertEquals(before + 1 + rounds, libtorchRuns[0], "libtorch forwards in the trial");
+                for (int i = 0; i < 2; i++) {
+                    assertMatches("chosen", eager, Inference.forward(net, ps, x).head().toFloatArray());
+                }
+                assertEquals(before + 1 + rounds + (x == small ? 2 : 0), libtorchRuns[0], "runs on the chosen runtime");
             }
-            assertEquals(OnnxRuntimeForward.PINNED_SIZES, 2);
-            assertEquals(java.util.List.of(java.util.List.of(28L, 28L), java.util.List.of(36L, 36L), java.util.List.of()),
-                    ort.sessionSizes().stream().sorted(java.util.Comparator.comparing(Object::toString))
-                            .collect(java.util.stream.Collectors.toList()));
-            assertEquals("onnxruntime", Inference.runtimeOf(net));
+            assertEquals("onnxruntime; libtorch at [2, 28, 28] (measured faster)", Inference.runtimeOf(net));
         }
     }
 
-    @Test
-    void aDynamicConvModelRunsItsFirstTwoBatchSizesOnOnnxRuntimeAndOthersOnLibtorch() {
-        ModelSpec spec = ModelRegistry.get("dy_resnet_small");
+    /**
+     * Runs model {@code id} prepared for ORT twice over inputs of {@code shapes} (the first round makes the
+     * sessions, the second runs them), each within 1e-4 of the eager logits, and returns its session sizes, sorted.
+     */
+    private static List<List<Long>> sessionSizesAfter(String id, List<Shape> shapes) {
+        ModelSpec spec = ModelRegistry.get(id);
         try (NDManager manager = NDManager.newBaseManager()) {
             Block net = spec.build(ScriptedModelsTest.testArgs(spec));
             TestSupport.init(net, manager, new Shape(1, 1, 28, 28));
             InferencePrepTest.randomizeBatchNorms(net, manager, 1);
             ParameterStore ps = new ParameterStore(manager, false);
-            int[] batches = {1, 3, 2};
-            float[][] eager = new float[batches.length][];
-            NDArray[] inputs = new NDArray[batches.length];
-            for (int i = 0; i < batches.length; i++) {
-                inputs[i] = TestSupport.random(manager, new Shape(batches[i], 1, 28, 28), 20 + i);
-                eager[i] = Inference.forward(net, ps, inputs[i]).head().toFloatArray();
+            List<NDArray> inputs = new ArrayList<>();
+            List<float[]> eager = new ArrayList<>();
+            for (Shape shape : shapes) {
+                inputs.add(TestSupport.random(manager, shape, 10 + inputs.size()));
+                eager.add(Inference.forward(net, ps, inputs.get(inputs.size() - 1)).head().toFloatArray());
             }
             Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
             OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
             for (int round = 0; round < 2; round++) {
-                for (int i = 0; i < batches.length; i++) {
-                    assertMatches("batch " + batches[i] + " round " + round, eager[i],
-                            Inference.forward(net, ps, inputs[i]).head().toFloatArray());
+                for (int i = 0; i < shapes.size(); i++) {
+                    assertMatches(id + " " + shapes.get(i) + " round " + round, eager.get(i),
+                            Inference.forward(net, ps, inputs.get(i)).head().toFloatArray());
                 }
             }
-            assertEquals(java.util.List.of(java.util.List.of(1L, 28L, 28L), java.util.List.of(3L, 28L, 28L)),
-                    ort.sessionSizes().stream().sorted(java.util.Comparator.comparing(Object::toString))
-                            .collect(java.util.stream.Collectors.toList()));
-            assertEquals("onnxruntime", Inference.runtimeOf(net));
+            assertEquals("onnxruntime", Inference.runtimeOf(net), id);
+            return ort.sessionSizes().stream().sorted(Comparator.comparing(Object::toString))
+                    .collect(Collectors.toList());
         }
     }
 
