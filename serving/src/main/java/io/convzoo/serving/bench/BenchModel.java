@@ -80,6 +80,8 @@ abstract class BenchModel implements AutoCloseable {
         BLOCKS("ours-blocks"),
         /** Prepared, its ONNX form run by ONNX Runtime ({@code runtime=onnxruntime}). */
         ONNXRUNTIME("ours-ort"),
+        /** Prepared with {@code runtime=auto}: per input shape, whichever of the two it measured faster. */
+        AUTO("ours-auto"),
         /** Not prepared: the training-time forward in eval mode. */
         PLAIN("ours-plain");
 
@@ -95,23 +97,31 @@ abstract class BenchModel implements AutoCloseable {
         private final NDManager manager;
         private final Block block;
         private final ParameterStore ps;
+        private final Variant variant;
 
         Ours(String id, NDManager parent, Variant variant) {
             super(id, variant.label);
+            this.variant = variant;
             manager = parent.newSubManager();
             block = buildBlock(id);
             int s = inputSize(id);
             block.initialize(manager, DataType.FLOAT32, new Shape(1, inputChannels(id), s, s));
             randomizeBatchNormStatistics(block, manager);
             if (variant != Variant.PLAIN) {
-                Inference.prepare(block, variant != Variant.BLOCKS,
-                        variant == Variant.ONNXRUNTIME ? Inference.Runtime.ONNXRUNTIME : Inference.Runtime.LIBTORCH);
+                Inference.prepare(block, variant != Variant.BLOCKS, variant == Variant.ONNXRUNTIME
+                        ? Inference.Runtime.ONNXRUNTIME : variant == Variant.AUTO ? Inference.Runtime.AUTO
+                        : Inference.Runtime.LIBTORCH);
             }
             ps = new ParameterStore(manager, false);
         }
 
         Block block() {
             return block;
+        }
+
+        /** Whether its eval forwards may run on ONNX Runtime (runtime onnxruntime or auto). */
+        boolean mayRunOnnxRuntime() {
+            return variant == Variant.ONNXRUNTIME || variant == Variant.AUTO;
         }
 
         @Override

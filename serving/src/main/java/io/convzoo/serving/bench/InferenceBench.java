@@ -23,7 +23,8 @@ public final class InferenceBench {
 
     /** Options of one run. */
     public record Options(List<String> models, List<Integer> batches, int rounds, int warmup, Path torchscriptDir,
-                          boolean blocksToo, boolean plainToo, boolean ortToo, boolean cpuClock, Integer size, int threads) {}
+                          boolean blocksToo, boolean plainToo, boolean ortToo, boolean autoToo, boolean cpuClock, Integer size,
+                          int threads) {}
 
     /** One row of results. */
     public record Row(String model, String impl, int batch, double medianSeconds, double imagesPerSecond,
@@ -70,6 +71,9 @@ public final class InferenceBench {
                 if (options.ortToo() && BenchModel.hasOnnxForm(id)) {
                     variants.add(new BenchModel.Ours(id, manager, BenchModel.Variant.ONNXRUNTIME));
                 }
+                if (options.autoToo()) {
+                    variants.add(new BenchModel.Ours(id, manager, BenchModel.Variant.AUTO));
+                }
                 if (options.plainToo()) {
                     variants.add(new BenchModel.Ours(id, manager, BenchModel.Variant.PLAIN));
                 }
@@ -90,7 +94,8 @@ public final class InferenceBench {
                         officialOnnx == null ? "no ONNX export" : "with ONNX export");
             }
             for (BenchModel m : all) {
-                if (m instanceof BenchModel.Ours) {
+                // Not where ONNX Runtime may run: a 32×32 warm-up would take one of its pinned session shapes.
+                if (m instanceof BenchModel.Ours ours && !ours.mayRunOnnxRuntime()) {
                     jitWarmup(m, manager);
                 }
             }
@@ -99,6 +104,7 @@ public final class InferenceBench {
                 for (int w = 0; w < options.warmup(); w++) {
                     c.runAll(-1, w % 2 == 1);
                 }
+                c.finishAutoTrials();
             }
             log.printf("warm-up done (JIT compiler idle after %d ms more); %d rounds%n",
                     JitSettle.await(JIT_SETTLE_MAX_MILLIS), options.rounds());
@@ -243,6 +249,17 @@ public final class InferenceBench {
         final BenchModel officialOnnx;
         final Map<BenchModel, double[]> times = new java.util.IdentityHashMap<>();
         final boolean cpuClock;
+
+        /** Runs each auto variant until it has chosen its runtime for this input shape: the rounds then time the choice. */
+        void finishAutoTrials() {
+            for (BenchModel m : variants) {
+                if (m.label.equals(BenchModel.Variant.AUTO.label)) {
+                    for (int i = 0; i < io.convzoo.zoo.infer.OnnxRuntimeForward.TRIAL_FORWARDS; i++) {
+                        m.forward(x);
+                    }
+                }
+            }
+        }
 
         Cell(String id, int batch, NDArray x, BenchModel ours, List<BenchModel> variants, BenchModel traced,
              BenchModel officialOnnx, int rounds, boolean cpuClock) {

@@ -56,6 +56,10 @@ final class BenchCommand implements Callable<Integer> {
             + "timed whenever present (row onnxruntime).")
     boolean ort;
 
+    @Option(names = "--auto", description = "Also time our models on runtime=auto (row ours-auto): per input shape, "
+            + "the runtime it measured faster on its first forwards (run before the timed rounds).")
+    boolean auto;
+
     @Option(names = "--plain", description = "Also time our models without the inference preparation (row ours-plain).")
     boolean plain;
 
@@ -136,7 +140,7 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 List<String> ids = selectedModels();
                 InferenceBench bench = new InferenceBench(new InferenceBench.Options(ids, batches, rounds, warmup,
-                        torchscriptDir, blocks, plain, ort, cpuClock, size, threads));
+                        torchscriptDir, blocks, plain, ort, auto, cpuClock, size, threads));
                 List<InferenceBench.Row> rows = bench.run(manager, System.err);
                 result = rows;
                 if (!json) {

@@ -54,6 +54,20 @@ class BenchCommandTest {
     }
 
     @Test
+    void autoRowsTimeTheRuntimeEachShapeChose() {
+        CliRun r = CliRun.of("bench", "--models", "dy_resnet_small", "--batch", "1,2", "--rounds", "2", "--warmup", "1",
+                "--auto", "--json");
+        assertEquals(0, r.code(), r.err());
+        java.util.List<String> cells = new java.util.ArrayList<>();
+        for (JsonElement e : JsonParser.parseString(r.out()).getAsJsonObject().get("results").getAsJsonArray()) {
+            JsonObject row = e.getAsJsonObject();
+            cells.add(row.get("impl").getAsString() + " " + row.get("batch").getAsInt());
+            assertTrue(row.get("medianSeconds").getAsDouble() > 0, row.toString());
+        }
+        assertEquals(java.util.List.of("ours 1", "ours-auto 1", "ours 2", "ours-auto 2"), cells);
+    }
+
+    @Test
     void unknownModelIsOneClearLine() {
         CliRun r = CliRun.of("bench", "--models", "res2net_smal");
         assertEquals(2, r.code());

@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Made for {@code runtime=auto} (with a trial clock), it also times both runtimes on each input shape
  * [N, H, W] that has a session (the first {@link #MAX_TRIALS}): after one untimed libtorch forward (it
- * compiles), {@link #TRIAL_ROUNDS} alternated forwards of each, then keeps the one with the lower median
- * for that shape (pyconvresnet50 at batch 8 runs faster
+ * compiles), {@link #TRIAL_ROUNDS} alternated forwards of each, then keeps libtorch for that shape if its
+ * median is below {@link #LIBTORCH_MARGIN} of ONNX Runtime's, else ONNX Runtime (pyconvresnet50 at batch 8 runs faster
  * on libtorch, docs/benchmarks.md). Every trial forward is a real answer: both are exact.
  */
 public final class OnnxRuntimeForward implements CompiledForward {
@@ -73,7 +73,14 @@ public final class OnnxRuntimeForward implements CompiledForward {
     /** Why the model runs on libtorch instead, or null while ONNX Runtime is (or may be) used. */
     private volatile String onLibtorchBecause;
     /** Timed forwards of each runtime per input shape before {@code auto} chooses. */
-    static final int TRIAL_ROUNDS = 3;
+    static final int TRIAL_ROUNDS = 5;
+    /**
+     * libtorch is kept only when its median is below this fraction of ONNX Runtime's: ORT is the faster for most
+     * shapes, and a few timed forwards on a busy machine should not move a shape off it for a smaller difference.
+     */
+    static final double LIBTORCH_MARGIN = 0.95;
+    /** Forwards of a new input shape until {@code auto} has chosen: the first (it makes the session), the trial's. */
+    public static final int TRIAL_FORWARDS = 2 + 2 * TRIAL_ROUNDS;
     /** The clock trials are timed with; null: no trials, ONNX Runtime wherever it has a session. */
     private final LongSupplier trialClock;
     /** Input shapes [N, H, W] measured at most; later ones run on ONNX Runtime (a bound for varying inputs). */
@@ -310,8 +317,8 @@ public final class OnnxRuntimeForward implements CompiledForward {
 
     /**
      * {@code auto}'s measurement for one input shape. Slot 0 is an untimed libtorch forward (it compiles);
-     * slots 1 .. 2 × {@link #TRIAL_ROUNDS} alternate ONNX Runtime (odd) and libtorch (even); then the runtime
-     * with the lower median time is kept.
+     * slots 1 .. 2 × {@link #TRIAL_ROUNDS} alternate ONNX Runtime (odd) and libtorch (even); then libtorch is
+     * kept if its median time is below {@link #LIBTORCH_MARGIN} of ONNX Runtime's.
      */
     static final class Trial {
         private final long[] ortNanos = new long[TRIAL_ROUNDS];
@@ -342,7 +349,7 @@ public final class OnnxRuntimeForward implements CompiledForward {
             if (++recorded < 2 * TRIAL_ROUNDS) {
                 return false;
             }
-            ortFaster = median(ortNanos) <= median(libtorchNanos);
+            ortFaster = median(libtorchNanos) >= LIBTORCH_MARGIN * median(ortNanos);
             return true;
         }
 
