@@ -269,13 +269,34 @@ public final class OnnxOps implements Ops<String> {
         return g.node("GlobalAveragePool", List.of(x));
     }
 
+    /**
+     * PyTorch's bins for any input size: bin i of n inputs pooled to o is [⌊i·n/o⌋, ⌈(i+1)·n/o⌉), computed from
+     * the input's shape in the graph. A bin is a rectangle, so its mean is the mean over its rows of the means
+     * over its columns: the height is pooled first (o Slice + ReduceMean, one Concat), then the width.
+     */
     @Override
     public String adaptiveAvgPool2d(String x, int height, int width) {
         if (height == 1 && width == 1) {
             return spatialMean(x);
         }
-        throw new UnsupportedOperationException("adaptive average pooling to " + height + "×" + width
-                + " has no ONNX form for a dynamic input size");
+        return adaptiveMean(adaptiveMean(x, 2, height), 3, width);
+    }
+
+    /** Adaptive average pooling of axis {@code axis} to {@code bins}. */
+    private String adaptiveMean(String x, int axis, int bins) {
+        String size = g.node("Slice", List.of(g.node("Shape", List.of(x)), g.longs(axis), g.longs(axis + 1)));
+        String axes = g.longs(axis);
+        List<String> means = new ArrayList<>();
+        for (int i = 0; i < bins; i++) {
+            // floor(i·n/o) and ceil((i+1)·n/o) = floor(((i+1)·n + o − 1)/o); integer Div truncates, and n ≥ 0.
+            String start = g.node("Div", List.of(g.node("Mul", List.of(size, g.longs(i))), g.longs(bins)));
+            String end = g.node("Div", List.of(g.node("Add", List.of(g.node("Mul", List.of(size, g.longs(i + 1))),
+                    g.longs(bins - 1))), g.longs(bins)));
+            String bin = g.node("Slice", List.of(x, start, end, axes));
+            means.add(g.node("ReduceMean", List.of(bin), new IntsAttribute("axes", new long[] {axis}),
+                    new IntAttribute("keepdims", 1)));
+        }
+        return bins == 1 ? means.get(0) : g.node("Concat", means, new IntAttribute("axis", axis));
     }
 
     @Override

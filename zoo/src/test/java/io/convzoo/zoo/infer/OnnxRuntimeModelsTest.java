@@ -1,7 +1,6 @@
 package io.convzoo.zoo.infer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -20,7 +19,6 @@ import io.convzoo.zoo.ModelArgs;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.arch.condconv.EfficientNetCc;
-import io.convzoo.zoo.arch.dyconv.DyVgg;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -31,8 +29,8 @@ import org.junit.jupiter.api.Test;
  * Every registered model's eval forward through its ONNX form on ONNX Runtime gives the logits of its
  * plain eager forward (conv then BatchNorm, block by block) within 1e-4, at batch 1 and at a batch of
  * 5 (which the prepared path lays out channels-last); the dynamic-convolution and CondConv models run on graphs
- * written for each of the two batches; PyConvSegNet and the DY-VGGs (adaptive pooling to fixed bins of a
- * dynamic size) stay on libtorch and say why. Sizes as ScriptedModelsTest (every block still runs).
+ * written for each of the two batches; PyConvSegNet's global head and the DY-VGGs pool adaptively to fixed bins
+ * of the graph's dynamic size. Sizes as ScriptedModelsTest (every block still runs).
  */
 class OnnxRuntimeModelsTest {
 
@@ -59,12 +57,6 @@ class OnnxRuntimeModelsTest {
                 boolean dynamic = !BlockTree.findAll(net, DynamicConv2d.class).isEmpty()
                         || !BlockTree.findAll(net, CondConv2d.class).isEmpty();
                 Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
-                if ("segmentation".equals(spec.properties().get("task")) || net instanceof DyVgg) {
-                    assertTrue(Inference.runtimeOf(net).startsWith("libtorch (no ONNX form: adaptive average pooling"),
-                            spec.id() + ": " + Inference.runtimeOf(net));
-                    assertFalse(((DataflowBlock) net).getCompiledForward() instanceof OnnxRuntimeForward, spec.id());
-                    continue;
-                }
                 assertOnOrt(spec.id(), net, ps, single, five, eagerSingle, eagerFive, dynamic ? 2 : 1);
                 onOrt++;
             }
@@ -86,6 +78,40 @@ class OnnxRuntimeModelsTest {
         assertMatches(id + " batch 1", eagerSingle, Inference.forward(net, ps, single).head().toFloatArray());
         assertMatches(id + " batch 5", eagerFive, Inference.forward(net, ps, five).head().toFloatArray());
         assertTrue(ort.hasSession(), id);
+    }
+
+    /**
+     * Adaptive average pooling in the ONNX graph computes PyTorch's bins from the input's size: pooling
+     * down and up, to a different height and width, on inputs of other sizes than the first (one graph
+     * with dynamic sizes after the two pinned ones), within 1e-4 of the eager forward.
+     */
+    @Test
+    void adaptivePoolingToFixedBinsRunsOnOnnxRuntimeForAnySize() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            io.convzoo.blocks.NamedSequential net = new io.convzoo.blocks.NamedSequential()
+                    .add("conv", io.convzoo.blocks.Layers.conv3x3(4, 1, 1))
+                    .add("pool", new io.convzoo.blocks.layers.AdaptiveAvgPool2d(5, 3));
+            TestSupport.init(net, manager, new Shape(1, 3, 13, 11));
+            ParameterStore ps = new ParameterStore(manager, false);
+            List<Shape> shapes = List.of(new Shape(2, 3, 13, 11), new Shape(1, 3, 4, 2), new Shape(3, 3, 7, 9),
+                    new Shape(2, 3, 5, 3));
+            List<NDArray> inputs = new ArrayList<>();
+            List<float[]> eager = new ArrayList<>();
+            for (Shape shape : shapes) {
+                inputs.add(TestSupport.random(manager, shape, 40 + inputs.size()));
+                eager.add(Inference.forward(net, ps, inputs.get(inputs.size() - 1)).head().toFloatArray());
+            }
+            Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < shapes.size(); i++) {
+                    NDList out = Inference.forward(net, ps, inputs.get(i));
+                    assertEquals(new Shape(shapes.get(i).get(0), 4, 5, 3), out.head().getShape());
+                    assertMatches(shapes.get(i) + " round " + round, eager.get(i), out.head().toFloatArray());
+                }
+            }
+            assertEquals("onnxruntime", Inference.runtimeOf(net));
+            assertEquals(3, ((OnnxRuntimeForward) net.getCompiledForward()).sessionSizes().size());
+        }
     }
 
     /** SiLU and EfficientNet's SE and inverted residuals have an ONNX form for any batch (CondConv2d for fixed ones). */

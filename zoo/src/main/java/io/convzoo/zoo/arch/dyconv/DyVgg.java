@@ -27,8 +27,7 @@ import java.util.Arrays;
  *
  * <p>Children are named as the official modules ({@code features.<i>}, {@code avgpool},
  * {@code classifier.0}; {@code avgpool} also does the official forward's {@code torch.flatten}), so official
- * state_dicts load as they are. Its adaptive pool to 7×7 has no ONNX form for a dynamic input size, so
- * {@code runtime=onnxruntime} runs a DY-VGG on libtorch and says so. The five pools need inputs of at
+ * state_dicts load as they are. The five pools need inputs of at
  * least 32×32 (the official code trains on 32×32 CIFAR images, whose 1×1 feature map the adaptive
  * pool repeats to 7×7). Arguments: {@code kernels}, {@code temperature} as {@link DyResNet};
  * {@code numClasses = 0} drops the classifier (the forward returns the flattened 7×7 pooled features).
