@@ -223,7 +223,8 @@ public final class InferenceService implements AutoCloseable {
         changes.lock();
         try {
             old = slot(name);
-            ModelEndpoint endpoint = new ModelEndpoint(old.endpoint().info(), config, metrics, old.runners());
+            ModelEndpoint endpoint = new ModelEndpoint(old.endpoint().info(), config, metrics, old.runners(),
+                    old.endpoint().runtimeSource());
             next = new Slot(endpoint, old.runners(), old.resources(), old.preprocessor());
             Map<String, Slot> map = new LinkedHashMap<>(slots);
             map.put(name, next);
@@ -289,11 +290,16 @@ public final class InferenceService implements AutoCloseable {
         }
 
         private Builder add(ServedModel model, Supplier<BatchRunner> runners, List<AutoCloseable> resources) {
+            return add(model, runners, resources, null);
+        }
+
+        private Builder add(ServedModel model, Supplier<BatchRunner> runners, List<AutoCloseable> resources,
+                            Supplier<String> runtime) {
             if (slots.containsKey(model.name())) {
                 throw new IllegalArgumentException("model '" + model.name() + "' is added twice");
             }
-            slots.put(model.name(), new Slot(new ModelEndpoint(model, config, metrics, runners), runners, resources,
-                    new ImagePreprocessor(Datasets.of(model.dataset()))));
+            slots.put(model.name(), new Slot(new ModelEndpoint(model, config, metrics, runners, runtime), runners,
+                    resources, new ImagePreprocessor(Datasets.of(model.dataset()))));
             return this;
         }
 
@@ -385,7 +391,8 @@ public final class InferenceService implements AutoCloseable {
             ServedModel info = new ServedModel(name, spec.family(), dataset, inputShape,
                     classNames(weights, Datasets.of(dataset), numClasses), stats.params(), stats.macs(), state,
                     withAccuracy(spec.properties(), weights));
-            return add(info, () -> new DjlBatchRunner(zooModel), List.of(zooModel));
+            return add(info, () -> new DjlBatchRunner(zooModel), List.of(zooModel),
+                    () -> io.convzoo.zoo.infer.Inference.runtimeOf(zooModel.getBlock()));
         }
 
         /** The zoo properties plus the weights' recorded test accuracy ({@link ServedModel#TEST_ACCURACY}). */

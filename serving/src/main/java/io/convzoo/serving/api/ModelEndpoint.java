@@ -40,6 +40,8 @@ public final class ModelEndpoint implements AutoCloseable {
     private final ReentrantLock forming = new ReentrantLock();
     private final LongAdder batches = new LongAdder();
     private volatile boolean accepting = true;
+    /** Where the model's forwards run, asked each time; null: not known (a runner that is not a zoo model). */
+    private final Supplier<String> runtime;
 
     private record Job(float[] input, CompletableFuture<float[]> result) {}
 
@@ -47,6 +49,16 @@ public final class ModelEndpoint implements AutoCloseable {
      * @param runners makes one runner per worker; called on the worker's own thread
      */
     public ModelEndpoint(ServedModel info, ServingConfig config, ServingMetrics metrics, Supplier<BatchRunner> runners) {
+        this(info, config, metrics, runners, null);
+    }
+
+    /**
+     * @param runners makes one runner per worker; called on the worker's own thread
+     * @param runtime where the model's forwards run now (Inference.runtimeOf of its block), or null
+     */
+    public ModelEndpoint(ServedModel info, ServingConfig config, ServingMetrics metrics, Supplier<BatchRunner> runners,
+                         Supplier<String> runtime) {
+        this.runtime = runtime;
         this.info = info;
         this.config = config;
         this.metrics = metrics;
@@ -65,6 +77,18 @@ public final class ModelEndpoint implements AutoCloseable {
 
     public ServingConfig config() {
         return config;
+    }
+
+    /**
+     * Where the model's forwards run now: "onnxruntime", with the input shapes {@code runtime=auto} measured
+     * faster on libtorch, or "libtorch (why)"; null when not known.
+     */
+    public String runtime() {
+        return runtime == null ? null : runtime.get();
+    }
+
+    Supplier<String> runtimeSource() {
+        return runtime;
     }
 
     /** Requests waiting for a worker now. */

@@ -8,12 +8,12 @@ import java.util.Map;
 
 /**
  * A served model as {@code GET /models} lists it and {@code GET /models/{model}} describes it (the
- * batch settings and class names only in the detail; Gson leaves null fields out).
+ * batch settings, class names and runtime only in the detail; Gson leaves null fields out).
  */
 record ModelDescription(String modelName, String id, String family, String dataset, long params, long macs,
                         String weights, String warning, Double accuracy, List<Long> inputShape, int numClasses,
                         List<String> classNames, Map<String, String> properties, Integer workers, Integer batchSize,
-                        Long maxBatchDelayMs, Integer queueCapacity, Long timeoutMs, Integer queueDepth) {
+                        Long maxBatchDelayMs, Integer queueCapacity, Long timeoutMs, Integer queueDepth, String runtime) {
 
     static final String UNTRAINED_WARNING =
             "no trained weights installed: this model is randomly initialized and its answers are meaningless";
@@ -29,6 +29,7 @@ record ModelDescription(String modelName, String id, String family, String datas
                 info.numClasses(),
                 detail ? info.classNames() : null, detail ? info.properties() : null,
                 detail ? c.workers() : null, detail ? c.batchSize() : null, detail ? c.maxBatchDelayMs() : null,
-                detail ? c.queueCapacity() : null, detail ? c.timeoutMs() : null, detail ? e.queueDepth() : null);
+                detail ? c.queueCapacity() : null, detail ? c.timeoutMs() : null, detail ? e.queueDepth() : null,
+                detail ? e.runtime() : null);
     }
 }

@@ -79,6 +79,9 @@ class ConvZooHttpServerTest {
         assertEquals(1, d.get("workers").getAsInt());
         assertEquals(64, d.get("queueCapacity").getAsInt());
         assertEquals(10, d.get("classNames").getAsJsonArray().size());
+        // Live: ONNX Runtime on this CPU, plus any batch shapes runtime=auto measured faster on libtorch.
+        assertTrue(d.get("runtime").getAsString().startsWith("onnxruntime"), d.toString());
+        assertTrue(!m.has("runtime"), "the runtime is in the detail only: " + m);
     }
 
     @Test
