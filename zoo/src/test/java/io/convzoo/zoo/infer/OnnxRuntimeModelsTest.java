@@ -92,25 +92,15 @@ class OnnxRuntimeModelsTest {
                     .add("conv", io.convzoo.blocks.Layers.conv3x3(4, 1, 1))
                     .add("pool", new io.convzoo.blocks.layers.AdaptiveAvgPool2d(5, 3));
             TestSupport.init(net, manager, new Shape(1, 3, 13, 11));
-            ParameterStore ps = new ParameterStore(manager, false);
             List<Shape> shapes = List.of(new Shape(2, 3, 13, 11), new Shape(1, 3, 4, 2), new Shape(3, 3, 7, 9),
                     new Shape(2, 3, 5, 3));
-            List<NDArray> inputs = new ArrayList<>();
-            List<float[]> eager = new ArrayList<>();
+            assertEquals(List.of(List.of(13L, 11L), List.of(4L, 2L), List.of()),
+                    sessionSizesAfter("adaptive pool", net, manager, shapes));
+            ParameterStore ps = new ParameterStore(manager, false);
             for (Shape shape : shapes) {
-                inputs.add(TestSupport.random(manager, shape, 40 + inputs.size()));
-                eager.add(Inference.forward(net, ps, inputs.get(inputs.size() - 1)).head().toFloatArray());
+                assertEquals(new Shape(shape.get(0), 4, 5, 3),
+                        Inference.forward(net, ps, TestSupport.random(manager, shape, 1)).head().getShape());
             }
-            Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
-            for (int round = 0; round < 2; round++) {
-                for (int i = 0; i < shapes.size(); i++) {
-                    NDList out = Inference.forward(net, ps, inputs.get(i));
-                    assertEquals(new Shape(shapes.get(i).get(0), 4, 5, 3), out.head().getShape());
-                    assertMatches(shapes.get(i) + " round " + round, eager.get(i), out.head().toFloatArray());
-                }
-            }
-            assertEquals("onnxruntime", Inference.runtimeOf(net));
-            assertEquals(3, ((OnnxRuntimeForward) net.getCompiledForward()).sessionSizes().size());
         }
     }
 
@@ -215,25 +205,29 @@ class OnnxRuntimeModelsTest {
             Block net = spec.build(ScriptedModelsTest.testArgs(spec));
             TestSupport.init(net, manager, new Shape(1, 1, 28, 28));
             InferencePrepTest.randomizeBatchNorms(net, manager, 1);
-            ParameterStore ps = new ParameterStore(manager, false);
-            List<NDArray> inputs = new ArrayList<>();
-            List<float[]> eager = new ArrayList<>();
-            for (Shape shape : shapes) {
-                inputs.add(TestSupport.random(manager, shape, 10 + inputs.size()));
-                eager.add(Inference.forward(net, ps, inputs.get(inputs.size() - 1)).head().toFloatArray());
-            }
-            Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
-            OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
-            for (int round = 0; round < 2; round++) {
-                for (int i = 0; i < shapes.size(); i++) {
-                    assertMatches(id + " " + shapes.get(i) + " round " + round, eager.get(i),
-                            Inference.forward(net, ps, inputs.get(i)).head().toFloatArray());
-                }
-            }
-            assertEquals("onnxruntime", Inference.runtimeOf(net), id);
-            return ort.sessionSizes().stream().sorted(Comparator.comparing(Object::toString))
-                    .collect(Collectors.toList());
+            return sessionSizesAfter(id, net, manager, shapes);
         }
+    }
+
+    /** {@link #sessionSizesAfter(String, List)} for an initialized {@code net}, which it prepares for ORT. */
+    private static List<List<Long>> sessionSizesAfter(String what, Block net, NDManager manager, List<Shape> shapes) {
+        ParameterStore ps = new ParameterStore(manager, false);
+        List<NDArray> inputs = new ArrayList<>();
+        List<float[]> eager = new ArrayList<>();
+        for (Shape shape : shapes) {
+            inputs.add(TestSupport.random(manager, shape, 10 + inputs.size()));
+            eager.add(Inference.forward(net, ps, inputs.get(inputs.size() - 1)).head().toFloatArray());
+        }
+        Inference.prepare(net, true, Inference.Runtime.ONNXRUNTIME);
+        OnnxRuntimeForward ort = (OnnxRuntimeForward) ((DataflowBlock) net).getCompiledForward();
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < shapes.size(); i++) {
+                assertMatches(what + " " + shapes.get(i) + " round " + round, eager.get(i),
+                        Inference.forward(net, ps, inputs.get(i)).head().toFloatArray());
+            }
+        }
+        assertEquals("onnxruntime", Inference.runtimeOf(net), what);
+        return ort.sessionSizes().stream().sorted(Comparator.comparing(Object::toString)).collect(Collectors.toList());
     }
 
     /** Within 1e-4 of the largest |logit| (at least 1): the tolerance of every compiled forward. */
