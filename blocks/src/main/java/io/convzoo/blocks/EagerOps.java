@@ -27,11 +27,12 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The interpreter DJL's forward runs: ops on DJL arrays, on the input's device, with the array
- * lifetimes of an eval forward handled here once for every block. In eval mode a fresh value is
- * freed as soon as the op that consumes it has run, or overwritten in place (ReLU aside, which DJL has
+ * lifetimes of a forward handled here once for every block. A fresh value is freed as soon as the op
+ * that consumes it has run (in training too: autograd keeps its own references to what the backward
+ * needs), and in eval mode overwritten in place instead where it can be (ReLU aside, which DJL has
  * only out of place), so libtorch reuses warm buffers as a TorchScript module does; each child block
  * runs in an {@link ai.djl.ndarray.NDScope} ({@link ForwardArrays#step}) that frees what it made
- * besides its outputs. A training forward frees nothing and writes nothing in place (autograd).
+ * besides its outputs. A training forward writes nothing in place (autograd).
  * Inside a {@link #convBn} pair that the inference preparation folded, the pair's convs run with the
  * folded weights ({@link ConvBnFolding}).
  */
@@ -47,6 +48,8 @@ public final class EagerOps implements Ops<NDArray> {
     private final boolean training;
     private final PairList<String, Object> params;
     private final Set<NDArray> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Values this forward made and then shared once: {@link #release} by that one sharer frees them. */
+    private final Set<NDArray> sharedFresh = Collections.newSetFromMap(new IdentityHashMap<>());
     private final ConvBnFolding.Active folded = new ConvBnFolding.Active();
 
     private EagerOps(ParameterStore ps, boolean training, PairList<String, Object> params) {
@@ -72,7 +75,7 @@ public final class EagerOps implements Ops<NDArray> {
     public List<NDArray> child(Block child, List<NDArray> inputs) {
         if (child instanceof DataflowBlock d) {
             // Its own ops decide what is fresh and free what they consume.
-            return ForwardArrays.step(training, () -> new NDList(d.forward(this, inputs)));
+            return ForwardArrays.step(() -> new NDList(d.forward(this, inputs)));
         }
         if (child instanceof Conv2d conv) {
             NDArray x = Ops.single(child, inputs);
@@ -109,8 +112,19 @@ public final class EagerOps implements Ops<NDArray> {
 
     @Override
     public NDArray share(NDArray x) {
-        fresh.remove(x);
+        if (fresh.remove(x)) {
+            sharedFresh.add(x);
+        } else {
+            sharedFresh.remove(x); // a second sharer (a feature list, a nested block): it may read on, never free
+        }
         return x;
+    }
+
+    @Override
+    public void release(NDArray x) {
+        if (sharedFresh.remove(x)) {
+            x.close();
+        }
     }
 
     @Override
@@ -418,9 +432,9 @@ public final class EagerOps implements Ops<NDArray> {
         return fresh.contains(x);
     }
 
-    /** A value consumed by an op that did not return it: freed in eval when it is fresh. */
+    /** A value consumed by an op that did not return it: freed when it is fresh. */
     private void consume(NDArray x) {
-        if (!training && fresh.remove(x)) {
+        if (fresh.remove(x)) {
             x.close();
         }
     }

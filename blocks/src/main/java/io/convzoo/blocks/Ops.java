@@ -47,6 +47,13 @@ public interface Ops<T> {
     T share(T x);
 
     /**
+     * The dataflow reads {@code x}, which it {@link #share shared}, no more: the forward frees it now if
+     * it made it and this was its only share (a block's input, once the block's last op that reads it
+     * has run), not at its end. A value shared twice (also kept by a feature list, say) is never freed here.
+     */
+    default void release(T x) {}
+
+    /**
      * A value of the block's own state that the dataflow depends on (a temperature): the script bakes
      * it in and is remade when {@code state} changes.
      */

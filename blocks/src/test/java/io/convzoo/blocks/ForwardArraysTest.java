@@ -7,6 +7,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.GradientCollector;
@@ -14,12 +15,13 @@ import ai.djl.training.ParameterStore;
 import io.convzoo.blocks.dynamic.DynamicConv2d;
 import io.convzoo.blocks.hetconv.HetConv;
 import io.convzoo.blocks.pyconv.PyConv;
+import io.convzoo.blocks.res2net.Res2NetBottleneck;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * Repeated forwards (eval and training) leave no array behind in the manager that owns the parameters;
- * an eval forward frees its intermediates as they die, and cached constants survive that.
+ * a forward (eval or training) frees its intermediates as they die, and cached constants survive that.
  */
 class ForwardArraysTest {
 
@@ -47,13 +49,87 @@ class ForwardArraysTest {
                     NDList y = net.forward(ps, new NDList(x), training);
                     TestSupport.assertClose(expected.head().toFloatArray(), y.head().toFloatArray(), 1e-6);
                     int made = forward.getManagedArrays().size() - before;
-                    if (training) {
-                        // Intermediates stay for the caller (and autograd): conv1, relu, conv2 outputs.
-                        assertEquals(3, made, "a training forward keeps its intermediates");
-                    } else {
-                        assertEquals(1, made, "an eval forward keeps only its output");
-                        assertFalse(x.isReleased(), "the caller's input is never freed");
+                    // Training too: autograd holds its own references to what the backward reads.
+                    assertEquals(1, made, (training ? "a training" : "an eval") + " forward keeps only its output");
+                    assertFalse(x.isReleased(), "the caller's input is never freed");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aTrainingForwardThatFreesItsIntermediatesStillHasExactGradients() {
+        // A Res2Net bottleneck: split, per-level convs, scale-free sums, cat, BN with batch statistics,
+        // a projection shortcut and the residual sum, whose input is released after its last read.
+        Res2NetBottleneck block = Res2NetBottleneck.builder().inChannels(8).planes(8).baseWidth(16).scale(4).build();
+        Shape in = new Shape(2, 8, 5, 5);
+        try (NDManager model = NDManager.newBaseManager()) {
+            // Double precision: the finite differences are then exact to ~1e-9.
+            block.initialize(model, DataType.FLOAT64, in);
+            Shape outShape = block.getOutputShapes(new Shape[] {in})[0];
+            try (NDManager forward = model.newSubManager()) {
+                ParameterStore ps = new ParameterStore(forward, false);
+                NDArray probe = TestSupport.random(forward, outShape, 21).toType(DataType.FLOAT64, false);
+                NDArray x = TestSupport.random(forward, in, 22).toType(DataType.FLOAT64, false);
+                x.setRequiresGradient(true);
+                int before = forward.getManagedArrays().size();
+                double[] grad;
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray y = block.forward(ps, new NDList(x), true).head();
+                    assertEquals(1, forward.getManagedArrays().size() - before, "only the output is left");
+                    gc.backward(y.mul(probe).sum());
+                    grad = x.getGradient().toDoubleArray();
+                }
+                // Central differences of the same loss (training-mode forwards, no autograd) at every third input.
+                double[] base = x.toDoubleArray();
+                double eps = 1e-5;
+                for (int i = 0; i < base.length; i += 3) {
+                    double[] loss = new double[2];
+                    for (int side = 0; side < 2; side++) {
+                        double[] moved = base.clone();
+                        moved[i] += side == 0 ? eps : -eps;
+                        try (NDManager probeForward = forward.newSubManager()) {
+                            NDArray xi = probeForward.create(moved, in);
+                            loss[side] = block.forward(new ParameterStore(probeForward, false), new NDList(xi), true)
+                                    .head().mul(probe).sum().getDouble();
+                        }
                     }
+                    double numeric = (loss[0] - loss[1]) / (2 * eps);
+                    assertEquals(numeric, grad[i], 1e-5 + 1e-5 * Math.abs(numeric), "d loss / d x[" + i + "]");
+                }
+            }
+        }
+    }
+
+    /** A backbone's feature tap: the stem's output is kept as a feature and is also the residual's input. */
+    private static final class FeatureTap extends NamedSequential {
+        @Override
+        public <T> List<T> forward(Ops<T> ops, List<T> inputs) {
+            T feature = ops.share(ops.child(getChildren().valueAt(0), inputs).get(0));
+            T out = ops.child(getChildren().valueAt(1), List.of(feature)).get(0);
+            return List.of(feature, out);
+        }
+    }
+
+    @Test
+    void aValueSharedTwiceOutlivesTheResidualThatReadsItLast() {
+        FeatureTap net = new FeatureTap();
+        net.add("stem", Layers.conv1x1(32, 1));
+        // 32 -> 32 channels: no downsample, the input itself is the identity the block sums.
+        net.add("block", Res2NetBottleneck.builder().inChannels(32).planes(8).baseWidth(16).scale(4).build());
+        Shape in = new Shape(2, 3, 6, 6);
+        try (NDManager model = NDManager.newBaseManager()) {
+            TestSupport.init(net, model, in);
+            ParameterStore ps = new ParameterStore(model, false);
+            for (boolean training : new boolean[] {false, true}) {
+                try (NDManager forward = model.newSubManager()) {
+                    NDArray x = TestSupport.random(forward, in, 4);
+                    NDArray stem = net.getChildren().valueAt(0).forward(ps, new NDList(x), training).head();
+                    NDArray block = net.getChildren().valueAt(1).forward(ps, new NDList(stem), training).head();
+                    NDList both = net.forward(ps, new NDList(x), training);
+                    assertFalse(both.get(0).isReleased(), "the feature the residual read last is kept");
+                    TestSupport.assertClose(stem.toFloatArray(), both.get(0).toFloatArray(), 1e-6);
+                    TestSupport.assertClose(block.toFloatArray(), both.get(1).toFloatArray(), 1e-5);
                 }
             }
         }

@@ -110,6 +110,12 @@ public abstract class Residual extends DataflowBlock {
             out.add(activation == null && !linearSum ? ops.residualRelu(branch.get(i), identity.get(i))
                     : ops.add(branch.get(i), identity.get(i)));
         }
-        return activation == null ? out : ops.child(activation, out);
+        List<T> result = activation == null ? out : ops.child(activation, out);
+        for (T x : inputs) {
+            if (result.stream().noneMatch(r -> r == x)) { // identity: a value is not its equal
+                ops.release(x);
+            }
+        }
+        return result;
     }
 }
