@@ -158,7 +158,7 @@ class PageBrowserTest {
                 .stream().map(WebElement::getText).toList());
         boolean trained = PretrainedWeights.isInstalled("res2net_small", "fashion-mnist");
         if (trained) {
-            assertEquals("Test accuracy 93.05% (fashion-mnist)", driver.findElement(By.id("accuracy")).getText());
+            assertEquals("Test accuracy 94.24% (fashion-mnist)", driver.findElement(By.id("accuracy")).getText());
         }
         Http http = new Http(server.port());
 
