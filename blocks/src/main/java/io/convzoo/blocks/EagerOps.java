@@ -309,10 +309,20 @@ public final class EagerOps implements Ops<NDArray> {
         return produced(x, Resampling.nearestUpsample2x(x));
     }
 
-    /** In eval, with both fresh, the sum goes into {@code high} and {@code low} is freed ({@link Resampling#addUpsampled}). */
+    /**
+     * In eval, with both fresh, the sum goes into {@code high} and {@code low} is freed ({@link Resampling#addUpsampled}).
+     * In training, an upsampled copy and a same-shape add: the broadcast add's backward reduces over the broadcast
+     * axes and was the slower (docs/benchmarks.md, "op profile of the training forward").
+     */
     @Override
     public NDArray addUpsampled(NDArray high, NDArray low) {
-        if (training || !isFresh(high) || !isFresh(low)) {
+        if (training) {
+            NDArray upsampled = Resampling.nearestUpsample2x(low);
+            NDArray sum = high.add(upsampled);
+            upsampled.close(); // neither backward reads it
+            return produced(high, low, sum);
+        }
+        if (!isFresh(high) || !isFresh(low)) {
             return produced(high, low, Resampling.addUpsampled(high, low, false));
         }
         fresh.remove(low);

@@ -7,7 +7,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.GradientCollector;
@@ -62,43 +61,8 @@ class ForwardArraysTest {
         // A Res2Net bottleneck: split, per-level convs, scale-free sums, cat, BN with batch statistics,
         // a projection shortcut and the residual sum, whose input is released after its last read.
         Res2NetBottleneck block = Res2NetBottleneck.builder().inChannels(8).planes(8).baseWidth(16).scale(4).build();
-        Shape in = new Shape(2, 8, 5, 5);
-        try (NDManager model = NDManager.newBaseManager()) {
-            // Double precision: the finite differences are then exact to ~1e-9.
-            block.initialize(model, DataType.FLOAT64, in);
-            Shape outShape = block.getOutputShapes(new Shape[] {in})[0];
-            try (NDManager forward = model.newSubManager()) {
-                ParameterStore ps = new ParameterStore(forward, false);
-                NDArray probe = TestSupport.random(forward, outShape, 21).toType(DataType.FLOAT64, false);
-                NDArray x = TestSupport.random(forward, in, 22).toType(DataType.FLOAT64, false);
-                x.setRequiresGradient(true);
-                int before = forward.getManagedArrays().size();
-                double[] grad;
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray y = block.forward(ps, new NDList(x), true).head();
-                    assertEquals(1, forward.getManagedArrays().size() - before, "only the output is left");
-                    gc.backward(y.mul(probe).sum());
-                    grad = x.getGradient().toDoubleArray();
-                }
-                // Central differences of the same loss (training-mode forwards, no autograd) at every third input.
-                double[] base = x.toDoubleArray();
-                double eps = 1e-5;
-                for (int i = 0; i < base.length; i += 3) {
-                    double[] loss = new double[2];
-                    for (int side = 0; side < 2; side++) {
-                        double[] moved = base.clone();
-                        moved[i] += side == 0 ? eps : -eps;
-                        try (NDManager probeForward = forward.newSubManager()) {
-                            NDArray xi = probeForward.create(moved, in);
-                            loss[side] = block.forward(new ParameterStore(probeForward, false), new NDList(xi), true)
-                                    .head().mul(probe).sum().getDouble();
-                        }
-                    }
-                    double numeric = (loss[0] - loss[1]) / (2 * eps);
-                    assertEquals(numeric, grad[i], 1e-5 + 1e-5 * Math.abs(numeric), "d loss / d x[" + i + "]");
-                }
-            }
-        }
+        TestSupport.assertInputGradientMatchesCentralDifferences(block, new Shape(2, 8, 5, 5), 3,
+                left -> assertEquals(1, left, "only the output is left"));
     }
 
     /** A backbone's feature tap: the stem's output is kept as a feature and is also the residual's input. */

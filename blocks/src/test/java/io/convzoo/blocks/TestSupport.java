@@ -21,8 +21,9 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import java.util.Random;
+import java.util.function.IntConsumer;
 
-/** Shared test helpers: seeded data, forward in inference mode, the "loss goes down" check. */
+/** Shared test helpers: seeded data, forward in inference mode, the "loss goes down" and exact-gradient checks. */
 public final class TestSupport {
 
     private TestSupport() {}
@@ -108,6 +109,51 @@ public final class TestSupport {
                     trainer.step();
                 }
                 assertTrue(last < first, "loss did not fall: " + first + " -> " + last);
+            }
+        }
+    }
+
+    /**
+     * Asserts that the input gradient of {@code sum(block(x) * probe)} from autograd, through a training-mode
+     * forward in double precision, equals central differences of the same loss (training-mode forwards
+     * without autograd) at every {@code every}-th input, within 1e-5. {@code arraysLeftByForward} gets how
+     * many arrays the autograd forward left in its manager besides the inputs.
+     */
+    public static void assertInputGradientMatchesCentralDifferences(Block block, Shape in, int every,
+                                                                    IntConsumer arraysLeftByForward) {
+        try (NDManager model = NDManager.newBaseManager()) {
+            // Double precision: the finite differences are then exact to ~1e-9.
+            block.initialize(model, DataType.FLOAT64, in);
+            Shape outShape = block.getOutputShapes(new Shape[] {in})[0];
+            try (NDManager forward = model.newSubManager()) {
+                ParameterStore ps = new ParameterStore(forward, false);
+                NDArray probe = random(forward, outShape, 21).toType(DataType.FLOAT64, false);
+                NDArray x = random(forward, in, 22).toType(DataType.FLOAT64, false);
+                x.setRequiresGradient(true);
+                int before = forward.getManagedArrays().size();
+                double[] grad;
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray y = block.forward(ps, new NDList(x), true).head();
+                    arraysLeftByForward.accept(forward.getManagedArrays().size() - before);
+                    gc.backward(y.mul(probe).sum());
+                    grad = x.getGradient().toDoubleArray();
+                }
+                double[] base = x.toDoubleArray();
+                double eps = 1e-5;
+                for (int i = 0; i < base.length; i += every) {
+                    double[] loss = new double[2];
+                    for (int side = 0; side < 2; side++) {
+                        double[] moved = base.clone();
+                        moved[i] += side == 0 ? eps : -eps;
+                        try (NDManager probeForward = forward.newSubManager()) {
+                            NDArray xi = probeForward.create(moved, in);
+                            loss[side] = block.forward(new ParameterStore(probeForward, false), new NDList(xi), true)
+                                    .head().mul(probe).sum().getDouble();
+                        }
+                    }
+                    double numeric = (loss[0] - loss[1]) / (2 * eps);
+                    assertEquals(numeric, grad[i], 1e-5 + 1e-5 * Math.abs(numeric), "d loss / d x[" + i + "]");
+                }
             }
         }
     }

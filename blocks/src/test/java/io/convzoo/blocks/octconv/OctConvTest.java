@@ -276,6 +276,16 @@ class OctConvTest {
     }
 
     @ParameterizedTest(name = "alpha {0}->{1} stride {2}")
+    @CsvSource({"0.5, 0.5, 1", "0.5, 0, 1", "0.5, 0.5, 2"})
+    void trainingForwardHasExactInputGradients(double aIn, double aOut, int stride) {
+        // Stride 1 with a low input: the low-to-high path is the upsample-and-add of a training forward.
+        OctConv block = oct(8, 8, aIn, aOut, stride);
+        TestSupport.assertInputGradientMatchesCentralDifferences(
+                new SingleArrayAdapter(block, block.getHighInChannels(), block.hasLowIn()), new Shape(2, 8, 8, 8), 5,
+                left -> { });
+    }
+
+    @ParameterizedTest(name = "alpha {0}->{1} stride {2}")
     @CsvSource({"0, 0.5, 1", "0.5, 0.5, 1", "0.5, 0.5, 2", "0.5, 0, 1", "0.5, 0, 2"})
     void trains(double aIn, double aOut, int stride) {
         OctConv block = oct(8, 8, aIn, aOut, stride);

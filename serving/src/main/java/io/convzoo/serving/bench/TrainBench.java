@@ -21,8 +21,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * {@code bin/convzoo bench --train}: one training step (forward, loss, backward, SGD update) of our
@@ -48,6 +52,16 @@ public final class TrainBench {
     /** Times every model at every batch for which a training trace exists; the others are reported and skipped. */
     public static List<Row> run(List<String> ids, List<Integer> batches, int size, int rounds, int warmup, Path dir,
                                 PrintStream log) throws IOException, MalformedModelException {
+        return run(ids, batches, size, rounds, warmup, dir, null, log);
+    }
+
+    /**
+     * {@link #run}, and with {@code profileDir} one more step of each side after the timed ones, its forward under
+     * libtorch's profiler ({@link OpProfile}): DIR/&lt;id&gt;.b&lt;N&gt;.{ours,torchscript}.forward.json, and a
+     * table of self time per op of the two forwards in {@code log}.
+     */
+    public static List<Row> run(List<String> ids, List<Integer> batches, int size, int rounds, int warmup, Path dir,
+                                Path profileDir, PrintStream log) throws IOException, MalformedModelException {
         List<Row> rows = new ArrayList<>();
         for (String id : ids) {
             ModelSpec spec = ModelRegistry.get(id);
@@ -58,14 +72,14 @@ public final class TrainBench {
                             + "skipped%n", id, batch, id, batch, dir);
                     continue;
                 }
-                rows.add(timeOne(spec, batch, size, rounds, warmup, trace, log));
+                rows.add(timeOne(spec, batch, size, rounds, warmup, trace, profileDir, log));
             }
         }
         return rows;
     }
 
-    private static Row timeOne(ModelSpec spec, int batch, int size, int rounds, int warmup, Path trace, PrintStream log)
-            throws IOException, MalformedModelException {
+    private static Row timeOne(ModelSpec spec, int batch, int size, int rounds, int warmup, Path trace, Path profileDir,
+                               PrintStream log) throws IOException, MalformedModelException {
         Shape input = new Shape(batch, spec.defaults().inputChannels(), size, size);
         try (Model ours = Model.newInstance(spec.id());
              Model official = Model.newInstance(spec.id() + "-torchscript", Device.cpu(), "PyTorch")) {
@@ -81,8 +95,8 @@ public final class TrainBench {
                 for (int r = -warmup; r < rounds; r++) {
                     // Alternate which side goes first, so drift on a shared machine hits both alike.
                     boolean oursFirst = (r & 1) == 0;
-                    double a = oursFirst ? step(oursTrainer, input, spec) : step(officialTrainer, input, spec);
-                    double b = oursFirst ? step(officialTrainer, input, spec) : step(oursTrainer, input, spec);
+                    double a = oursFirst ? step(oursTrainer, input, spec, null) : step(officialTrainer, input, spec, null);
+                    double b = oursFirst ? step(officialTrainer, input, spec, null) : step(oursTrainer, input, spec, null);
                     if (r >= 0) {
                         mine[r] = oursFirst ? a : b;
                         theirs[r] = oursFirst ? b : a;
@@ -93,6 +107,16 @@ public final class TrainBench {
                         ratio.median(), ratio.q1(), ratio.q3());
                 log.printf("%s batch %d: ours %.1f ms, TorchScript %.1f ms per step, ratio %.3f%n", spec.id(), batch,
                         row.oursSeconds() * 1e3, row.torchscriptSeconds() * 1e3, row.ratio());
+                if (profileDir != null) {
+                    Files.createDirectories(profileDir);
+                    String stem = spec.id() + ".b" + batch;
+                    Path oursFile = profileDir.resolve(stem + ".ours.forward.json");
+                    Path officialFile = profileDir.resolve(stem + ".torchscript.forward.json");
+                    step(oursTrainer, input, spec, oursFile);
+                    step(officialTrainer, input, spec, officialFile);
+                    printProfiles(spec.id() + " batch " + batch, OpProfile.read(oursFile), OpProfile.read(officialFile),
+                            log);
+                }
                 return row;
             }
         }
@@ -103,16 +127,47 @@ public final class TrainBench {
                 .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).optMomentum(0.9f).build());
     }
 
-    /** One timed step on a fresh random batch (made before the clock starts, freed after). */
-    private static double step(Trainer trainer, Shape input, ModelSpec spec) {
+    /** Ops listed by {@link #printProfiles}: the largest self times of either side. */
+    static final int PROFILE_ROWS = 14;
+
+    /** Self time per op of our forward and the TorchScript module's, the largest first, then span, busy and gaps. */
+    static void printProfiles(String what, OpProfile.Summary ours, OpProfile.Summary official, PrintStream log) {
+        log.printf("%s, one training forward under libtorch's profiler (self time per op, ms):%n", what);
+        log.printf("  %-44s %16s %16s%n", "op", "ours calls/ms", "TorchScript");
+        Set<String> names = new LinkedHashSet<>();
+        Stream.concat(ours.ops().values().stream(), official.ops().values().stream())
+                .sorted(Comparator.comparingDouble(t -> -t.selfMillis()))
+                .forEach(t -> names.add(t.name()));
+        names.stream().limit(PROFILE_ROWS).forEach(n -> log.printf("  %-44s %16s %16s%n", n, cell(ours.ops().get(n)),
+                cell(official.ops().get(n))));
+        log.printf("  %-44s %16.1f %16.1f%n", "span (first op start to last op end)", ours.spanMillis(),
+                official.spanMillis());
+        log.printf("  %-44s %16.1f %16.1f%n", "between top-level ops (Java, JNI)", ours.gapMillis(),
+                official.gapMillis());
+    }
+
+    private static String cell(OpProfile.OpTotal t) {
+        return t == null ? "-" : String.format("%d / %.1f", t.calls(), t.selfMillis());
+    }
+
+    /**
+     * One timed step on a fresh random batch (made before the clock starts, freed after); with
+     * {@code profile}, its forward runs under libtorch's profiler, which writes that file.
+     */
+    private static double step(Trainer trainer, Shape input, ModelSpec spec, Path profile) {
         try (NDManager scope = trainer.getManager().newSubManager()) {
             NDArray x = scope.randomNormal(0f, 1f, input, DataType.FLOAT32);
             NDArray labels = scope.randomInteger(0, spec.defaults().numClasses(), new Shape(input.get(0)),
                     DataType.INT64).toType(DataType.FLOAT32, false);
             long t0 = System.nanoTime();
             try (GradientCollector gc = trainer.newGradientCollector()) {
-                NDArray out = trainer.forward(new NDList(x)).head();
-                NDArray loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(out));
+                NDArray[] out = new NDArray[1];
+                if (profile == null) {
+                    out[0] = trainer.forward(new NDList(x)).head();
+                } else {
+                    OpProfile.record(profile, () -> out[0] = trainer.forward(new NDList(x)).head());
+                }
+                NDArray loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(out[0]));
                 gc.backward(loss);
             }
             trainer.step();

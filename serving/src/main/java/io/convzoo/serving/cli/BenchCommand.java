@@ -93,6 +93,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Batch sizes of --train (default: ${DEFAULT-VALUE}).")
     List<Integer> trainBatches;
 
+    @Option(names = "--profile", paramLabel = "DIR",
+            description = "With --train: after the timed steps, one forward of each side under libtorch's op profiler; "
+                    + "writes DIR/<id>.b<N>.{ours,torchscript}.forward.json (Chrome trace) and prints self time per op.")
+    Path profileDir;
+
     @Option(names = "--json", description = "Print JSON results.")
     boolean json;
 
@@ -100,6 +105,9 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (rounds < 1 || warmup < 0 || threads < 1) {
             throw new IllegalArgumentException("--rounds and --threads must be >= 1 and --warmup >= 0");
+        }
+        if (profileDir != null && !train) {
+            throw new IllegalArgumentException("--profile goes with --train (it profiles the training forwards)");
         }
         if (torchscriptDir != null && !Files.isDirectory(torchscriptDir)) {
             throw new IllegalArgumentException("--torchscript-dir " + torchscriptDir + " is not a directory");
@@ -118,7 +126,7 @@ final class BenchCommand implements Callable<Integer> {
                             + "(tools/make_torchscript_traces.py --train)");
                 }
                 List<TrainBench.Row> rows = TrainBench.run(selectedModels(), trainBatches, size != null ? size : 64,
-                        rounds, warmup, torchscriptDir, System.err);
+                        rounds, warmup, torchscriptDir, profileDir, System.err);
                 result = rows;
                 if (!json) {
                     System.out.printf("%-20s %5s %5s %12s %16s %8s %13s%n", "model", "batch", "size", "ours ms/step",

@@ -1,0 +1,77 @@
+package io.convzoo.serving.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.convolutional.Conv2d;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OpProfileTest {
+
+    @Test
+    void selfTimeIsAnOpsDurationLessItsDirectChildrenAndGapsAreBetweenTopLevelOps() {
+        // Thread 1: conv2d [0, 100) calls convolution [10, 90), which calls mkldnn [20, 80); then relu [130, 150).
+        // Thread 2: one op [0, 40). The same relu event twice (a repeat must count twice, not collapse).
+        List<OpProfile.Event> events = List.of(
+                new OpProfile.Event("aten::conv2d", "1", 0, 100),
+                new OpProfile.Event("aten::convolution", "1", 10, 80),
+                new OpProfile.Event("aten::mkldnn_convolution", "1", 20, 60),
+                new OpProfile.Event("aten::relu", "1", 130, 20),
+                new OpProfile.Event("aten::relu", "1", 130, 20),
+                new OpProfile.Event("aten::add", "2", 0, 40));
+        OpProfile.Summary s = OpProfile.summarize(events);
+        assertEquals(0.150, s.spanMillis(), 1e-12);
+        // Top level: conv2d 100, the first relu 20 (its repeat starts inside it, so nests under it) and add 40.
+        assertEquals((100 + 20 + 40) / 1e3, s.busyMillis(), 1e-12);
+        assertEquals((150 - 160) / 1e3, s.gapMillis(), 1e-12); // two threads overlap: busy exceeds the span
+        assertEquals(new OpProfile.OpTotal("aten::mkldnn_convolution", 1, 0.060), s.ops().get("aten::mkldnn_convolution"));
+        assertEquals(new OpProfile.OpTotal("aten::convolution", 1, 0.020), s.ops().get("aten::convolution"));
+        assertEquals(new OpProfile.OpTotal("aten::conv2d", 1, 0.020), s.ops().get("aten::conv2d"));
+        assertEquals(2, s.ops().get("aten::relu").calls());
+        assertEquals(0.020, s.ops().get("aten::relu").selfMillis(), 1e-12); // outer 20 - nested 20, plus nested 20
+        assertEquals(List.of("aten::mkldnn_convolution", "aten::add", "aten::conv2d", "aten::convolution", "aten::relu"),
+                List.copyOf(s.ops().keySet()));
+    }
+
+    @Test
+    void aFileThatIsNotAChromeTraceIsRefusedByName(@TempDir Path dir) throws IOException {
+        Path garbage = Files.writeString(dir.resolve("garbage.json"), "{not json");
+        IOException e = assertThrows(IOException.class, () -> OpProfile.read(garbage));
+        assertTrue(e.getMessage().contains("not a Chrome trace") && e.getMessage().contains("garbage.json"), e.getMessage());
+        Path noEvents = Files.writeString(dir.resolve("empty.json"), "{\"other\": 1}");
+        e = assertThrows(IOException.class, () -> OpProfile.read(noEvents));
+        assertTrue(e.getMessage().contains("no traceEvents"), e.getMessage());
+    }
+
+    @Test
+    void profilingAForwardCountsEachOpItRan(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("forward.json");
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.randomNormal(new Shape(2, 3, 8, 8));
+            NDArray w1 = m.randomNormal(new Shape(4, 3, 3, 3));
+            NDArray w2 = m.randomNormal(new Shape(5, 4, 1, 1));
+            NDArray[] y = new NDArray[1];
+            OpProfile.record(file, () -> y[0] = Conv2d.conv2d(Activation.relu(Conv2d.conv2d(x, w1).head()), w2).head());
+            assertEquals(new Shape(2, 5, 6, 6), y[0].getShape());
+        }
+        OpProfile.Summary s = OpProfile.read(file);
+        assertEquals(2, s.ops().get("aten::conv2d").calls());
+        assertEquals(1, s.ops().get("aten::relu").calls());
+        assertNull(s.ops().get("aten::batch_norm"));
+        assertTrue(s.spanMillis() > 0 && s.busyMillis() > 0 && s.busyMillis() <= s.spanMillis() + 1e-9,
+                s.spanMillis() + " / " + s.busyMillis());
+        assertFalse(s.ops().values().stream().anyMatch(t -> t.selfMillis() < 0));
+    }
+}
