@@ -49,16 +49,11 @@ public final class TrainBench {
         return Files.isRegularFile(file) ? file : null;
     }
 
-    /** Times every model at every batch for which a training trace exists; the others are reported and skipped. */
-    public static List<Row> run(List<String> ids, List<Integer> batches, int size, int rounds, int warmup, Path dir,
-                                PrintStream log) throws IOException, MalformedModelException {
-        return run(ids, batches, size, rounds, warmup, dir, null, log);
-    }
-
     /**
-     * {@link #run}, and with {@code profileDir} one more step of each side after the timed ones, its forward under
+     * Times every model at every batch for which a training trace exists; the others are reported and skipped.
+     * With {@code profileDir} (else null), one more step of each side after the timed ones has its forward under
      * libtorch's profiler ({@link OpProfile}): DIR/&lt;id&gt;.b&lt;N&gt;.{ours,torchscript}.forward.json, and a
-     * table of self time per op of the two forwards in {@code log}.
+     * table of self time per op of the two forwards goes to {@code log}.
      */
     public static List<Row> run(List<String> ids, List<Integer> batches, int size, int rounds, int warmup, Path dir,
                                 Path profileDir, PrintStream log) throws IOException, MalformedModelException {

@@ -11,10 +11,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,5 +78,26 @@ class OpProfileTest {
         assertTrue(s.spanMillis() > 0 && s.busyMillis() > 0 && s.busyMillis() <= s.spanMillis() + 1e-9,
                 s.spanMillis() + " / " + s.busyMillis());
         assertFalse(s.ops().values().stream().anyMatch(t -> t.selfMillis() < 0));
+    }
+
+    @Test
+    void theTrainBenchTableListsEitherSidesLargestOpsWithADashWhereASideLacksOne() {
+        Map<String, OpProfile.OpTotal> ours = new LinkedHashMap<>();
+        ours.put("aten::mkldnn_convolution", new OpProfile.OpTotal("aten::mkldnn_convolution", 53, 67.0));
+        ours.put("aten::clamp_min", new OpProfile.OpTotal("aten::clamp_min", 49, 2.5));
+        Map<String, OpProfile.OpTotal> theirs = new LinkedHashMap<>();
+        theirs.put("aten::mkldnn_convolution", new OpProfile.OpTotal("aten::mkldnn_convolution", 53, 62.7));
+        theirs.put("aten::clamp_min_", new OpProfile.OpTotal("aten::clamp_min_", 49, 0.7));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        TrainBench.printProfiles("resnet50 batch 16", new OpProfile.Summary(118.0, 112.0, ours),
+                new OpProfile.Summary(99.0, 99.0, theirs), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(7, lines.size(), String.join("\n", lines));
+        assertTrue(lines.get(0).startsWith("resnet50 batch 16, one training forward"), lines.get(0));
+        assertEquals(List.of("aten::mkldnn_convolution", "53 / 67.0", "53 / 62.7"), List.of(lines.get(2).trim().split("\\s{2,}")));
+        assertEquals(List.of("aten::clamp_min", "49 / 2.5", "-"), List.of(lines.get(3).trim().split("\\s{2,}")));
+        assertEquals(List.of("aten::clamp_min_", "-", "49 / 0.7"), List.of(lines.get(4).trim().split("\\s{2,}")));
+        assertTrue(lines.get(5).matches("\\s*span .*\\s118\\.0\\s+99\\.0"), lines.get(5));
+        assertTrue(lines.get(6).matches("\\s*between top-level ops .*\\s6\\.0\\s+0\\.0"), lines.get(6));
     }
 }
