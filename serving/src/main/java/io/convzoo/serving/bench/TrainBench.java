@@ -117,7 +117,8 @@ public final class TrainBench {
         }
     }
 
-    private static DefaultTrainingConfig config() {
+    /** SGD with momentum at a fixed rate, softmax cross-entropy: the same for both sides. */
+    static DefaultTrainingConfig config() {
         return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                 .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).optMomentum(0.9f).build());
     }
@@ -149,7 +150,7 @@ public final class TrainBench {
      * One timed step on a fresh random batch (made before the clock starts, freed after); with
      * {@code profile}, its forward runs under libtorch's profiler, which writes that file.
      */
-    private static double step(Trainer trainer, Shape input, ModelSpec spec, Path profile) {
+    static double step(Trainer trainer, Shape input, ModelSpec spec, Path profile) {
         try (NDManager scope = trainer.getManager().newSubManager()) {
             NDArray x = scope.randomNormal(0f, 1f, input, DataType.FLOAT32);
             NDArray labels = scope.randomInteger(0, spec.defaults().numClasses(), new Shape(input.get(0)),

@@ -6,6 +6,7 @@ import io.convzoo.serving.bench.InferenceBench;
 import io.convzoo.serving.bench.MemorySoak;
 import io.convzoo.serving.bench.MicroBench;
 import io.convzoo.serving.bench.TrainBench;
+import io.convzoo.zoo.ModelRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,7 +82,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--soak", paramLabel = "FORWARDS",
             description = "Native-memory soak instead: this many batch-1 forwards of --models' first id "
-                    + "(default res2net50_26w_4s), RSS sampled.")
+                    + "(default res2net50_26w_4s), RSS sampled; with --train, this many training steps of it at the "
+                    + "first --train-batch and --size (default: the model's own input size), on random batches.")
     Integer soak;
 
     @Option(names = "--train", description = "Time one training step (forward, backward, SGD) of our models against "
@@ -106,8 +108,9 @@ final class BenchCommand implements Callable<Integer> {
         if (rounds < 1 || warmup < 0 || threads < 1) {
             throw new IllegalArgumentException("--rounds and --threads must be >= 1 and --warmup >= 0");
         }
-        if (profileDir != null && !train) {
-            throw new IllegalArgumentException("--profile goes with --train (it profiles the training forwards)");
+        if (profileDir != null && (!train || soak != null)) {
+            throw new IllegalArgumentException("--profile goes with --train and not with --soak (it profiles the "
+                    + "timed training forwards)");
         }
         if (torchscriptDir != null && !Files.isDirectory(torchscriptDir)) {
             throw new IllegalArgumentException("--torchscript-dir " + torchscriptDir + " is not a directory");
@@ -120,6 +123,12 @@ final class BenchCommand implements Callable<Integer> {
             if (micro) {
                 result = MicroBench.run(manager, Math.max(rounds, 3), System.err);
                 printMicro(result);
+            } else if (soak != null && train) {
+                String id = models == null || models.isEmpty() ? "res2net50_26w_4s" : models.get(0);
+                int side = size != null ? size : ModelRegistry.get(id).inputSize();
+                result = MemorySoak.runTraining(id, soak, trainBatches.get(0), side, System.err);
+                System.out.println(json ? new GsonBuilder().setPrettyPrinting().create().toJson(result) : result);
+                return 0;
             } else if (train) {
                 if (torchscriptDir == null) {
                     throw new IllegalArgumentException("--train needs --torchscript-dir with the training traces "
