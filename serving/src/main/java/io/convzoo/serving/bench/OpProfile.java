@@ -18,8 +18,10 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * libtorch's op profiler around one piece of work (DJL's {@code JniUtils.startProfile}/{@code stopProfile},
@@ -105,6 +107,32 @@ public final class OpProfile {
         double end() {
             return start + duration;
         }
+    }
+
+    /**
+     * The per-op median of several profiles of the same work (one profiled forward moves by ±10% on a shared
+     * machine): median calls and self time of each op seen in any of them (0 where one lacks it), median span
+     * and busy time.
+     */
+    public static Summary median(List<Summary> profiles) {
+        if (profiles.isEmpty()) {
+            throw new IllegalArgumentException("no profiles to take the median of");
+        }
+        Set<String> names = new LinkedHashSet<>();
+        profiles.forEach(p -> names.addAll(p.ops().keySet()));
+        List<OpTotal> totals = new ArrayList<>();
+        for (String name : names) {
+            double[] calls = profiles.stream().mapToDouble(p -> p.ops().containsKey(name) ? p.ops().get(name).calls() : 0)
+                    .toArray();
+            double[] self = profiles.stream().mapToDouble(p -> p.ops().containsKey(name) ? p.ops().get(name).selfMillis() : 0)
+                    .toArray();
+            totals.add(new OpTotal(name, (int) Math.round(InferenceBench.median(calls)), InferenceBench.median(self)));
+        }
+        totals.sort(Comparator.comparingDouble((OpTotal t) -> -t.selfMillis()).thenComparing(OpTotal::name));
+        Map<String, OpTotal> ops = new LinkedHashMap<>();
+        totals.forEach(t -> ops.put(t.name(), t));
+        return new Summary(InferenceBench.median(profiles.stream().mapToDouble(Summary::spanMillis).toArray()),
+                InferenceBench.median(profiles.stream().mapToDouble(Summary::busyMillis).toArray()), ops);
     }
 
     static Summary summarize(List<Event> events) {

@@ -51,9 +51,10 @@ public final class TrainBench {
 
     /**
      * Times every model at every batch for which a training trace exists; the others are reported and skipped.
-     * With {@code profileDir} (else null), one more step of each side after the timed ones has its forward under
-     * libtorch's profiler ({@link OpProfile}): DIR/&lt;id&gt;.b&lt;N&gt;.{ours,torchscript}.forward.json, and a
-     * table of self time per op of the two forwards goes to {@code log}.
+     * With {@code profileDir} (else null), {@link #PROFILED_FORWARDS} more steps of each side after the timed ones
+     * have their forward under libtorch's profiler ({@link OpProfile}):
+     * DIR/&lt;id&gt;.b&lt;N&gt;.{ours,torchscript}.forward.&lt;k&gt;.json, and a table of the median self time per
+     * op of each side goes to {@code log}.
      */
     public static List<Row> run(List<String> ids, List<Integer> batches, int size, int rounds, int warmup, Path dir,
                                 Path profileDir, PrintStream log) throws IOException, MalformedModelException {
@@ -105,12 +106,18 @@ public final class TrainBench {
                 if (profileDir != null) {
                     Files.createDirectories(profileDir);
                     String stem = spec.id() + ".b" + batch;
-                    Path oursFile = profileDir.resolve(stem + ".ours.forward.json");
-                    Path officialFile = profileDir.resolve(stem + ".torchscript.forward.json");
-                    step(oursTrainer, input, spec, oursFile);
-                    step(officialTrainer, input, spec, officialFile);
-                    printProfiles(spec.id() + " batch " + batch, OpProfile.read(oursFile), OpProfile.read(officialFile),
-                            log);
+                    List<OpProfile.Summary> oursProfiles = new ArrayList<>();
+                    List<OpProfile.Summary> officialProfiles = new ArrayList<>();
+                    for (int k = 1; k <= PROFILED_FORWARDS; k++) {
+                        Path oursFile = profileDir.resolve(stem + ".ours.forward." + k + ".json");
+                        Path officialFile = profileDir.resolve(stem + ".torchscript.forward." + k + ".json");
+                        step(oursTrainer, input, spec, oursFile);
+                        step(officialTrainer, input, spec, officialFile);
+                        oursProfiles.add(OpProfile.read(oursFile));
+                        officialProfiles.add(OpProfile.read(officialFile));
+                    }
+                    printProfiles(spec.id() + " batch " + batch, OpProfile.median(oursProfiles),
+                            OpProfile.median(officialProfiles), log);
                 }
                 return row;
             }
@@ -123,12 +130,16 @@ public final class TrainBench {
                 .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).optMomentum(0.9f).build());
     }
 
+    /** Profiled forwards of each side with {@code --profile}, alternated; the table gives their medians. */
+    static final int PROFILED_FORWARDS = 5;
+
     /** Ops listed by {@link #printProfiles}: the largest self times of either side. */
     static final int PROFILE_ROWS = 14;
 
     /** Self time per op of our forward and the TorchScript module's, the largest first, then span, busy and gaps. */
     static void printProfiles(String what, OpProfile.Summary ours, OpProfile.Summary official, PrintStream log) {
-        log.printf("%s, one training forward under libtorch's profiler (self time per op, ms):%n", what);
+        log.printf("%s, training forwards under libtorch's profiler (median of %d; self time per op, ms):%n", what,
+                PROFILED_FORWARDS);
         log.printf("  %-44s %16s %16s%n", "op", "ours calls/ms", "TorchScript");
         Set<String> names = new LinkedHashSet<>();
         Stream.concat(ours.ops().values().stream(), official.ops().values().stream())

@@ -96,8 +96,9 @@ final class BenchCommand implements Callable<Integer> {
     List<Integer> trainBatches;
 
     @Option(names = "--profile", paramLabel = "DIR",
-            description = "With --train: after the timed steps, one forward of each side under libtorch's op profiler; "
-                    + "writes DIR/<id>.b<N>.{ours,torchscript}.forward.json (Chrome trace) and prints self time per op.")
+            description = "With --train: after the timed steps, 5 forwards of each side under libtorch's op profiler; "
+                    + "writes DIR/<id>.b<N>.{ours,torchscript}.forward.<k>.json (Chrome traces) and prints the median "
+                    + "self time per op.")
     Path profileDir;
 
     @Option(names = "--json", description = "Print JSON results.")

@@ -93,11 +93,28 @@ class OpProfileTest {
                 new OpProfile.Summary(99.0, 99.0, theirs), new PrintStream(bytes, true, StandardCharsets.UTF_8));
         List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
         assertEquals(7, lines.size(), String.join("\n", lines));
-        assertTrue(lines.get(0).startsWith("resnet50 batch 16, one training forward"), lines.get(0));
+        assertTrue(lines.get(0).startsWith("resnet50 batch 16, training forwards under libtorch's profiler (median of 5"),
+                lines.get(0));
         assertEquals(List.of("aten::mkldnn_convolution", "53 / 67.0", "53 / 62.7"), List.of(lines.get(2).trim().split("\\s{2,}")));
         assertEquals(List.of("aten::clamp_min", "49 / 2.5", "-"), List.of(lines.get(3).trim().split("\\s{2,}")));
         assertEquals(List.of("aten::clamp_min_", "-", "49 / 0.7"), List.of(lines.get(4).trim().split("\\s{2,}")));
         assertTrue(lines.get(5).matches("\\s*span .*\\s118\\.0\\s+99\\.0"), lines.get(5));
         assertTrue(lines.get(6).matches("\\s*between top-level ops .*\\s6\\.0\\s+0\\.0"), lines.get(6));
+    }
+
+    @Test
+    void theMedianOfProfilesIsTakenPerOpWithZeroWhereAProfileLacksTheOp() {
+        OpProfile.Summary a = new OpProfile.Summary(100, 90, Map.of(
+                "conv", new OpProfile.OpTotal("conv", 53, 60.0), "relu", new OpProfile.OpTotal("relu", 49, 2.0)));
+        OpProfile.Summary b = new OpProfile.Summary(130, 95, Map.of("conv", new OpProfile.OpTotal("conv", 53, 90.0)));
+        OpProfile.Summary c = new OpProfile.Summary(110, 93, Map.of(
+                "conv", new OpProfile.OpTotal("conv", 53, 62.0), "relu", new OpProfile.OpTotal("relu", 49, 3.0)));
+        OpProfile.Summary m = OpProfile.median(List.of(a, b, c));
+        assertEquals(110, m.spanMillis());
+        assertEquals(93, m.busyMillis());
+        assertEquals(List.of("conv", "relu"), List.copyOf(m.ops().keySet()));
+        assertEquals(new OpProfile.OpTotal("conv", 53, 62.0), m.ops().get("conv"));
+        assertEquals(new OpProfile.OpTotal("relu", 49, 2.0), m.ops().get("relu")); // medians of {49, 0, 49}, {2, 0, 3}
+        assertThrows(IllegalArgumentException.class, () -> OpProfile.median(List.of()));
     }
 }
