@@ -317,10 +317,7 @@ public final class EagerOps implements Ops<NDArray> {
     @Override
     public NDArray addUpsampled(NDArray high, NDArray low) {
         if (training) {
-            NDArray upsampled = Resampling.nearestUpsample2x(low);
-            NDArray sum = high.add(upsampled);
-            upsampled.close(); // neither backward reads it
-            return produced(high, low, sum);
+            return add(high, upsampleNearest2x(low));
         }
         if (!isFresh(high) || !isFresh(low)) {
             return produced(high, low, Resampling.addUpsampled(high, low, false));

@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * libtorch's op profiler around one piece of work (DJL's {@code JniUtils.startProfile}/{@code stopProfile},
@@ -46,13 +47,16 @@ public final class OpProfile {
 
     private OpProfile() {}
 
-    /** Runs {@code work} under libtorch's profiler (op shapes not recorded) and writes the trace to {@code file}. */
-    public static void record(Path file, Runnable work) {
+    /**
+     * Runs {@code work} under libtorch's profiler (op shapes not recorded), writes the trace to {@code file} and
+     * returns what the work returned.
+     */
+    public static <T> T record(Path file, Supplier<T> work) {
         Method start = jniUtils("startProfile", boolean.class, boolean.class, boolean.class);
         Method stop = jniUtils("stopProfile", String.class);
         invoke(start, false, false, false);
         try {
-            work.run();
+            return work.get();
         } finally {
             invoke(stop, file.toAbsolutePath().toString());
         }
@@ -122,17 +126,21 @@ public final class OpProfile {
         profiles.forEach(p -> names.addAll(p.ops().keySet()));
         List<OpTotal> totals = new ArrayList<>();
         for (String name : names) {
-            double[] calls = profiles.stream().mapToDouble(p -> p.ops().containsKey(name) ? p.ops().get(name).calls() : 0)
-                    .toArray();
-            double[] self = profiles.stream().mapToDouble(p -> p.ops().containsKey(name) ? p.ops().get(name).selfMillis() : 0)
-                    .toArray();
+            OpTotal absent = new OpTotal(name, 0, 0);
+            double[] calls = profiles.stream().mapToDouble(p -> p.ops().getOrDefault(name, absent).calls()).toArray();
+            double[] self = profiles.stream().mapToDouble(p -> p.ops().getOrDefault(name, absent).selfMillis()).toArray();
             totals.add(new OpTotal(name, (int) Math.round(InferenceBench.median(calls)), InferenceBench.median(self)));
         }
-        totals.sort(Comparator.comparingDouble((OpTotal t) -> -t.selfMillis()).thenComparing(OpTotal::name));
-        Map<String, OpTotal> ops = new LinkedHashMap<>();
-        totals.forEach(t -> ops.put(t.name(), t));
         return new Summary(InferenceBench.median(profiles.stream().mapToDouble(Summary::spanMillis).toArray()),
-                InferenceBench.median(profiles.stream().mapToDouble(Summary::busyMillis).toArray()), ops);
+                InferenceBench.median(profiles.stream().mapToDouble(Summary::busyMillis).toArray()), largestFirst(totals));
+    }
+
+    /** {@code totals} by name, the largest self time first (ties by name). */
+    private static Map<String, OpTotal> largestFirst(List<OpTotal> totals) {
+        Map<String, OpTotal> ops = new LinkedHashMap<>();
+        totals.stream().sorted(Comparator.comparingDouble((OpTotal t) -> -t.selfMillis()).thenComparing(OpTotal::name))
+                .forEach(t -> ops.put(t.name(), t));
+        return ops;
     }
 
     static Summary summarize(List<Event> events) {
@@ -167,11 +175,8 @@ public final class OpProfile {
             t[0]++;
             t[1] += Math.max(0, e.duration() - childTime.getOrDefault(e, 0.0));
         }
-        Map<String, OpTotal> ops = new LinkedHashMap<>();
-        byName.entrySet().stream()
-                .sorted(Comparator.comparingDouble((Map.Entry<String, double[]> x) -> -x.getValue()[1])
-                        .thenComparing(Map.Entry::getKey))
-                .forEach(x -> ops.put(x.getKey(), new OpTotal(x.getKey(), (int) x.getValue()[0], x.getValue()[1] / 1e3)));
-        return new Summary((last - first) / 1e3, busy / 1e3, ops);
+        List<OpTotal> totals = new ArrayList<>();
+        byName.forEach((name, t) -> totals.add(new OpTotal(name, (int) t[0], t[1] / 1e3)));
+        return new Summary((last - first) / 1e3, busy / 1e3, largestFirst(totals));
     }
 }

@@ -131,7 +131,7 @@ public final class TrainBench {
     }
 
     /** Profiled forwards of each side with {@code --profile}, alternated; the table gives their medians. */
-    static final int PROFILED_FORWARDS = 5;
+    public static final int PROFILED_FORWARDS = 5;
 
     /** Ops listed by {@link #printProfiles}: the largest self times of either side. */
     static final int PROFILE_ROWS = 14;
@@ -168,13 +168,9 @@ public final class TrainBench {
                     DataType.INT64).toType(DataType.FLOAT32, false);
             long t0 = System.nanoTime();
             try (GradientCollector gc = trainer.newGradientCollector()) {
-                NDArray[] out = new NDArray[1];
-                if (profile == null) {
-                    out[0] = trainer.forward(new NDList(x)).head();
-                } else {
-                    OpProfile.record(profile, () -> out[0] = trainer.forward(new NDList(x)).head());
-                }
-                NDArray loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(out[0]));
+                NDArray out = profile == null ? trainer.forward(new NDList(x)).head()
+                        : OpProfile.record(profile, () -> trainer.forward(new NDList(x)).head());
+                NDArray loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(out));
                 gc.backward(loss);
             }
             trainer.step();

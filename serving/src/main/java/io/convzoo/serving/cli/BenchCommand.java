@@ -96,7 +96,8 @@ final class BenchCommand implements Callable<Integer> {
     List<Integer> trainBatches;
 
     @Option(names = "--profile", paramLabel = "DIR",
-            description = "With --train: after the timed steps, 5 forwards of each side under libtorch's op profiler; "
+            description = "With --train: after the timed steps, " + TrainBench.PROFILED_FORWARDS
+                    + " forwards of each side under libtorch's op profiler; "
                     + "writes DIR/<id>.b<N>.{ours,torchscript}.forward.<k>.json (Chrome traces) and prints the median "
                     + "self time per op.")
     Path profileDir;
@@ -124,10 +125,12 @@ final class BenchCommand implements Callable<Integer> {
             if (micro) {
                 result = MicroBench.run(manager, Math.max(rounds, 3), System.err);
                 printMicro(result);
-            } else if (soak != null && train) {
+            } else if (soak != null) {
                 String id = models == null || models.isEmpty() ? "res2net50_26w_4s" : models.get(0);
-                int side = size != null ? size : ModelRegistry.get(id).inputSize();
-                result = MemorySoak.runTraining(id, soak, trainBatches.get(0), side, System.err);
+                result = train
+                        ? MemorySoak.runTraining(id, soak, trainBatches.get(0),
+                                size != null ? size : ModelRegistry.get(id).inputSize(), System.err)
+                        : MemorySoak.run(manager, id, soak, System.err);
                 System.out.println(json ? new GsonBuilder().setPrettyPrinting().create().toJson(result) : result);
                 return 0;
             } else if (train) {
@@ -150,11 +153,6 @@ final class BenchCommand implements Callable<Integer> {
                             + "lower is better.");
                     return 0;
                 }
-            } else if (soak != null) {
-                String id = models == null || models.isEmpty() ? "res2net50_26w_4s" : models.get(0);
-                result = MemorySoak.run(manager, id, soak, System.err);
-                System.out.println(json ? new GsonBuilder().setPrettyPrinting().create().toJson(result) : result);
-                return 0;
             } else {
                 List<String> ids = selectedModels();
                 InferenceBench bench = new InferenceBench(new InferenceBench.Options(ids, batches, rounds, warmup,

@@ -67,9 +67,9 @@ class OpProfileTest {
             NDArray x = m.randomNormal(new Shape(2, 3, 8, 8));
             NDArray w1 = m.randomNormal(new Shape(4, 3, 3, 3));
             NDArray w2 = m.randomNormal(new Shape(5, 4, 1, 1));
-            NDArray[] y = new NDArray[1];
-            OpProfile.record(file, () -> y[0] = Conv2d.conv2d(Activation.relu(Conv2d.conv2d(x, w1).head()), w2).head());
-            assertEquals(new Shape(2, 5, 6, 6), y[0].getShape());
+            NDArray y = OpProfile.record(file,
+                    () -> Conv2d.conv2d(Activation.relu(Conv2d.conv2d(x, w1).head()), w2).head());
+            assertEquals(new Shape(2, 5, 6, 6), y.getShape());
         }
         OpProfile.Summary s = OpProfile.read(file);
         assertEquals(2, s.ops().get("aten::conv2d").calls());
