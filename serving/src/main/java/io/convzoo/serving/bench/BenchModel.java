@@ -12,6 +12,7 @@ import ai.djl.training.ParameterStore;
 import io.convzoo.zoo.ModelRegistry;
 import io.convzoo.zoo.ModelSpec;
 import io.convzoo.zoo.infer.Inference;
+import io.convzoo.zoo.infer.OnnxRuntimeEnvironment;
 import io.convzoo.zoo.summary.ModelSummary;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -185,14 +186,14 @@ abstract class BenchModel implements AutoCloseable {
             return officialFile(dir, id, batch, ".onnx");
         }
 
-        /** A session with every graph optimization and {@code threads} intra-op threads, as our runtime makes. */
+        /**
+         * A session with every graph optimization and a pool of its own of {@code threads} intra-op threads, as a
+         * user of ONNX Runtime gets by default. Each timed forward follows one of its own, so the pool's
+         * arrangement does not change the figure (InferenceBench).
+         */
         static OfficialOnnx load(String id, Path file, int threads) throws IOException {
-            try (ai.onnxruntime.OrtSession.SessionOptions options = new ai.onnxruntime.OrtSession.SessionOptions()) {
-                options.setOptimizationLevel(ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
-                options.setIntraOpNumThreads(threads);
-                options.setInterOpNumThreads(1);
-                return new OfficialOnnx(id, ai.onnxruntime.OrtEnvironment.getEnvironment()
-                        .createSession(file.toString(), options));
+            try (ai.onnxruntime.OrtSession.SessionOptions options = OnnxRuntimeEnvironment.ownPoolOptions(threads)) {
+                return new OfficialOnnx(id, OnnxRuntimeEnvironment.get().createSession(file.toString(), options));
             } catch (ai.onnxruntime.OrtException e) {
                 throw new IOException("cannot load ONNX " + file + ": " + e.getMessage(), e);
             }
@@ -200,7 +201,7 @@ abstract class BenchModel implements AutoCloseable {
 
         @Override
         float[] forward(NDArray x) {
-            ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+            ai.onnxruntime.OrtEnvironment env = OnnxRuntimeEnvironment.get();
             String input = session.getInputNames().iterator().next();
             java.nio.FloatBuffer data = x.toByteBuffer(true).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
             try (ai.onnxruntime.OnnxTensor t = ai.onnxruntime.OnnxTensor.createTensor(env, data, x.getShape().getShape());

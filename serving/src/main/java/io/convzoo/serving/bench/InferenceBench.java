@@ -17,7 +17,10 @@ import java.util.Map;
  * runs each (model, batch, implementation) once, in an order that is reversed every other round, so
  * slow drifts of the machine (other processes, thermal) hit all of them alike; the figure kept per
  * cell is the median over rounds, and the ratio ours/TorchScript is the median of the per-round
- * ratios (both were timed within the same round, back to back).
+ * ratios (both were timed within the same round, back to back). Each timed forward follows an untimed
+ * one of the same implementation: right after another runtime's forward, the other's threads still
+ * spin for work on the same cores (an ONNX Runtime session took ~1.6× as long right after another
+ * session, ~1.15× right after libtorch; docs/benchmarks.md), a cost of the order, not of the model.
  */
 public final class InferenceBench {
 
@@ -304,6 +307,7 @@ public final class InferenceBench {
                 java.util.Collections.reverse(order);
             }
             for (BenchModel m : order) {
+                m.forward(x); // lead-in: the timed forward follows one of its own
                 long t0 = now();
                 m.forward(x);
                 double s = (now() - t0) / 1e9;

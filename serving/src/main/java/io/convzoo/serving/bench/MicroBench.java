@@ -37,7 +37,9 @@ import java.util.function.Function;
  *   <li>dynamic conv 128→128, 3×3, K = 4, 28×28, batch 32: {@link DynamicConv2d} (one grouped conv over
  *       the batch), a per-sample loop of the same block, and the static conv of the same shape;</li>
  *   <li>grouped convs with few channels per group (PyConv's 5×5–9×9 levels) in each of the
- *       {@link GroupedConvForms}, in a training step and in eval.</li>
+ *       {@link GroupedConvForms}, in a training step and in eval;</li>
+ *   <li>two ONNX Runtime sessions run in turn, with thread pools of their own and on the one shared
+ *       pool ({@link SessionPoolBench}).</li>
  * </ul>
  * Candidates are interleaved round by round; each figure is the median eval-forward time.
  */
@@ -48,12 +50,13 @@ public final class MicroBench {
     /** One timed candidate. */
     public record Entry(String group, String name, long macs, double medianMs, Double ratio, String ratioTo) {}
 
-    /** Runs both groups with {@code rounds} timed rounds each (the naive HetConv gets at most 5). */
+    /** Runs every group with {@code rounds} timed rounds each (the naive HetConv gets at most 5). */
     public static List<Entry> run(NDManager manager, int rounds, PrintStream log) {
         List<Entry> out = new ArrayList<>();
         out.addAll(hetConv(manager, rounds, log));
         out.addAll(dynamicConv(manager, rounds, log));
         out.addAll(groupedForms(manager, rounds, log));
+        out.addAll(SessionPoolBench.run(manager, rounds, log));
         return out;
     }
 

@@ -77,7 +77,8 @@ final class BenchCommand implements Callable<Integer> {
                     + "GFLOP/s are then wrong: MACs are counted at the model's own size.")
     Integer size;
 
-    @Option(names = "--micro", description = "Run the HetConv, dynamic-conv and grouped-conv (PyConv levels) micro-benchmarks instead.")
+    @Option(names = "--micro", description = "Run the HetConv, dynamic-conv, grouped-conv (PyConv levels) and ONNX Runtime session-pool "
+            + "micro-benchmarks instead.")
     boolean micro;
 
     @Option(names = "--soak", paramLabel = "FORWARDS",

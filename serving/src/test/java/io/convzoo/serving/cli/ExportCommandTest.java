@@ -105,7 +105,7 @@ class ExportCommandTest {
 
     /** The exported file run by ONNX Runtime itself (its input "input", batch and size dynamic). */
     private static float[] runOnOnnxRuntime(Path file, NDArray x) throws Exception {
-        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        ai.onnxruntime.OrtEnvironment env = io.convzoo.zoo.infer.OnnxRuntimeEnvironment.get(); // one per process: ConvZoo's
         try (ai.onnxruntime.OrtSession session = env.createSession(file.toString(), new ai.onnxruntime.OrtSession.SessionOptions());
              ai.onnxruntime.OnnxTensor input = ai.onnxruntime.OnnxTensor.createTensor(env,
                      java.nio.FloatBuffer.wrap(x.toFloatArray()), x.getShape().getShape());

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.convzoo.blocks.CompiledForward;
@@ -43,13 +42,14 @@ import org.slf4j.LoggerFactory;
  * session with dynamic sizes. Pinned, ORT's optimizer fuses every conv with its ReLU and residual add
  * and needs no reshapes around its blocked layout; with dynamic sizes it leaves 48 Reshape, 16 Add
  * and 16 Relu nodes more in Res2Net-50 (docs/benchmarks.md). Each session holds its own copy of the
- * folded weights. A model with dynamic convolution has an ONNX form only for a fixed batch size
+ * folded weights; all of them share one intra-op thread pool ({@link OnnxRuntimeEnvironment}). A model with dynamic convolution has an ONNX form only for a fixed batch size
  * ({@link OnnxOps.FixedBatchOnly}): its sessions are pinned to [N, H, W], and inputs of other shapes,
  * once {@link #PINNED_SIZES} are pinned, run on {@code libtorch}.
  *
  * <p>Made for {@code runtime=auto} (with a trial clock), it also times both runtimes on each input shape
  * [N, H, W] that has a session (the first {@link #MAX_TRIALS}): after one untimed libtorch forward (it
- * compiles), {@link #TRIAL_ROUNDS} alternated forwards of each, then keeps libtorch for that shape if its
+ * compiles), {@link #TRIAL_ROUNDS} rounds of two forwards on each runtime, timing the second (the first
+ * would pay for the other runtime's threads still spinning), then keeps libtorch for that shape if its
  * median is below {@link #LIBTORCH_MARGIN} of ONNX Runtime's, else ONNX Runtime (pyconvresnet50 at batch 8 runs faster
  * on libtorch, docs/benchmarks.md). Every trial forward is a real answer: both are exact.
  */
@@ -80,7 +80,7 @@ public final class OnnxRuntimeForward implements CompiledForward {
      */
     static final double LIBTORCH_MARGIN = 0.95;
     /** Forwards of a new input shape until {@code auto} has chosen: the first (it makes the session), the trial's. */
-    public static final int TRIAL_FORWARDS = 2 + 2 * TRIAL_ROUNDS;
+    public static final int TRIAL_FORWARDS = 2 + 4 * TRIAL_ROUNDS;
     /** The clock trials are timed with; null: no trials, ONNX Runtime wherever it has a session. */
     private final LongSupplier trialClock;
     /** Input shapes [N, H, W] measured at most; later ones run on ONNX Runtime (a bound for varying inputs). */
@@ -305,20 +305,12 @@ public final class OnnxRuntimeForward implements CompiledForward {
         }
     }
 
-    /** ORT's intra-op threads: libtorch's setting (EngineThreads, -Dai.djl.pytorch.num_threads), else one per core. */
-    static int intraOpThreads() {
-        String chosen = System.getProperty(EngineThreads.INTRA_OP_PROPERTY, System.getenv("OMP_NUM_THREADS"));
-        try {
-            return chosen == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, Integer.parseInt(chosen.trim()));
-        } catch (NumberFormatException e) {
-            return Runtime.getRuntime().availableProcessors();
-        }
-    }
-
     /**
      * {@code auto}'s measurement for one input shape. Slot 0 is an untimed libtorch forward (it compiles);
-     * slots 1 .. 2 × {@link #TRIAL_ROUNDS} alternate ONNX Runtime (odd) and libtorch (even); then libtorch is
-     * kept if its median time is below {@link #LIBTORCH_MARGIN} of ONNX Runtime's.
+     * slots 1 .. 4 × {@link #TRIAL_ROUNDS} run in rounds of four: ONNX Runtime untimed, ONNX Runtime timed,
+     * libtorch untimed, libtorch timed. A forward right after the other runtime's shares the cores with
+     * that runtime's threads still spinning for work, so only a forward that follows its own is timed.
+     * Then libtorch is kept if its median time is below {@link #LIBTORCH_MARGIN} of ONNX Runtime's.
      */
     static final class Trial {
         private final long[] ortNanos = new long[TRIAL_ROUNDS];
@@ -334,18 +326,18 @@ public final class OnnxRuntimeForward implements CompiledForward {
 
         /** Whether slot {@code slot} (-1: chosen) runs on ONNX Runtime. */
         synchronized boolean runsOrt(int slot) {
-            if (slot < 0 || slot > 2 * TRIAL_ROUNDS) {
+            if (slot < 0 || slot > 4 * TRIAL_ROUNDS) {
                 return ortFaster == null || ortFaster; // chosen, or measured slots still out: ORT meanwhile
             }
-            return slot % 2 == 1;
+            return slot > 0 && (slot - 1) % 4 < 2;
         }
 
-        /** Records slot {@code slot}'s time; true when this made the choice. */
+        /** Records slot {@code slot}'s time if it is a timed one; true when this made the choice. */
         synchronized boolean record(int slot, long nanos) {
-            if (slot < 1 || slot > 2 * TRIAL_ROUNDS || ortFaster != null) {
+            if (slot < 1 || slot > 4 * TRIAL_ROUNDS || (slot - 1) % 2 == 0 || ortFaster != null) {
                 return false;
             }
-            (slot % 2 == 1 ? ortNanos : libtorchNanos)[(slot - 1) / 2] = nanos;
+            (runsOrt(slot) ? ortNanos : libtorchNanos)[(slot - 1) / 4] = nanos;
             if (++recorded < 2 * TRIAL_ROUNDS) {
                 return false;
             }
@@ -382,15 +374,12 @@ public final class OnnxRuntimeForward implements CompiledForward {
 
         /** @param size the [H, W] or [N, H, W] the session is pinned to, or {@link #ANY_SIZE} */
         Session(byte[] model, CompiledSources sources, List<Long> size) throws OrtException {
-            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-                options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-                options.setIntraOpNumThreads(intraOpThreads());
-                options.setInterOpNumThreads(1);
+            try (OrtSession.SessionOptions options = OnnxRuntimeEnvironment.sharedPoolOptions()) {
                 if (!size.isEmpty()) { // the batch of an [N, H, W] key is fixed in the graph itself
                     options.setSymbolicDimensionValue(OnnxGraph.HEIGHT, size.get(size.size() - 2));
                     options.setSymbolicDimensionValue(OnnxGraph.WIDTH, size.get(size.size() - 1));
                 }
-                this.ort = OrtEnvironment.getEnvironment().createSession(model, options);
+                this.ort = OnnxRuntimeEnvironment.get().createSession(model, options);
             }
             this.sources = sources;
             this.owner = sources.owner();
@@ -407,8 +396,7 @@ public final class OnnxRuntimeForward implements CompiledForward {
         NDArray run(NDArray x) throws OrtException {
             // A direct view of the array's memory where the engine has one: ORT reads it without a copy.
             FloatBuffer data = x.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OnnxTensor input = OnnxTensor.createTensor(env, data, x.getShape().getShape());
+            try (OnnxTensor input = OnnxTensor.createTensor(OnnxRuntimeEnvironment.get(), data, x.getShape().getShape());
                  OrtSession.Result result = ort.run(Map.of("input", input))) {
                 OnnxTensor out = (OnnxTensor) result.get(0);
                 FloatBuffer values = out.getFloatBuffer();

@@ -169,27 +169,42 @@ class OnnxRuntimeModelsTest {
                     scripted.invalidate();
                 }
             };
-            // Each timed forward reads the clock twice; it measures whatever `step` is while it runs.
+            // Each trial forward reads the clock before and after; the second read advances it by the cost of
+            // the runtime that ran in between (libtorch if the counted forward ran), whichever slot it was. An
+            // ONNX Runtime forward right after a libtorch one costs 20 ms more (libtorch's threads still spinning):
+            // a trial that timed those would keep libtorch at [2, 36, 36].
             long[] clock = {0};
-            long[] step = {0};
-            OnnxRuntimeForward auto = new OnnxRuntimeForward(net, "res2net_small", 1, counted,
-                    () -> clock[0] += step[0]);
+            long[] costs = {0, 0}; // ONNX Runtime's, libtorch's
+            int[] reads = {0};
+            int[] libtorchRunsAtStart = {0};
+            boolean[] previousOnLibtorch = {false};
+            OnnxRuntimeForward auto = new OnnxRuntimeForward(net, "res2net_small", 1, counted, () -> {
+                if (reads[0]++ % 2 == 0) {
+                    libtorchRunsAtStart[0] = libtorchRuns[0];
+                } else {
+                    boolean onLibtorch = libtorchRuns[0] > libtorchRunsAtStart[0];
+                    clock[0] += costs[onLibtorch ? 1 : 0] + (!onLibtorch && previousOnLibtorch[0] ? 20_000_000 : 0);
+                    previousOnLibtorch[0] = onLibtorch;
+                }
+                return clock[0];
+            });
             root.setCompiledForward(auto);
             int rounds = OnnxRuntimeForward.TRIAL_ROUNDS;
             for (NDArray x : List.of(small, large)) {
                 float[] eager = x == small ? eagerSmall : eagerLarge;
+                costs[0] = x == small ? 5_000_000 : 1_000_000; // libtorch faster on the small input, ORT on the large
+                costs[1] = x == small ? 1_000_000 : 5_000_000;
                 int before = libtorchRuns[0];
                 assertMatches("first forward, block by block", eager, Inference.forward(net, ps, x).head().toFloatArray());
-                for (int slot = 0; slot <= 2 * rounds; slot++) { // slot 0: libtorch untimed, then ORT, libtorch, ...
-                    boolean ortSlot = slot % 2 == 1;
-                    step[0] = (ortSlot == (x == small)) ? 5_000_000 : 1_000_000;
-                    assertMatches("trial slot " + slot, eager, Inference.forward(net, ps, x).head().toFloatArray());
+                for (int i = 1; i < OnnxRuntimeForward.TRIAL_FORWARDS; i++) {
+                    assertMatches("trial forward " + i, eager, Inference.forward(net, ps, x).head().toFloatArray());
                 }
-                assertEquals(before + 1 + rounds, libtorchRuns[0], "libtorch forwards in the trial");
+                // One untimed to compile, then per round one untimed and one timed.
+                assertEquals(before + 1 + 2 * rounds, libtorchRuns[0], "libtorch forwards in the trial");
                 for (int i = 0; i < 2; i++) {
                     assertMatches("chosen", eager, Inference.forward(net, ps, x).head().toFloatArray());
                 }
-                assertEquals(before + 1 + rounds + (x == small ? 2 : 0), libtorchRuns[0], "runs on the chosen runtime");
+                assertEquals(before + 1 + 2 * rounds + (x == small ? 2 : 0), libtorchRuns[0], "runs on the chosen runtime");
             }
             assertEquals("onnxruntime; libtorch at [2, 28, 28] (measured faster)", Inference.runtimeOf(net));
         }
