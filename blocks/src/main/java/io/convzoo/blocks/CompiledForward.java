@@ -15,4 +15,13 @@ public interface CompiledForward {
 
     /** Drops what was compiled: the next eval forward compiles again. */
     void invalidate();
+
+    /**
+     * Whether a batch should reach it laid out channels-last where that pays
+     * ({@link io.convzoo.blocks.infer.ChannelsLast#pays}): libtorch's forms run faster so. False for a form
+     * that lays out its input itself (ONNX Runtime reads NCHW: a channels-last batch cost it two copies).
+     */
+    default boolean wantsChannelsLastBatches() {
+        return true;
+    }
 }

@@ -25,7 +25,8 @@ import java.util.Map;
  * ONNX Runtime sessions run in turn, as a service meets them: a model's sessions for two input sizes,
  * or two models. Two sessions of res2net50_26w_4s's ONNX form (batch 1, 224×224, random weights) alternate
  * one forward each, once with pools of their own (ORT's default) and once on the one pool ConvZoo's sessions
- * share ({@link OnnxRuntimeEnvironment}); the reference is one session running back to back. The three
+ * share ({@link OnnxRuntimeEnvironment}); the reference is one session on the shared pool running back to
+ * back, and one with a pool of its own shows that sharing costs a lone session nothing. The four
  * arrangements alternate round by round, each starting with an untimed forward.
  */
 final class SessionPoolBench {
@@ -61,8 +62,8 @@ final class SessionPoolBench {
                     throw new IllegalStateException("sessions of one file on different pools gave different logits");
                 }
             }
-            OrtSession[][] arrangements = {own, shared, {shared[0]}};
-            List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            OrtSession[][] arrangements = {own, shared, {shared[0]}, {own[0]}};
+            List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
             for (int r = -2; r < rounds; r++) {
                 for (int i = 0; i < arrangements.length; i++) {
                     int a = r % 2 == 0 ? i : arrangements.length - 1 - i;
@@ -84,7 +85,9 @@ final class SessionPoolBench {
             return List.of(
                     new MicroBench.Entry("sessions", "2 in turn, pools of their own", macs, medians[0], medians[0] / medians[2], alone),
                     new MicroBench.Entry("sessions", "2 in turn, one shared pool", macs, medians[1], medians[1] / medians[2], alone),
-                    new MicroBench.Entry("sessions", "1 session, back to back", macs, medians[2], null, null));
+                    new MicroBench.Entry("sessions", "1 session, back to back", macs, medians[2], null, null),
+                    new MicroBench.Entry("sessions", "1 session, back to back, own pool", macs, medians[3],
+                            medians[3] / medians[2], alone));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (OrtException e) {

@@ -168,12 +168,17 @@ public final class Inference {
 
     /**
      * The input an eval forward of {@code model} should be given: for a {@link #prepare prepared}
-     * model and a batch where it pays ({@link ChannelsLast#pays}), a channels-last copy of {@code x};
-     * otherwise {@code x} itself. Callers that run the model's forward themselves (a DJL translator)
-     * use it on the batch they built.
+     * model and a batch where it pays ({@link ChannelsLast#pays}), a channels-last copy of {@code x},
+     * unless its compiled forward lays out its input itself (ONNX Runtime's, which hands libtorch its
+     * batches channels-last); otherwise {@code x} itself. Callers that run the model's forward
+     * themselves (a DJL translator) use it on the batch they built.
      */
     public static NDArray preparedInput(Block model, NDArray x) {
-        return PREPARED.containsKey(model) && ChannelsLast.pays(x) ? ChannelsLast.of(x) : x;
+        if (!PREPARED.containsKey(model) || !ChannelsLast.pays(x)) {
+            return x;
+        }
+        CompiledForward compiled = model instanceof DataflowBlock root ? root.getCompiledForward() : null;
+        return compiled == null || compiled.wantsChannelsLastBatches() ? ChannelsLast.of(x) : x;
     }
 
     /**

@@ -14,6 +14,7 @@ import io.convzoo.blocks.CompiledForward;
 import io.convzoo.blocks.CompiledSources;
 import io.convzoo.blocks.ConvBnFolding;
 import io.convzoo.blocks.DataflowBlock;
+import io.convzoo.blocks.infer.ChannelsLast;
 import io.convzoo.blocks.onnx.OnnxGraph;
 import io.convzoo.blocks.onnx.OnnxOps;
 import java.nio.ByteOrder;
@@ -209,8 +210,20 @@ public final class OnnxRuntimeForward implements CompiledForward {
         }
     }
 
+    /** Batches come as they are: ONNX Runtime reads NCHW, and libtorch gets its channels-last copy here. */
+    @Override
+    public boolean wantsChannelsLastBatches() {
+        return false;
+    }
+
     private NDList onLibtorch(NDList inputs, Supplier<NDList> blockByBlock) {
-        return libtorch == null ? blockByBlock.get() : libtorch.forward(inputs, blockByBlock);
+        if (libtorch == null) {
+            return blockByBlock.get();
+        }
+        if (inputs.size() == 1 && ChannelsLast.pays(inputs.head()) && libtorch.wantsChannelsLastBatches()) {
+            return libtorch.forward(new NDList(ChannelsLast.of(inputs.head())), blockByBlock);
+        }
+        return libtorch.forward(inputs, blockByBlock);
     }
 
     /**

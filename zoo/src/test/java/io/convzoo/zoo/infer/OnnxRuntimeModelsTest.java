@@ -211,6 +211,71 @@ class OnnxRuntimeModelsTest {
     }
 
     /**
+     * ONNX Runtime reads NCHW: a model prepared for it takes batches as they are (a channels-last copy
+     * cost it two copies), and its libtorch forward gets the channels-last copy where that pays (batch 4
+     * and more), as a model prepared for libtorch alone does. Every answer within 1e-4 of the eager one.
+     */
+    @Test
+    void batchesReachOnnxRuntimeAsTheyAreAndLibtorchChannelsLast() {
+        ModelSpec spec = ModelRegistry.get("res2net_small");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block net = spec.build(spec.defaults().withInputChannels(3)); // one channel never goes channels-last
+            TestSupport.init(net, manager, new Shape(1, 3, 28, 28));
+            InferencePrepTest.randomizeBatchNorms(net, manager, 1);
+            ParameterStore ps = new ParameterStore(manager, false);
+            NDArray eight = TestSupport.random(manager, new Shape(8, 3, 28, 28), 40);
+            NDArray two = TestSupport.random(manager, new Shape(2, 3, 28, 28), 41);
+            float[] eagerEight = Inference.forward(net, ps, eight).head().toFloatArray();
+            float[] eagerTwo = Inference.forward(net, ps, two).head().toFloatArray();
+            Inference.prepare(net, true, Inference.Runtime.LIBTORCH);
+            DataflowBlock root = (DataflowBlock) net;
+            CompiledForward scripted = root.getCompiledForward();
+            assertTrue(Inference.preparedInput(net, eight) != eight, "on libtorch, batch 8: a channels-last copy");
+            List<NDArray> givenToLibtorch = new ArrayList<>();
+            CompiledForward recorded = new CompiledForward() {
+                @Override
+                public NDList forward(NDList inputs, java.util.function.Supplier<NDList> blockByBlock) {
+                    givenToLibtorch.add(inputs.head());
+                    return scripted.forward(inputs, blockByBlock);
+                }
+
+                @Override
+                public void invalidate() {
+                    scripted.invalidate();
+                }
+            };
+            // A clock on which libtorch is the faster: auto keeps it for both shapes.
+            long[] clock = {0};
+            int[] reads = {0};
+            int[] libtorchRunsAtStart = {0};
+            root.setCompiledForward(new OnnxRuntimeForward(net, "res2net_small", 3, recorded, () -> {
+                if (reads[0]++ % 2 == 0) {
+                    libtorchRunsAtStart[0] = givenToLibtorch.size();
+                } else {
+                    clock[0] += givenToLibtorch.size() > libtorchRunsAtStart[0] ? 1_000_000 : 5_000_000;
+                }
+                return clock[0];
+            }));
+            assertTrue(Inference.preparedInput(net, eight) == eight, "on ONNX Runtime, batch 8: the input as is");
+            for (NDArray x : List.of(eight, two)) {
+                float[] eager = x == eight ? eagerEight : eagerTwo;
+                givenToLibtorch.clear();
+                for (int i = 0; i < OnnxRuntimeForward.TRIAL_FORWARDS + 2; i++) {
+                    assertMatches(x.getShape() + " forward " + i, eager, Inference.forward(net, ps, x).head().toFloatArray());
+                }
+                // Batch 2 shares batch 8's 28×28 session: no block-by-block first forward, one chosen forward more.
+                assertEquals(1 + 2 * OnnxRuntimeForward.TRIAL_ROUNDS + (x == eight ? 2 : 3), givenToLibtorch.size(),
+                        x.getShape().toString());
+                for (NDArray given : givenToLibtorch) {
+                    assertEquals(x.getShape(), given.getShape());
+                    assertEquals(x == two, given == x, x.getShape() + ": the input itself only below batch 4");
+                }
+            }
+            assertEquals("onnxruntime; libtorch at [2, 28, 28], [8, 28, 28] (measured faster)", Inference.runtimeOf(net));
+        }
+    }
+
+    /**
      * Runs model {@code id} prepared for ORT twice over inputs of {@code shapes} (the first round makes the
      * sessions, the second runs them), each within 1e-4 of the eager logits, and returns its session sizes, sorted.
      */
