@@ -201,17 +201,24 @@ abstract class BenchModel implements AutoCloseable {
 
         @Override
         float[] forward(NDArray x) {
-            ai.onnxruntime.OrtEnvironment env = OnnxRuntimeEnvironment.get();
-            String input = session.getInputNames().iterator().next();
             java.nio.FloatBuffer data = x.toByteBuffer(true).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
-            try (ai.onnxruntime.OnnxTensor t = ai.onnxruntime.OnnxTensor.createTensor(env, data, x.getShape().getShape());
+            try {
+                return logits(session, data, x.getShape().getShape());
+            } catch (ai.onnxruntime.OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed on " + id + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** The first output of {@code session} run on {@code data} of {@code shape}, given to its one input. */
+        static float[] logits(ai.onnxruntime.OrtSession session, java.nio.FloatBuffer data, long[] shape)
+                throws ai.onnxruntime.OrtException {
+            String input = session.getInputNames().iterator().next();
+            try (ai.onnxruntime.OnnxTensor t = ai.onnxruntime.OnnxTensor.createTensor(OnnxRuntimeEnvironment.get(), data, shape);
                  ai.onnxruntime.OrtSession.Result out = session.run(java.util.Map.of(input, t))) {
                 java.nio.FloatBuffer logits = ((ai.onnxruntime.OnnxTensor) out.get(0)).getFloatBuffer();
                 float[] copy = new float[logits.remaining()];
                 logits.get(copy);
                 return copy;
-            } catch (ai.onnxruntime.OrtException e) {
-                throw new IllegalStateException("ONNX Runtime failed on " + id + ": " + e.getMessage(), e);
             }
         }
 

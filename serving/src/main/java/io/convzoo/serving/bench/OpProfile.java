@@ -135,8 +135,8 @@ public final class OpProfile {
                 InferenceBench.median(profiles.stream().mapToDouble(Summary::busyMillis).toArray()), largestFirst(totals));
     }
 
-    /** {@code totals} by name, the largest self time first (ties by name). */
-    private static Map<String, OpTotal> largestFirst(List<OpTotal> totals) {
+    /** {@code totals} by name, the largest self time first (ties by name); of totals of one name, the first placed. */
+    static Map<String, OpTotal> largestFirst(List<OpTotal> totals) {
         Map<String, OpTotal> ops = new LinkedHashMap<>();
         totals.stream().sorted(Comparator.comparingDouble((OpTotal t) -> -t.selfMillis()).thenComparing(OpTotal::name))
                 .forEach(t -> ops.put(t.name(), t));

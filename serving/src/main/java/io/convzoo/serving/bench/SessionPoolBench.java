@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.convzoo.blocks.onnx.OnnxGraph;
@@ -19,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * ONNX Runtime sessions run in turn, as a service meets them: a model's sessions for two input sizes,
@@ -126,12 +124,6 @@ final class SessionPoolBench {
     }
 
     private static float[] logits(OrtSession session, float[] x, Shape shape) throws OrtException {
-        try (OnnxTensor input = OnnxTensor.createTensor(OnnxRuntimeEnvironment.get(), FloatBuffer.wrap(x), shape.getShape());
-             OrtSession.Result out = session.run(Map.of("input", input))) {
-            FloatBuffer values = ((OnnxTensor) out.get(0)).getFloatBuffer();
-            float[] copy = new float[values.remaining()];
-            values.get(copy);
-            return copy;
-        }
+        return BenchModel.OfficialOnnx.logits(session, FloatBuffer.wrap(x), shape.getShape());
     }
 }

@@ -21,12 +21,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * {@code bin/convzoo bench --train}: one training step (forward, loss, backward, SGD update) of our
@@ -141,11 +137,9 @@ public final class TrainBench {
         log.printf("%s, training forwards under libtorch's profiler (median of %d; self time per op, ms):%n", what,
                 PROFILED_FORWARDS);
         log.printf("  %-44s %16s %16s%n", "op", "ours calls/ms", "TorchScript");
-        Set<String> names = new LinkedHashSet<>();
-        Stream.concat(ours.ops().values().stream(), official.ops().values().stream())
-                .sorted(Comparator.comparingDouble(t -> -t.selfMillis()))
-                .forEach(t -> names.add(t.name()));
-        names.stream().limit(PROFILE_ROWS).forEach(n -> log.printf("  %-44s %16s %16s%n", n, cell(ours.ops().get(n)),
+        List<OpProfile.OpTotal> both = new ArrayList<>(ours.ops().values());
+        both.addAll(official.ops().values());
+        OpProfile.largestFirst(both).keySet().stream().limit(PROFILE_ROWS).forEach(n -> log.printf("  %-44s %16s %16s%n", n, cell(ours.ops().get(n)),
                 cell(official.ops().get(n))));
         log.printf("  %-44s %16.1f %16.1f%n", "span (first op start to last op end)", ours.spanMillis(),
                 official.spanMillis());

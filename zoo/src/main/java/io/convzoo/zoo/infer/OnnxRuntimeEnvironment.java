@@ -19,13 +19,19 @@ public final class OnnxRuntimeEnvironment {
 
     private static final Logger LOG = LoggerFactory.getLogger(OnnxRuntimeEnvironment.class);
 
-    private static OrtEnvironment environment;
+    /** Set once; volatile so that every forward's read of it takes no lock. */
+    private static volatile OrtEnvironment environment;
     private static boolean sharedPool;
 
     private OnnxRuntimeEnvironment() {}
 
     /** The environment, made on first use with the shared pool of {@link #intraOpThreads()} threads where possible. */
-    public static synchronized OrtEnvironment get() {
+    public static OrtEnvironment get() {
+        OrtEnvironment made = environment;
+        return made != null ? made : make();
+    }
+
+    private static synchronized OrtEnvironment make() {
         if (environment == null) {
             try (OrtEnvironment.ThreadingOptions threads = new OrtEnvironment.ThreadingOptions()) {
                 threads.setGlobalIntraOpNumThreads(intraOpThreads());

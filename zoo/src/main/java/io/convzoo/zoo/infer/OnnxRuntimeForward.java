@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * session with dynamic sizes. Pinned, ORT's optimizer fuses every conv with its ReLU and residual add
  * and needs no reshapes around its blocked layout; with dynamic sizes it leaves 48 Reshape, 16 Add
  * and 16 Relu nodes more in Res2Net-50 (docs/benchmarks.md). Each session holds its own copy of the
- * folded weights; all of them share one intra-op thread pool ({@link OnnxRuntimeEnvironment}). A model with dynamic convolution has an ONNX form only for a fixed batch size
+ * folded weights; all of them share one intra-op thread pool ({@link OnnxRuntimeEnvironment}). A model
+ * with dynamic convolution has an ONNX form only for a fixed batch size
  * ({@link OnnxOps.FixedBatchOnly}): its sessions are pinned to [N, H, W], and inputs of other shapes,
  * once {@link #PINNED_SIZES} are pinned, run on {@code libtorch}.
  *
@@ -345,12 +346,18 @@ public final class OnnxRuntimeForward implements CompiledForward {
             return slot > 0 && (slot - 1) % 4 < 2;
         }
 
+        /** Whether trial slot {@code slot} (1 .. 4 × rounds) is the timed second forward of its runtime. */
+        private static boolean timed(int slot) {
+            return (slot - 1) % 2 == 1;
+        }
+
         /** Records slot {@code slot}'s time if it is a timed one; true when this made the choice. */
         synchronized boolean record(int slot, long nanos) {
-            if (slot < 1 || slot > 4 * TRIAL_ROUNDS || (slot - 1) % 2 == 0 || ortFaster != null) {
+            if (slot < 1 || slot > 4 * TRIAL_ROUNDS || !timed(slot) || ortFaster != null) {
                 return false;
             }
-            (runsOrt(slot) ? ortNanos : libtorchNanos)[(slot - 1) / 4] = nanos;
+            int round = (slot - 1) / 4;
+            (runsOrt(slot) ? ortNanos : libtorchNanos)[round] = nanos;
             if (++recorded < 2 * TRIAL_ROUNDS) {
                 return false;
             }

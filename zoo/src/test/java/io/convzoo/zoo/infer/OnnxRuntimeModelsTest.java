@@ -155,56 +155,29 @@ class OnnxRuntimeModelsTest {
             float[] eagerLarge = Inference.forward(net, ps, large).head().toFloatArray();
             Inference.prepare(net, true, Inference.Runtime.LIBTORCH);
             DataflowBlock root = (DataflowBlock) net;
-            CompiledForward scripted = root.getCompiledForward();
-            int[] libtorchRuns = {0};
-            CompiledForward counted = new CompiledForward() {
-                @Override
-                public NDList forward(NDList inputs, java.util.function.Supplier<NDList> blockByBlock) {
-                    libtorchRuns[0]++;
-                    return scripted.forward(inputs, blockByBlock);
-                }
-
-                @Override
-                public void invalidate() {
-                    scripted.invalidate();
-                }
-            };
-            // Each trial forward reads the clock before and after; the second read advances it by the cost of
-            // the runtime that ran in between (libtorch if the counted forward ran), whichever slot it was. An
-            // ONNX Runtime forward right after a libtorch one costs 20 ms more (libtorch's threads still spinning):
-            // a trial that timed those would keep libtorch at [2, 36, 36].
-            long[] clock = {0};
-            long[] costs = {0, 0}; // ONNX Runtime's, libtorch's
-            int[] reads = {0};
-            int[] libtorchRunsAtStart = {0};
-            boolean[] previousOnLibtorch = {false};
-            OnnxRuntimeForward auto = new OnnxRuntimeForward(net, "res2net_small", 1, counted, () -> {
-                if (reads[0]++ % 2 == 0) {
-                    libtorchRunsAtStart[0] = libtorchRuns[0];
-                } else {
-                    boolean onLibtorch = libtorchRuns[0] > libtorchRunsAtStart[0];
-                    clock[0] += costs[onLibtorch ? 1 : 0] + (!onLibtorch && previousOnLibtorch[0] ? 20_000_000 : 0);
-                    previousOnLibtorch[0] = onLibtorch;
-                }
-                return clock[0];
-            });
+            RecordingLibtorch counted = new RecordingLibtorch(root.getCompiledForward());
+            // An ONNX Runtime forward right after a libtorch one costs 20 ms more (libtorch's threads still
+            // spinning): a trial that timed those would keep libtorch at [2, 36, 36].
+            long[] costs = {0, 0};
+            OnnxRuntimeForward auto = new OnnxRuntimeForward(net, "res2net_small", 1, counted,
+                    trialClock(counted, costs, 20_000_000));
             root.setCompiledForward(auto);
             int rounds = OnnxRuntimeForward.TRIAL_ROUNDS;
             for (NDArray x : List.of(small, large)) {
                 float[] eager = x == small ? eagerSmall : eagerLarge;
                 costs[0] = x == small ? 5_000_000 : 1_000_000; // libtorch faster on the small input, ORT on the large
                 costs[1] = x == small ? 1_000_000 : 5_000_000;
-                int before = libtorchRuns[0];
+                int before = counted.inputs.size();
                 assertMatches("first forward, block by block", eager, Inference.forward(net, ps, x).head().toFloatArray());
                 for (int i = 1; i < OnnxRuntimeForward.TRIAL_FORWARDS; i++) {
                     assertMatches("trial forward " + i, eager, Inference.forward(net, ps, x).head().toFloatArray());
                 }
                 // One untimed to compile, then per round one untimed and one timed.
-                assertEquals(before + 1 + 2 * rounds, libtorchRuns[0], "libtorch forwards in the trial");
+                assertEquals(before + 1 + 2 * rounds, counted.inputs.size(), "libtorch forwards in the trial");
                 for (int i = 0; i < 2; i++) {
                     assertMatches("chosen", eager, Inference.forward(net, ps, x).head().toFloatArray());
                 }
-                assertEquals(before + 1 + 2 * rounds + (x == small ? 2 : 0), libtorchRuns[0], "runs on the chosen runtime");
+                assertEquals(before + 1 + 2 * rounds + (x == small ? 2 : 0), counted.inputs.size(), "runs on the chosen runtime");
             }
             assertEquals("onnxruntime; libtorch at [2, 28, 28] (measured faster)", Inference.runtimeOf(net));
         }
@@ -229,33 +202,12 @@ class OnnxRuntimeModelsTest {
             float[] eagerTwo = Inference.forward(net, ps, two).head().toFloatArray();
             Inference.prepare(net, true, Inference.Runtime.LIBTORCH);
             DataflowBlock root = (DataflowBlock) net;
-            CompiledForward scripted = root.getCompiledForward();
             assertTrue(Inference.preparedInput(net, eight) != eight, "on libtorch, batch 8: a channels-last copy");
-            List<NDArray> givenToLibtorch = new ArrayList<>();
-            CompiledForward recorded = new CompiledForward() {
-                @Override
-                public NDList forward(NDList inputs, java.util.function.Supplier<NDList> blockByBlock) {
-                    givenToLibtorch.add(inputs.head());
-                    return scripted.forward(inputs, blockByBlock);
-                }
-
-                @Override
-                public void invalidate() {
-                    scripted.invalidate();
-                }
-            };
+            RecordingLibtorch recorded = new RecordingLibtorch(root.getCompiledForward());
+            List<NDArray> givenToLibtorch = recorded.inputs;
             // A clock on which libtorch is the faster: auto keeps it for both shapes.
-            long[] clock = {0};
-            int[] reads = {0};
-            int[] libtorchRunsAtStart = {0};
-            root.setCompiledForward(new OnnxRuntimeForward(net, "res2net_small", 3, recorded, () -> {
-                if (reads[0]++ % 2 == 0) {
-                    libtorchRunsAtStart[0] = givenToLibtorch.size();
-                } else {
-                    clock[0] += givenToLibtorch.size() > libtorchRunsAtStart[0] ? 1_000_000 : 5_000_000;
-                }
-                return clock[0];
-            }));
+            root.setCompiledForward(new OnnxRuntimeForward(net, "res2net_small", 3, recorded,
+                    trialClock(recorded, new long[] {5_000_000, 1_000_000}, 0)));
             assertTrue(Inference.preparedInput(net, eight) == eight, "on ONNX Runtime, batch 8: the input as is");
             for (NDArray x : List.of(eight, two)) {
                 float[] eager = x == eight ? eagerEight : eagerTwo;
@@ -273,6 +225,51 @@ class OnnxRuntimeModelsTest {
             }
             assertEquals("onnxruntime; libtorch at [2, 28, 28], [8, 28, 28] (measured faster)", Inference.runtimeOf(net));
         }
+    }
+
+    /** A model's libtorch forward that records the input of every forward it runs. */
+    private static final class RecordingLibtorch implements CompiledForward {
+        final CompiledForward scripted;
+        final List<NDArray> inputs = new ArrayList<>();
+
+        RecordingLibtorch(CompiledForward scripted) {
+            this.scripted = scripted;
+        }
+
+        @Override
+        public NDList forward(NDList given, java.util.function.Supplier<NDList> blockByBlock) {
+            inputs.add(given.head());
+            return scripted.forward(given, blockByBlock);
+        }
+
+        @Override
+        public void invalidate() {
+            scripted.invalidate();
+        }
+    }
+
+    /**
+     * A trial clock for {@code auto}. Each trial forward reads it before and after, and the second read
+     * advances it by the cost of the runtime that ran in between, whichever slot it was: {@code costs[1]}
+     * if {@code libtorch} ran, else {@code costs[0]}, plus {@code ortAfterLibtorch} for an ONNX Runtime
+     * forward right after a libtorch one. {@code costs} may change between forwards.
+     */
+    private static java.util.function.LongSupplier trialClock(RecordingLibtorch libtorch, long[] costs,
+                                                              long ortAfterLibtorch) {
+        long[] clock = {0};
+        int[] reads = {0};
+        int[] libtorchRunsAtStart = {0};
+        boolean[] previousOnLibtorch = {false};
+        return () -> {
+            if (reads[0]++ % 2 == 0) {
+                libtorchRunsAtStart[0] = libtorch.inputs.size();
+            } else {
+                boolean onLibtorch = libtorch.inputs.size() > libtorchRunsAtStart[0];
+                clock[0] += costs[onLibtorch ? 1 : 0] + (!onLibtorch && previousOnLibtorch[0] ? ortAfterLibtorch : 0);
+                previousOnLibtorch[0] = onLibtorch;
+            }
+            return clock[0];
+        };
     }
 
     /**
