@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * one took ~1.6× as long on 2 cores: the other pool's workers were still spinning for work on the same
  * cores (docs/benchmarks.md, "One thread pool for every session"). A model has a session per pinned
  * input size, and a service may hold several models. ORT allows one environment per process: if
- * another library made it first, sessions fall back to pools of their own.
+ * another library made it first, sessions fall back to pools of their own. Its libraries load from
+ * DJL's engine cache ({@link OnnxRuntimeNatives}).
  */
 public final class OnnxRuntimeEnvironment {
 
@@ -22,6 +23,10 @@ public final class OnnxRuntimeEnvironment {
     /** Set once; volatile so that every forward's read of it takes no lock. */
     private static volatile OrtEnvironment environment;
     private static boolean sharedPool;
+
+    static { // before any ORT class loads its libraries: every path to ORT in ConvZoo comes through here
+        OnnxRuntimeNatives.useCachedCopy();
+    }
 
     private OnnxRuntimeEnvironment() {}
 
