@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The command line as a new user meets it: one meaning per flag, ids where the other commands take them. */
@@ -44,7 +45,7 @@ class CliConsistencyTest {
     }
 
     @Test
-    void finetuneTakesTheIdPositionallyAndKeepsModelAsAlias() throws Exception {
+    void finetuneTakesTheIdPositionallyAndKeepsModelAsAlias(@TempDir Path out) throws Exception {
         FinetuneCommand positional = new FinetuneCommand();
         new CommandLine(positional).parseArgs("res2net_small", "--out", "/tmp/x");
         assertEquals("res2net_small", positional.positionalId);
@@ -52,7 +53,6 @@ class CliConsistencyTest {
         new CommandLine(option).parseArgs("--model", "res2net_small", "--out", "/tmp/x");
         assertEquals("res2net_small", option.modelId);
 
-        Path out = Files.createTempDirectory("convzoo-ft-");
         CliRun unknown = CliRun.of("finetune", "res2net_smal", "--out", out.toString());
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("unknown model 'res2net_smal'"), "the positional id is the model: " + unknown.err());

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The management API on its own port: register (zoo id, model directory), scale, unregister and
@@ -94,10 +95,10 @@ class ManagementApiTest {
     }
 
     @Test
-    void registerAModelDirectoryFromAJsonBody() throws Exception {
+    void registerAModelDirectoryFromAJsonBody(@TempDir Path tmp) throws Exception {
         // A model directory as 'convzoo import' writes one: the weights named after their folder.
         Path weights = PretrainedWeights.find("res2net_small", "fashion-mnist").orElseThrow();
-        Path dir = Files.createDirectories(Files.createTempDirectory("convzoo-mgmt-").resolve("res2net_small"));
+        Path dir = Files.createDirectories(tmp.resolve("res2net_small"));
         Files.copy(weights.resolve("res2net_small-0000.params"), dir.resolve("res2net_small-0000.params"));
         Files.writeString(dir.resolve("serving.properties"), String.join("\n",
                 "blockFactory=" + io.convzoo.zoo.djl.ConvZooBlockFactory.class.getName(),
