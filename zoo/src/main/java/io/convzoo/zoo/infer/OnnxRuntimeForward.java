@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * compiles), {@link #TRIAL_ROUNDS} rounds of two forwards on each runtime, timing the second (the first
  * would pay for the other runtime's threads still spinning), then keeps libtorch for that shape if its
  * median is below {@link #LIBTORCH_MARGIN} of ONNX Runtime's, else ONNX Runtime (pyconvresnet50 at batch 8 runs faster
- * on libtorch, docs/benchmarks.md). Every trial forward is a real answer: both are exact.
+ * on libtorch, docs/benchmarks.md), and times both again after {@link #RETRIAL_FORWARDS} forwards
+ * ({@link Trial}). Every trial forward is a real answer: both are exact.
  */
 public final class OnnxRuntimeForward implements CompiledForward {
 
@@ -85,6 +86,10 @@ public final class OnnxRuntimeForward implements CompiledForward {
     public static final int TRIAL_FORWARDS = 2 + 4 * TRIAL_ROUNDS;
     /** The clock trials are timed with; null: no trials, ONNX Runtime wherever it has a session. */
     private final LongSupplier trialClock;
+    /** Forwards of a shape on its chosen runtime before {@code auto} times both again ({@link Trial}). */
+    static final int RETRIAL_FORWARDS = 2000;
+    /** Trials whose timed forwards together make each new choice. */
+    static final int POOLED_TRIALS = 4;
     /** Input shapes [N, H, W] measured at most; later ones run on ONNX Runtime (a bound for varying inputs). */
     static final int MAX_TRIALS = 32;
     /** With {@code auto}: the trial, then the choice, per input shape [N, H, W]. */
@@ -283,7 +288,7 @@ public final class OnnxRuntimeForward implements CompiledForward {
         List<Long> key = List.of(shape.get(0), shape.get(2), shape.get(3));
         Trial trial = trials.get(key);
         if (trial == null && trials.size() < MAX_TRIALS) {
-            trial = new Trial();
+            trial = new Trial(RETRIAL_FORWARDS);
             trials.put(key, trial);
         }
         return trial;
@@ -325,17 +330,43 @@ public final class OnnxRuntimeForward implements CompiledForward {
      * libtorch untimed, libtorch timed. A forward right after the other runtime's shares the cores with
      * that runtime's threads still spinning for work, so only a forward that follows its own is timed.
      * Then libtorch is kept if its median time is below {@link #LIBTORCH_MARGIN} of ONNX Runtime's.
+     *
+     * <p>After {@code retrialAfter} forwards on the chosen runtime the rounds run again, and the choice is
+     * made anew from the timed forwards of the last {@link #POOLED_TRIALS} trials together. A machine's
+     * speed for one runtime can move for seconds at a time (ORT's batch-8 OctResNet-50 forward between
+     * about 215 and 330 ms, libtorch's far less, docs/benchmarks.md): a single trial can land in a slow
+     * stretch, and pooled trials follow what a long-running service sees instead of its first seconds.
      */
     static final class Trial {
-        private final long[] ortNanos = new long[TRIAL_ROUNDS];
-        private final long[] libtorchNanos = new long[TRIAL_ROUNDS];
+        private final int retrialAfter;
+        /** The timed forwards of the last {@link #POOLED_TRIALS} trials, oldest overwritten first. */
+        private final long[] ortNanos = new long[POOLED_TRIALS * TRIAL_ROUNDS];
+        private final long[] libtorchNanos = new long[POOLED_TRIALS * TRIAL_ROUNDS];
+        private int ortTimed;
+        private int libtorchTimed;
+        /** While measuring: the next slot. Once chosen: forwards since the choice. */
         private int slots;
+        /** Timed forwards recorded in the running trial. */
         private int recorded;
-        /** Null while measuring. */
+        private boolean measuring = true;
+        /** Null before the first choice. */
         private Boolean ortFaster;
 
+        Trial(int retrialAfter) {
+            this.retrialAfter = retrialAfter;
+        }
+
+        /** The slot of the next forward; -1 once chosen (it runs on the chosen runtime). */
         synchronized int nextSlot() {
-            return ortFaster != null ? -1 : slots++;
+            if (!measuring) {
+                if (++slots < retrialAfter) {
+                    return -1;
+                }
+                measuring = true;
+                recorded = 0;
+                slots = 1; // the module is compiled: no untimed slot 0 again
+            }
+            return slots++;
         }
 
         /** Whether slot {@code slot} (-1: chosen) runs on ONNX Runtime. */
@@ -351,34 +382,45 @@ public final class OnnxRuntimeForward implements CompiledForward {
             return (slot - 1) % 2 == 1;
         }
 
-        /** Records slot {@code slot}'s time if it is a timed one; true when this made the choice. */
+        /**
+         * Records slot {@code slot}'s time if it is a timed one of the running trial; true when this made the
+         * first choice or changed it.
+         */
         synchronized boolean record(int slot, long nanos) {
-            if (slot < 1 || slot > 4 * TRIAL_ROUNDS || !timed(slot) || ortFaster != null) {
+            if (!measuring || slot < 1 || slot > 4 * TRIAL_ROUNDS || !timed(slot)) {
                 return false;
             }
-            int round = (slot - 1) / 4;
-            (runsOrt(slot) ? ortNanos : libtorchNanos)[round] = nanos;
+            if (runsOrt(slot)) {
+                ortNanos[ortTimed++ % ortNanos.length] = nanos;
+            } else {
+                libtorchNanos[libtorchTimed++ % libtorchNanos.length] = nanos;
+            }
             if (++recorded < 2 * TRIAL_ROUNDS) {
                 return false;
             }
-            ortFaster = median(libtorchNanos) >= LIBTORCH_MARGIN * median(ortNanos);
-            return true;
+            measuring = false;
+            slots = 0;
+            Boolean before = ortFaster;
+            ortFaster = median(libtorchNanos, libtorchTimed) >= LIBTORCH_MARGIN * median(ortNanos, ortTimed);
+            return !ortFaster.equals(before);
         }
 
         @Override
         public synchronized String toString() {
-            return String.format(java.util.Locale.ROOT, "median %.2f ms on onnxruntime, %.2f ms on libtorch",
-                    median(ortNanos) / 1e6, median(libtorchNanos) / 1e6);
+            return String.format(java.util.Locale.ROOT, "median %.2f ms on onnxruntime, %.2f ms on libtorch over %d timed forwards each",
+                    median(ortNanos, ortTimed) / 1e6, median(libtorchNanos, libtorchTimed) / 1e6,
+                    Math.min(ortTimed, ortNanos.length));
         }
 
         synchronized boolean choseLibtorch() {
             return Boolean.FALSE.equals(ortFaster);
         }
 
-        private static long median(long[] values) {
-            long[] sorted = values.clone();
+        /** The median of the first {@code min(count, length)} values (the ring holds that many). */
+        private static long median(long[] ring, int count) {
+            long[] sorted = java.util.Arrays.copyOf(ring, Math.min(count, ring.length));
             java.util.Arrays.sort(sorted);
-            return sorted[sorted.length / 2];
+            return sorted.length == 0 ? 0 : sorted[sorted.length / 2];
         }
     }
 
