@@ -9,8 +9,14 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * An ONNX graph being written: nodes in order, weights as initializers, one float input with a
@@ -44,13 +50,26 @@ public final class OnnxGraph {
 
     public record StringAttribute(String name, String value) implements Attribute { }
 
-    private record Node(String op, List<String> inputs, String output, List<Attribute> attributes) { }
+    /** A written node: its op, inputs and attributes, and its one output. */
+    public record Node(String op, List<String> inputs, String output, List<Attribute> attributes) {
+        /** The value of integer attribute {@code name}, or {@code otherwise} where the node has none. */
+        public long intAttribute(String name, long otherwise) {
+            for (Attribute a : attributes) {
+                if (a instanceof IntAttribute i && i.name().equals(name)) {
+                    return i.value();
+                }
+            }
+            return otherwise;
+        }
+    }
 
     private record Initializer(String name, int dataType, long[] dims, byte[] raw) { }
 
     private final boolean withData;
     private final List<Node> nodes = new ArrayList<>();
     private final List<Initializer> initializers = new ArrayList<>();
+    private final Map<String, Node> producers = new HashMap<>();
+    private final Map<String, Initializer> initializersByName = new HashMap<>();
     private int values;
 
     /** A graph; without data, initializers keep only their shapes (a check that the forward can be written). */
@@ -61,8 +80,46 @@ public final class OnnxGraph {
     /** Appends a node of {@code op} on {@code inputs} ("" for an omitted optional input); returns its output. */
     public String node(String op, List<String> inputs, Attribute... attributes) {
         String out = "v" + (++values);
-        nodes.add(new Node(op, List.copyOf(inputs), out, List.of(attributes)));
+        Node n = new Node(op, List.copyOf(inputs), out, List.of(attributes));
+        nodes.add(n);
+        producers.put(out, n);
         return out;
+    }
+
+    /** The node that wrote {@code value}, or null for the graph's input and initializers. */
+    public Node producer(String value) {
+        return producers.get(value);
+    }
+
+    /** The dimensions of float initializer {@code name}. */
+    public long[] dims(String name) {
+        return initializersByName.get(name).dims.clone();
+    }
+
+    /** The values of float initializer {@code name}, or null in a graph written without data. */
+    public float[] values(String name) {
+        Initializer i = initializersByName.get(name);
+        if (!withData || i.dataType != FLOAT) {
+            return null;
+        }
+        float[] out = new float[i.raw.length / 4];
+        ByteBuffer.wrap(i.raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        return out;
+    }
+
+    /** A float initializer of {@code dims} holding {@code data} (row-major; ignored without data). */
+    public String tensor(long[] dims, float[] data) {
+        if (!withData) {
+            return initializer(FLOAT, dims, new byte[0]);
+        }
+        ByteBuffer raw = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        raw.asFloatBuffer().put(data);
+        return initializer(FLOAT, dims, raw.array());
+    }
+
+    /** Whether the graph holds its initializers' values (false: shapes only). */
+    public boolean hasData() {
+        return withData;
     }
 
     /** A float initializer holding {@code array}'s values (copied now, in row-major order). */
@@ -101,7 +158,9 @@ public final class OnnxGraph {
 
     private String initializer(int dataType, long[] dims, byte[] raw) {
         String name = "c" + (initializers.size() + 1);
-        initializers.add(new Initializer(name, dataType, dims.clone(), raw));
+        Initializer i = new Initializer(name, dataType, dims.clone(), raw);
+        initializers.add(i);
+        initializersByName.put(name, i);
         return name;
     }
 
@@ -116,13 +175,19 @@ public final class OnnxGraph {
      * {@code result}.
      */
     public byte[] toModel(String graphName, String input, long batch, long channels, String result) {
+        Set<String> needed = needed(result);
         Proto graph = new Proto();
         for (Node n : nodes) {
-            graph.message(1, node(n, n.output));
+            if (needed.contains(n.output)) {
+                graph.message(1, node(n, n.output));
+            }
         }
         graph.message(1, node(new Node("Identity", List.of(result), "output", List.of()), "output"));
         graph.string(2, graphName);
         for (Initializer i : initializers) {
+            if (!needed.contains(i.name)) {
+                continue;
+            }
             Proto t = new Proto();
             for (long d : i.dims) {
                 t.varint(1, d);
@@ -144,6 +209,25 @@ public final class OnnxGraph {
         model.message(7, graph);
         model.message(8, opset);
         return model.toByteArray();
+    }
+
+    /**
+     * The values {@code result} depends on. An interpreter may write a value and then a better form of what
+     * reads it (OnnxOps's padded scale chunks); the value left unread is not written into the model.
+     */
+    private Set<String> needed(String result) {
+        Set<String> needed = new HashSet<>();
+        Deque<String> todo = new ArrayDeque<>(List.of(result));
+        while (!todo.isEmpty()) {
+            String v = todo.pop();
+            if (needed.add(v)) {
+                Node n = producers.get(v);
+                if (n != null) {
+                    n.inputs.stream().filter(in -> !in.isEmpty()).forEach(todo::push);
+                }
+            }
+        }
+        return needed;
     }
 
     private static Proto node(Node n, String output) {

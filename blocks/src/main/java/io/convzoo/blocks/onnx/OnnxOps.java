@@ -20,7 +20,10 @@ import io.convzoo.blocks.onnx.OnnxGraph.IntAttribute;
 import io.convzoo.blocks.onnx.OnnxGraph.IntsAttribute;
 import io.convzoo.blocks.onnx.OnnxGraph.StringAttribute;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The interpreter that writes a block's eval forward as an ONNX graph: values are the graph's tensor
@@ -30,6 +33,15 @@ import java.util.List;
  * Dynamic convolution (a per-sample kernel) has an ONNX form only for a fixed batch size (its batch
  * folds into the conv's groups, an attribute): written for a dynamic batch it throws
  * {@link FixedBatchOnly}.
+ *
+ * <p>Written for ONNX Runtime on x86 CPUs ({@link #write(Block, Device, long, long, String, boolean)}), a split
+ * of a ReLU'd conv into chunks ORT cannot run in its blocked layout ("NCHWc") is written as one conv
+ * per chunk, each zero-padded to a multiple of 16 channels; convs,
+ * ReLUs, adds, average pools and concats of such values keep the padding (the zeros stay zeros), and
+ * any other op gets the real channels back. The result is exact. ORT blocks a conv only when its
+ * input channels are a multiple of 4 (or fewer than 16), so Res2Net-50's 26-channel scale convs ran
+ * unblocked, with reorders around every split and concat (docs/benchmarks.md, "Res2Net's 26-channel
+ * chunks padded").
  */
 public final class OnnxOps implements Ops<String> {
 
@@ -40,15 +52,67 @@ public final class OnnxOps implements Ops<String> {
         }
     }
 
+    /** ONNX Runtime's blocked layout on x86 holds channels in blocks of up to this many (16 with AVX-512, 8 with AVX2). */
+    static final long BLOCK = 16;
+
     private final OnnxGraph g;
     private final Device device;
     private final long batch;
+    private final boolean padChunks;
     private final ConvBnFolding.Active folded = new ConvBnFolding.Active();
+    /** Values held zero-padded, by name. */
+    private final Map<String, Padding> padded = new HashMap<>();
+    /** The real channels of padded values, written once each. */
+    private final Map<String, String> unpadded = new HashMap<>();
 
-    private OnnxOps(OnnxGraph graph, Device device, long batch) {
+    /**
+     * Channels held zero-padded: segment i has {@code real[i]} channels, then zeros up to {@code held[i]}
+     * (one segment, or the segments of a concat).
+     */
+    private record Padding(long[] real, long[] held) {
+        long heldTotal() {
+            return Arrays.stream(held).sum();
+        }
+
+        boolean sameAs(Padding other) {
+            return Arrays.equals(real, other.real) && Arrays.equals(held, other.held);
+        }
+
+        /** For each real channel, its index among the held ones. */
+        long[] realIndices() {
+            long[] out = new long[(int) Arrays.stream(real).sum()];
+            int next = 0;
+            long offset = 0;
+            for (int s = 0; s < real.length; s++) {
+                for (long j = 0; j < real[s]; j++) {
+                    out[next++] = offset + j;
+                }
+                offset += held[s];
+            }
+            return out;
+        }
+    }
+
+    private OnnxOps(OnnxGraph graph, Device device, long batch, boolean padChunks) {
         this.g = graph;
         this.device = device;
         this.batch = batch;
+        this.padChunks = padChunks;
+    }
+
+    /** Whether ONNX Runtime on this machine has its blocked layout (x86-64), where padded chunks pay. */
+    public static boolean blockedLayoutHere() {
+        String arch = System.getProperty("os.arch", "");
+        return arch.equals("amd64") || arch.equals("x86_64");
+    }
+
+    /** Channels ORT's blocked layout cannot take as a conv's input: 16 or more, not a multiple of 4. */
+    static boolean unblocked(long channels) {
+        return channels >= BLOCK && channels % 4 != 0;
+    }
+
+    private static long roundUpToBlock(long channels) {
+        return (channels + BLOCK - 1) / BLOCK * BLOCK;
     }
 
     /**
@@ -60,13 +124,22 @@ public final class OnnxOps implements Ops<String> {
      * @throws UnsupportedOperationException a block has no ONNX form
      */
     public static byte[] write(Block root, Device device, long batch, long channels, String name) {
+        return write(root, device, batch, channels, name, false);
+    }
+
+    /**
+     * {@link #write(Block, Device, long, long, String)}; with {@code padChunks}, for ONNX Runtime's blocked
+     * layout: chunks it cannot block are written zero-padded (the class comment).
+     */
+    public static byte[] write(Block root, Device device, long batch, long channels, String name, boolean padChunks) {
         OnnxGraph graph = new OnnxGraph(true);
-        List<String> out = new OnnxOps(graph, device, batch).child(root, List.of("input"));
+        OnnxOps ops = new OnnxOps(graph, device, batch, padChunks);
+        List<String> out = ops.child(root, List.of("input"));
         if (out.size() != 1) {
             throw new UnsupportedOperationException("the model returns " + out.size() + " values; ONNX export "
                     + "writes one output");
         }
-        return graph.toModel(name, "input", batch, channels, out.get(0));
+        return graph.toModel(name, "input", batch, channels, ops.real(out.get(0)));
     }
 
     /**
@@ -84,7 +157,7 @@ public final class OnnxOps implements Ops<String> {
 
     private static String dryRun(Block root, long batch) {
         try {
-            new OnnxOps(new OnnxGraph(false), Device.cpu(), batch).child(root, List.of("input"));
+            new OnnxOps(new OnnxGraph(false), Device.cpu(), batch, false).child(root, List.of("input"));
             return null;
         } catch (UnsupportedOperationException e) {
             return e.getMessage();
@@ -103,6 +176,7 @@ public final class OnnxOps implements Ops<String> {
         if (child instanceof Conv2d conv) {
             return List.of(conv(conv, x));
         }
+        x = real(x);
         if (child instanceof BatchNorm bn) {
             var p = bn.getParameters();
             Float epsilon = Layers.epsilon(bn);
@@ -137,14 +211,70 @@ public final class OnnxOps implements Ops<String> {
     private String conv(String x, NDArray weight, NDArray bias, Shape stride, Shape padding, Shape dilation,
                         long groups) {
         Shape k = weight.getShape();
-        List<String> in = new ArrayList<>(List.of(x, g.weight(weight)));
-        if (bias != null) {
-            in.add(g.weight(bias));
+        Padding input = padded.get(x);
+        List<String> in = new ArrayList<>();
+        long outChannels = k.get(0);
+        long heldOut = outChannels;
+        if (input != null && groups == 1) {
+            // Its input held padded: the weight reads the real channels where they are held, and an output
+            // ORT cannot block is held padded too.
+            heldOut = unblocked(outChannels) ? roundUpToBlock(outChannels) : outChannels;
+            in.add(x);
+            in.add(g.tensor(new long[] {heldOut, input.heldTotal(), k.get(2), k.get(3)},
+                    spread(weight.toFloatArray(), k, input, heldOut)));
+            if (bias != null) {
+                in.add(g.tensor(new long[] {heldOut}, Arrays.copyOf(bias.toFloatArray(), (int) heldOut)));
+            }
+        } else {
+            in.add(real(x));
+            in.add(g.weight(weight));
+            if (bias != null) {
+                in.add(g.weight(bias));
+            }
         }
         long[] pad = padding.getShape();
-        return g.node("Conv", in, new IntsAttribute("kernel_shape", new long[] {k.get(2), k.get(3)}),
+        String y = g.node("Conv", in, new IntsAttribute("kernel_shape", new long[] {k.get(2), k.get(3)}),
                 new IntsAttribute("strides", stride.getShape()), new IntsAttribute("pads", pads(pad[0], pad[1])),
                 new IntsAttribute("dilations", dilation.getShape()), new IntAttribute("group", groups));
+        if (heldOut != outChannels) {
+            padded.put(y, new Padding(new long[] {outChannels}, new long[] {heldOut}));
+        }
+        return y;
+    }
+
+    /** A conv weight of {@code shape} (O, I, kh, kw) for an input held as {@code input}, with {@code heldOut} outputs (zeros after O). */
+    private static float[] spread(float[] weight, Shape shape, Padding input, long heldOut) {
+        int kernel = (int) (shape.get(2) * shape.get(3));
+        int realIn = (int) shape.get(1);
+        int heldIn = (int) input.heldTotal();
+        long[] to = input.realIndices();
+        float[] out = new float[(int) heldOut * heldIn * kernel];
+        for (int o = 0; o < shape.get(0); o++) {
+            for (int i = 0; i < realIn; i++) {
+                System.arraycopy(weight, (o * realIn + i) * kernel, out, (int) ((o * heldIn + to[i]) * kernel), kernel);
+            }
+        }
+        return out;
+    }
+
+    /** {@code x} with its real channels only: itself unless held padded. */
+    private String real(String x) {
+        Padding p = padded.get(x);
+        if (p == null) {
+            return x;
+        }
+        return unpadded.computeIfAbsent(x, v -> p.real.length == 1
+                ? g.node("Slice", List.of(v, g.longs(0), g.longs(p.real[0]), g.longs(1)))
+                : g.node("Gather", List.of(v, g.longs(p.realIndices())), new IntAttribute("axis", 1)));
+    }
+
+    /** {@code y}, written from {@code x}, held padded as {@code x} is. */
+    private String heldAs(String x, String y) {
+        Padding p = padded.get(x);
+        if (p != null) {
+            padded.put(y, p);
+        }
+        return y;
     }
 
     /** ONNX's pads: (top, left, bottom, right). */
@@ -176,45 +306,63 @@ public final class OnnxOps implements Ops<String> {
 
     @Override
     public String relu(String x) {
-        return g.node("Relu", List.of(x));
+        return heldAs(x, g.node("Relu", List.of(x)));
     }
 
     @Override
     public String sigmoid(String x) {
-        return g.node("Sigmoid", List.of(x));
+        return g.node("Sigmoid", List.of(real(x)));
     }
 
     /** Opset 17 has no SiLU operator: {@code x * Sigmoid(x)}. */
     @Override
     public String silu(String x) {
-        return g.node("Mul", List.of(x, g.node("Sigmoid", List.of(x))));
+        String r = real(x);
+        return g.node("Mul", List.of(r, g.node("Sigmoid", List.of(r))));
     }
 
     @Override
     public String softmax(String x, int axis) {
-        return g.node("Softmax", List.of(x), new IntAttribute("axis", axis));
+        return g.node("Softmax", List.of(real(x)), new IntAttribute("axis", axis));
     }
 
     @Override
     public String add(String a, String b) {
-        return g.node("Add", List.of(a, b));
+        Padding pa = padded.get(a);
+        Padding pb = padded.get(b);
+        if (pa != null && pb != null && pa.sameAs(pb)) {
+            return heldAs(a, g.node("Add", List.of(a, b)));
+        }
+        return g.node("Add", List.of(real(a), real(b)));
     }
 
     @Override
     public String mul(String a, String b) {
-        return g.node("Mul", List.of(a, b));
+        return g.node("Mul", List.of(real(a), real(b)));
     }
 
     @Override
     public String scale(String x, float factor) {
-        return factor == 1f ? x : g.node("Mul", List.of(x, g.scalar(factor)));
+        return factor == 1f ? real(x) : g.node("Mul", List.of(real(x), g.scalar(factor)));
     }
 
     // ------------------------------------------------------------------ layout
 
     @Override
     public String cat(List<String> values, int axis) {
-        return values.size() == 1 ? values.get(0) : g.node("Concat", values, new IntAttribute("axis", axis));
+        if (values.size() == 1) {
+            return values.get(0);
+        }
+        if (axis == 1 && values.stream().allMatch(padded::containsKey)) {
+            // Concatenated as held: ORT concatenates blocked values when each holds a multiple of 16 channels.
+            List<Padding> parts = values.stream().map(padded::get).toList();
+            long[] real = parts.stream().flatMapToLong(p -> Arrays.stream(p.real)).toArray();
+            long[] held = parts.stream().flatMapToLong(p -> Arrays.stream(p.held)).toArray();
+            String y = g.node("Concat", values, new IntAttribute("axis", axis));
+            padded.put(y, new Padding(real, held));
+            return y;
+        }
+        return g.node("Concat", values.stream().map(this::real).toList(), new IntAttribute("axis", axis));
     }
 
     @Override
@@ -222,6 +370,13 @@ public final class OnnxOps implements Ops<String> {
         if (count == 1) {
             return List.of(x);
         }
+        if (padChunks && axis == 1 && unblocked(size)) {
+            List<String> chunks = chunkConvs(x, size, count);
+            if (chunks != null) {
+                return chunks;
+            }
+        }
+        x = real(x);
         List<String> out = new ArrayList<>(count);
         String axes = g.longs(axis);
         for (int i = 0; i < count; i++) {
@@ -230,32 +385,69 @@ public final class OnnxOps implements Ops<String> {
         return out;
     }
 
+    /**
+     * {@code x} = ReLU(Conv(input)) split in {@code count} chunks of {@code size} channels, written as one conv
+     * and ReLU per chunk, each held zero-padded to a multiple of 16 channels; null where {@code x} is not
+     * such a value (the split is then written as slices).
+     */
+    private List<String> chunkConvs(String x, long size, int count) {
+        OnnxGraph.Node relu = g.producer(x);
+        OnnxGraph.Node conv = relu == null || !relu.op().equals("Relu") ? null : g.producer(relu.inputs().get(0));
+        if (conv == null || !conv.op().equals("Conv") || conv.intAttribute("group", 1) != 1 || padded.containsKey(x)) {
+            return null;
+        }
+        float[] weight = g.values(conv.inputs().get(1));
+        float[] bias = conv.inputs().size() > 2 ? g.values(conv.inputs().get(2)) : null;
+        long[] dims = g.dims(conv.inputs().get(1));
+        if (weight == null || dims[0] != size * count || (conv.inputs().size() > 2 && bias == null)) {
+            return null; // a graph without data, or a conv whose outputs are not the chunks
+        }
+        int perOutput = (int) (dims[1] * dims[2] * dims[3]);
+        long held = roundUpToBlock(size);
+        OnnxGraph.Attribute[] attributes = conv.attributes().toArray(new OnnxGraph.Attribute[0]);
+        List<String> chunks = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            float[] w = new float[(int) held * perOutput];
+            System.arraycopy(weight, (int) (i * size) * perOutput, w, 0, (int) size * perOutput);
+            List<String> in = new ArrayList<>(List.of(conv.inputs().get(0), g.tensor(new long[] {held, dims[1], dims[2], dims[3]}, w)));
+            if (bias != null) {
+                float[] b = new float[(int) held];
+                System.arraycopy(bias, (int) (i * size), b, 0, (int) size);
+                in.add(g.tensor(new long[] {held}, b));
+            }
+            String chunk = g.node("Relu", List.of(g.node("Conv", in, attributes)));
+            padded.put(chunk, new Padding(new long[] {size}, new long[] {held}));
+            chunks.add(chunk);
+        }
+        return chunks;
+    }
+
     @Override
     public String flatten(String x, int startAxis) {
         long[] shape = new long[startAxis + 1];
         shape[startAxis] = -1; // 0: keep that axis
-        return g.node("Reshape", List.of(x, g.longs(shape)));
+        return g.node("Reshape", List.of(real(x), g.longs(shape)));
     }
 
     @Override
     public String selectChannels(String x, ChannelSelection selection) {
         NDArray indices = selection.on(device);
-        return g.node("Gather", List.of(x, g.longs(indices.toLongArray())), new IntAttribute("axis", 1));
+        return g.node("Gather", List.of(real(x), g.longs(indices.toLongArray())), new IntAttribute("axis", 1));
     }
 
     // ------------------------------------------------------------------ pooling and resampling
 
     @Override
     public String avgPool2d(String x, int kernel, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
-        return g.node("AveragePool", List.of(x), new IntsAttribute("kernel_shape", new long[] {kernel, kernel}),
+        return heldAs(x, g.node("AveragePool", List.of(x), new IntsAttribute("kernel_shape", new long[] {kernel, kernel}),
                 new IntsAttribute("strides", new long[] {stride, stride}), new IntsAttribute("pads", pads(padding, padding)),
                 new IntAttribute("ceil_mode", ceilMode ? 1 : 0),
-                new IntAttribute("count_include_pad", countIncludePad ? 1 : 0));
+                new IntAttribute("count_include_pad", countIncludePad ? 1 : 0)));
     }
 
     @Override
     public String maxPool2d(String x, int kernel, int stride, int padding) {
-        return g.node("MaxPool", List.of(x), new IntsAttribute("kernel_shape", new long[] {kernel, kernel}),
+        return g.node("MaxPool", List.of(real(x)), new IntsAttribute("kernel_shape", new long[] {kernel, kernel}),
                 new IntsAttribute("strides", new long[] {stride, stride}), new IntsAttribute("pads", pads(padding, padding)));
     }
 
@@ -266,7 +458,7 @@ public final class OnnxOps implements Ops<String> {
 
     @Override
     public String spatialMean(String x) {
-        return g.node("GlobalAveragePool", List.of(x));
+        return g.node("GlobalAveragePool", List.of(real(x)));
     }
 
     /**
@@ -279,7 +471,7 @@ public final class OnnxOps implements Ops<String> {
         if (height == 1 && width == 1) {
             return spatialMean(x);
         }
-        return adaptiveMean(adaptiveMean(x, 2, height), 3, width);
+        return adaptiveMean(adaptiveMean(real(x), 2, height), 3, width);
     }
 
     /** Adaptive average pooling of axis {@code axis} to {@code bins}. */
@@ -301,6 +493,8 @@ public final class OnnxOps implements Ops<String> {
 
     @Override
     public String resizeBilinearAlignedLike(String x, String like) {
+        x = real(x);
+        like = real(like);
         String batchAndChannels = g.node("Slice", List.of(g.node("Shape", List.of(x)), g.longs(0), g.longs(2)));
         String spatial = g.node("Slice", List.of(g.node("Shape", List.of(like)), g.longs(2), g.longs(4)));
         String sizes = g.node("Concat", List.of(batchAndChannels, spatial), new IntAttribute("axis", 0));
@@ -311,7 +505,7 @@ public final class OnnxOps implements Ops<String> {
     /** Each pixel repeated: nearest with floor of the asymmetric source coordinate. */
     @Override
     public String upsampleNearest2x(String x) {
-        return g.node("Resize", List.of(x, "", g.floats(1f, 1f, 2f, 2f)), new StringAttribute("mode", "nearest"),
+        return g.node("Resize", List.of(real(x), "", g.floats(1f, 1f, 2f, 2f)), new StringAttribute("mode", "nearest"),
                 new StringAttribute("coordinate_transformation_mode", "asymmetric"),
                 new StringAttribute("nearest_mode", "floor"));
     }
@@ -349,6 +543,8 @@ public final class OnnxOps implements Ops<String> {
      */
     @Override
     public String mixtureConv(String x, String attention, Parameter bank, Parameter biasBank, MixtureConv spec) {
+        x = real(x);
+        attention = real(attention);
         if (batch <= 0) {
             throw new FixedBatchOnly("dynamic convolution (a kernel mixed per sample) has an ONNX form only for a "
                     + "fixed batch size");

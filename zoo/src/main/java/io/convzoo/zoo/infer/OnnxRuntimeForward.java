@@ -255,7 +255,9 @@ public final class OnnxRuntimeForward implements CompiledForward {
     private void create(List<Long> size, NDArray x, NDArray reference) {
         Session s = null;
         try {
-            byte[] model = OnnxOps.write(root, x.getDevice(), size.size() == 3 ? size.get(0) : 0, channels, name);
+            // Written for ORT's blocked layout where it has one: chunks it cannot block come padded (OnnxOps).
+            byte[] model = OnnxOps.write(root, x.getDevice(), size.size() == 3 ? size.get(0) : 0, channels, name,
+                    OnnxOps.blockedLayoutHere());
             s = new Session(model, new CompiledSources(root), size);
             String difference = CompiledSources.difference(s.run(x), reference);
             if (difference != null) {
